@@ -1,0 +1,77 @@
+# Kakawari — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+PORT ?= 5000
+HOST ?= 127.0.0.1
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+VENDOR := static/vendor
+
+.PHONY: run test setup setup-dev vendor translations db seed logins lint format \
+        test-sqlite test-postgres extract-messages clean
+
+run: setup db seed logins  ## set up, migrate, seed the demo and serve on http://$(HOST):$(PORT)
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+setup: $(VENV)/.runtime vendor translations
+
+setup-dev: setup $(VENV)/.dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Third-party front-end code comes from npm and is copied here; it is never committed.
+vendor: node_modules/.installed
+	mkdir -p $(VENDOR)/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	   node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui/
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel -q compile -f -d app/translations
+
+extract-messages: $(VENV)/.runtime  ## refresh the .po files after changing strings
+	$(BIN)/pybabel -q extract -F app/translations/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i app/translations/messages.pot -d app/translations
+
+db: setup
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) demo seed
+
+logins:
+	@$(FLASK) demo logins
+	@echo "Serving on http://$(HOST):$(PORT)  (PORT=8000 make run to change)"
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Every test: lint, then the whole suite on SQLite and again on PostgreSQL.
+test: setup-dev lint test-sqlite test-postgres
+
+test-sqlite: setup-dev
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: setup-dev
+	KAKAWARI_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider -m "not e2e"
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) instance .pytest_cache

@@ -1,0 +1,134 @@
+"""Kakawari: hybrid lecture series and workshops, one attendance history."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.core.prefectures import prefecture_name
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "frame-src": "'self' https://www.youtube-nocookie.com https://www.youtube.com",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config_object="config.Config", **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    app.config.from_object(config_object)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        from app.core.secrets import load_or_create_secret_key
+
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.config["INSTANCE_DIR"])
+    _ensure_sqlite_dir(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config["SESSION_COOKIE_SECURE"] = app.config["HTTPS"]
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["HTTPS"]
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app.core.error_handlers import register_error_handlers
+    from app.core.timefmt import register_filters
+
+    register_error_handlers(app)
+    register_filters(app)
+    _register_cli(app)
+    return app
+
+
+def _ensure_sqlite_dir(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def select_locale() -> str:
+    """The person's stored choice, else the visitor's choice, else Accept-Language, else ja."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) or "ja"
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["HTTPS"],
+        strict_transport_security=app.config["HTTPS"],
+        session_cookie_secure=app.config["HTTPS"],
+        session_cookie_http_only=True,
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        permissions_policy={"camera": "(self)", "microphone": "()", "geolocation": "()"},
+    )
+
+    from app.accounts import loaders
+
+    login_manager.init_app(app)
+    loaders.register(login_manager)
+
+    # Models of every area, so Alembic and create_all see the whole schema.
+    from app.accounts import models as _accounts  # noqa: F401
+    from app.audit import models as _audit  # noqa: F401
+    from app.orgs import models as _orgs  # noqa: F401
+
+    @app.context_processor
+    def _template_globals():
+        return {"prefecture_name": prefecture_name, "get_locale": get_locale}
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
+    from app.api import init_api
+    from app.main.views import bp as main_bp
+    from app.orgs.views import bp as orgs_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(orgs_bp)
+    app.register_blueprint(admin_bp)
+    init_api(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.accounts.cli import users_cli
+    from app.demo.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

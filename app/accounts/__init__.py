@@ -1,0 +1,1 @@
+"""People: sign-up, login, profile, password reset, API tokens, account deletion."""

@@ -1,0 +1,99 @@
+"""Account forms. They only collect input; app.accounts.validation decides what is valid."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo
+
+from app.core.forms import MultiCheckboxField
+from app.core.prefectures import prefecture_choices, relation_choices
+
+
+class _PersonFields:
+    name = StringField(_l("Name (氏名)"), render_kw={"autocomplete": "name", "maxlength": 100})
+    furigana = StringField(
+        _l("Reading in kana (ふりがな)"),
+        description=_l("Hiragana or katakana, e.g. やまだ はなこ"),
+        render_kw={"maxlength": 100},
+    )
+    prefecture = SelectField(_l("Prefecture you live in"), choices=[])
+    relations = MultiCheckboxField(
+        _l("How you relate to regions"),
+        description=_l("Choose any that apply."),
+        choices=[],
+    )
+
+    def _fill_choices(self):
+        self.prefecture.choices = [("", _l("Choose…")), *prefecture_choices()]
+        self.relations.choices = relation_choices()
+
+
+class SignupForm(_PersonFields, FlaskForm):
+    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email"})
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    consent = BooleanField(_l("I agree to the privacy notice"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._fill_choices()
+
+
+class ProfileForm(_PersonFields, FlaskForm):
+    locale = SelectField(_l("Language"), choices=[("ja", "日本語"), ("en", "English")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._fill_choices()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class _NewPasswordFields:
+    password = PasswordField(
+        _l("New password"),
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("New password again"),
+        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(_NewPasswordFields, FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), render_kw={"autocomplete": "current-password"}
+    )
+
+
+class ResetPasswordForm(_NewPasswordFields, FlaskForm):
+    pass
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email"})
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"),
+        description=_l("What the token is for, e.g. 受付用スクリプト"),
+        render_kw={"maxlength": 100},
+    )
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=[("ja", "日本語"), ("en", "English")])

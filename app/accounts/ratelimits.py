@@ -1,0 +1,70 @@
+"""Failed-login limits, per account and per address, shared by the login page and the API.
+
+Only failures count (deduct_when), so a person who types the right password is never slowed by
+their own successful logins; once the failures pass the limit, further tries are refused for a
+while (429) and that is audited.
+"""
+
+from flask import current_app, g, request
+from flask_limiter.util import get_remote_address
+
+from app.audit.services import record
+from app.extensions import limiter
+
+
+def _submitted_email() -> str:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        value = data.get("email") if isinstance(data, dict) else ""
+    else:
+        value = request.form.get("email", "")
+    return str(value or "").strip().lower()[:254]
+
+
+def mark_login_failed() -> None:
+    g.login_failed = True
+
+
+def _failed(response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _breached(limit) -> None:
+    record("auth.login_rate_limited", email=_submitted_email(), commit=True)
+
+
+def login_limits(view):
+    """Apply both failed-login limits to a view (POST only)."""
+    per_account = limiter.limit(
+        lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+        key_func=lambda: "account:" + _submitted_email(),
+        methods=["POST"],
+        deduct_when=_failed,
+        on_breach=_breached,
+        scope="login-account",
+    )
+    per_address = limiter.limit(
+        lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=_failed,
+        on_breach=_breached,
+        scope="login-address",
+    )
+    return per_account(per_address(view))
+
+
+def signup_limit(view):
+    return limiter.limit(
+        lambda: current_app.config["SIGNUPS_PER_ADDRESS"],
+        methods=["POST"],
+        scope="signup",
+    )(view)
+
+
+def password_reset_limit(view):
+    return limiter.limit(
+        lambda: current_app.config["PASSWORD_RESETS_PER_ADDRESS"],
+        methods=["POST"],
+        scope="password-reset",
+    )(view)

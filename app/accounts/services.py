@@ -1,0 +1,275 @@
+"""Accounts: the rules for creating, authenticating, changing and deleting a person."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.accounts import validation as v
+from app.accounts.models import ApiToken, User
+from app.accounts.signals import account_deleting
+from app.audit.services import record
+from app.core.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidToken,
+    LastOwner,
+    ValidationFailed,
+)
+from app.core.mail import send_mail
+from app.core.types import utcnow
+from app.core.urls import external_url
+from app.extensions import db
+
+PRIVACY_NOTICE_VERSION = "2026-04"
+TOKEN_PREFIX = "kkw_"  # noqa: S105 -- a marker, not a secret
+DELETED_NAME = "退会済みユーザー"  # stored, not translated: it replaces the person's name
+# A hash to check against when the email is unknown, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _validated(data: dict, rules: dict) -> dict:
+    cleaned, errors = v.clean_fields(data, rules)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return cleaned
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def register_user(data: dict, *, locale: str = "ja") -> User:
+    """Create an account from raw input (form or API). Raises ValidationFailed or EmailTaken."""
+    cleaned = _validated(
+        data,
+        {
+            "email": v.clean_email,
+            "name": v.clean_name,
+            "furigana": v.clean_furigana,
+            "prefecture": v.clean_prefecture,
+            "relations": v.clean_relations,
+            "consent": v.clean_consent,
+        },
+    )
+    try:
+        password = v.clean_password(data.get("password"), email=cleaned["email"])
+    except ValueError as exc:
+        raise ValidationFailed(fields={"password": [exc.args[0]]}) from None
+    if find_user_by_email(cleaned["email"]):
+        raise EmailTaken(fields={"email": [EmailTaken.message]})
+    user = User(
+        email=cleaned["email"],
+        password_hash=generate_password_hash(password),
+        name=cleaned["name"],
+        furigana=cleaned["furigana"],
+        prefecture=cleaned["prefecture"],
+        locale=locale if locale in ("ja", "en") else "ja",
+        consent_at=utcnow(),
+        consent_version=PRIVACY_NOTICE_VERSION,
+    )
+    user.relations = cleaned["relations"]
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same address signed up at the same moment
+        db.session.rollback()
+        raise EmailTaken(fields={"email": [EmailTaken.message]}) from None
+    record("account.created", actor=user, subject=user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with these credentials, or InvalidCredentials (audited)."""
+    user = find_user_by_email(str(email or ""))
+    if user is None or not user.is_active or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, str(password or ""))
+        record("auth.login_failed", email=str(email or "")[:254], commit=True)
+        raise InvalidCredentials()
+    if not check_password_hash(user.password_hash, str(password or "")):
+        record("auth.login_failed", subject=user, email=user.email, commit=True)
+        raise InvalidCredentials()
+    return user
+
+
+def update_profile(user: User, data: dict) -> User:
+    cleaned = _validated(
+        data,
+        {
+            "name": v.clean_name,
+            "furigana": v.clean_furigana,
+            "prefecture": v.clean_prefecture,
+            "relations": v.clean_relations,
+            "locale": v.clean_locale,
+        },
+    )
+    relations = cleaned.pop("relations")
+    for key, value in cleaned.items():
+        setattr(user, key, value)
+    user.relations = relations
+    db.session.commit()
+    return user
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = v.clean_locale(locale)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        raise ValidationFailed(fields={"current_password": [InvalidCredentials.message]})
+    _set_password(user, new)
+    record("auth.password_changed", subject=user)
+    db.session.commit()
+
+
+def _set_password(user: User, new: str) -> None:
+    try:
+        password = v.clean_password(new, email=user.email)
+    except ValueError as exc:
+        raise ValidationFailed(fields={"password": [exc.args[0]]}) from None
+    user.password_hash = generate_password_hash(password)
+    user.session_version += 1  # other sessions and outstanding reset links stop working
+
+
+# --- password reset -------------------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"u": user.id, "v": user.session_version})
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address has an account. Says nothing either way (no probing)."""
+    try:
+        email = v.clean_email(email)
+    except ValueError:
+        return
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    link = external_url("accounts.reset_password", token=make_reset_token(user))
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    with force_locale(user.locale):
+        subject = _("Reset your Kakawari password")
+        body = _(
+            "%(name)s,\n\nOpen this link to choose a new password (valid for %(minutes)d minutes):"
+            "\n%(link)s\n\nIf you did not ask for this, ignore this email.\n\n— Kakawari",
+            name=user.name,
+            minutes=minutes,
+            link=link,
+        )
+    send_mail(user.email, subject, body)
+    record("auth.password_reset_requested", actor=user, subject=user, commit=True)
+
+
+def user_for_reset_token(token: str) -> User:
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        raise InvalidToken() from None
+    if not isinstance(data, dict):
+        raise InvalidToken()
+    user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
+    if user is None or not user.is_active or user.session_version != data.get("v"):
+        raise InvalidToken()  # used already, password changed since, or account deleted
+    return user
+
+
+def reset_password(token: str, new: str) -> User:
+    user = user_for_reset_token(token)
+    _set_password(user, new)
+    record("auth.password_reset", actor=user, subject=user)
+    db.session.commit()
+    return user
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def _hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Returns the row and the secret; the secret is shown once and never stored."""
+    name = (name or "").strip()[:100] or _("API token")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
+    db.session.add(token)
+    record("token.created", actor=user, subject=user, name=name)
+    db.session.commit()
+    return token, secret
+
+
+def user_for_api_token(secret: str) -> User | None:
+    if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    now = utcnow()
+    # Record use at most every few minutes: no write on every API call.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+        db.session.commit()
+    return token.user
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    return db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    ).all()
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    record("token.revoked", actor=user, subject=user, name=token.name)
+    db.session.commit()
+    return True
+
+
+# --- deletion -----------------------------------------------------------------------------------
+
+
+def delete_account(user: User, password: str) -> None:
+    """Remove personal data; the row stays (anonymous, with prefecture) for attendance statistics.
+
+    Refused while the person is the last owner of an organisation (LastOwner).
+    """
+    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
+        raise ValidationFailed(fields={"password": [InvalidCredentials.message]})
+    # Organisations (downstream) veto or clean up through the signal: no upstream import.
+    for _receiver, blocking in account_deleting.send(current_app._get_current_object(), user=user):
+        if blocking:
+            raise LastOwner(blocking)
+    user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
+    user.name = DELETED_NAME
+    user.furigana = ""
+    user.password_hash = None
+    user.consent_at = None
+    user.deleted_at = utcnow()
+    user.session_version += 1
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
+        db.session.delete(token)
+    record("account.deleted", actor=user, subject=user)
+    db.session.commit()

@@ -1,0 +1,86 @@
+"""The JSON API under /api/v1 (flask-smorest: the OpenAPI document is generated from the code).
+
+Authentication: `Authorization: Bearer <token>` (see POST /api/v1/auth/token), or the browser's
+session cookie, in which case unsafe methods also need the CSRF token (X-CSRFToken header).
+"""
+
+import flask_smorest
+from flask import g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from marshmallow import Schema, fields
+
+from app.core.access import public
+from app.core.errors import AuthenticationRequired
+from app.extensions import csrf
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_error"})
+    message = fields.String(required=True)
+    fields = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages per field, for validation errors"},
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """Errors are answered by app.core.error_handlers, for pages and API alike."""
+
+
+api = Api()
+
+
+def _check_api_auth():
+    if not request.path.startswith("/api/"):
+        return
+    authenticated = current_user.is_authenticated  # runs the loaders (cookie, then Bearer)
+    if "Authorization" in request.headers and not g.get("token_auth"):
+        raise AuthenticationRequired(_l("The API token is missing, invalid or revoked."))
+    if authenticated and not g.get("token_auth") and request.method not in SAFE_METHODS:
+        csrf.protect()  # cookie-authenticated calls from a page need the CSRF token
+
+
+def init_api(app) -> None:
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Kakawari's JSON API. Errors are "
+                '`{"error": {"code": "...", "message": "..."}}`.'
+            }
+        },
+    )
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+
+    from app.api import accounts, orgs
+
+    for blp in (accounts.blp, orgs.blp):
+        csrf.exempt(blp)
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    app.before_request(_check_api_auth)
+
+    # The document and its browsable page are public (smorest's view is a bound method, which
+    # cannot carry the policy attribute, hence the small wrapper).
+    spec_view = app.view_functions["api-docs.openapi_json"]
+
+    @public
+    def openapi_json():
+        return spec_view()
+
+    app.view_functions["api-docs.openapi_json"] = openapi_json
+
+    @app.route("/api/v1/docs", endpoint="api_docs")
+    @public
+    def api_docs():
+        return render_template("api/docs.html")

@@ -1,0 +1,1 @@
+"""Audit log of security events (failed logins, role changes, token creation, ...)."""

@@ -1,0 +1,26 @@
+from flask import has_request_context, request
+from flask_login import current_user
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+
+
+def record(event: str, *, actor=None, subject=None, org=None, commit: bool = False, **details):
+    """Add an audit event to the current transaction (or commit it on its own)."""
+    ip = None
+    if has_request_context():
+        ip = request.remote_addr
+        if actor is None and current_user and current_user.is_authenticated:
+            actor = current_user
+    entry = AuditEvent(
+        event=event,
+        actor_id=getattr(actor, "id", None),
+        subject_user_id=getattr(subject, "id", None),
+        org_id=getattr(org, "id", None),
+        ip=ip,
+        details=details,
+    )
+    db.session.add(entry)
+    if commit:
+        db.session.commit()
+    return entry

@@ -1,0 +1,1 @@
+"""Shared building blocks every area may use: types, access policies, errors, time, mail."""

@@ -1,0 +1,83 @@
+"""One error vocabulary: services raise these; pages show the message, the API returns the code.
+
+Each error has a stable machine `code`, an HTTP `status` and a translated `message`.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+
+class KakawariError(Exception):
+    code = "error"
+    status = 400
+    message = _l("Something went wrong.")
+
+    def __init__(self, message=None, *, fields: dict[str, list] | None = None):
+        super().__init__(str(message or self.message))
+        if message is not None:
+            self.message = message
+        #: field name -> list of messages, for forms and the API's `fields` member
+        self.fields = fields or {}
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": str(self.message)}
+        if self.fields:
+            body["fields"] = {k: [str(m) for m in v] for k, v in self.fields.items()}
+        return body
+
+
+class ValidationFailed(KakawariError):
+    code = "validation_error"
+    status = 422
+    message = _l("Some fields need your attention.")
+
+
+class AuthenticationRequired(KakawariError):
+    code = "authentication_required"
+    status = 401
+    message = _l("Please log in.")
+
+
+class InvalidCredentials(KakawariError):
+    code = "invalid_credentials"
+    status = 401
+    message = _l("The email address or password is incorrect.")
+
+
+class PermissionDenied(KakawariError):
+    code = "forbidden"
+    status = 403
+    message = _l("You do not have permission to do this.")
+
+
+class NotFound(KakawariError):
+    code = "not_found"
+    status = 404
+    message = _l("Not found.")
+
+
+class Conflict(KakawariError):
+    code = "conflict"
+    status = 409
+    message = _l("This conflicts with the current state.")
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = _l("An account with this email address already exists.")
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    message = _l("An organisation must keep at least one owner.")
+
+
+class InvalidToken(KakawariError):
+    code = "invalid_token"
+    status = 400
+    message = _l("This link is invalid or has expired.")
+
+
+class RateLimited(KakawariError):
+    code = "rate_limited"
+    status = 429
+    message = _l("Too many attempts. Please wait a while and try again.")

@@ -1,0 +1,91 @@
+import click
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from app.accounts.models import User
+from app.core.types import utcnow
+from app.demo.people import demo_participants
+from app.extensions import db
+from app.orgs.models import Membership, Organization, Role
+
+DEMO_PASSWORD = "kakawari-demo"  # noqa: S105 -- the documented demo password
+DEMO_ORG = "しまね関係人口ラボ"
+
+STAFF = [
+    # email, name, furigana, prefecture, role
+    ("owner@example.jp", "石倉 陽子", "いしくら ようこ", "32", Role.owner),
+    ("organizer@example.jp", "景山 健", "かげやま けん", "32", Role.organizer),
+    ("staff@example.jp", "福間 さくら", "ふくま さくら", "32", Role.staff),
+]
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def _upsert_user(email, name, furigana, prefecture, relations, password_hash) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(
+            email=email,
+            name=name,
+            furigana=furigana,
+            prefecture=prefecture,
+            password_hash=password_hash,
+            locale="ja",
+            consent_at=utcnow(),
+            consent_version="2026-04",
+        )
+        user.relations = relations
+        db.session.add(user)
+    return user
+
+
+def seed_demo() -> dict:
+    """Create the demo organisation and people if missing. Returns what was created."""
+    # One hash for every demo account: hashing 124 times would only slow `make run` down.
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+    before = db.session.scalar(select(db.func.count()).select_from(User))
+
+    org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
+    if org is None:
+        org = Organization(name=DEMO_ORG)
+        db.session.add(org)
+    for email, name, furigana, prefecture, role in STAFF:
+        user = _upsert_user(email, name, furigana, prefecture, ["work"], password_hash)
+        db.session.flush()
+        exists = db.session.scalar(
+            select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
+        )
+        if exists is None:
+            db.session.add(Membership(org=org, user=user, role=role))
+
+    admin = _upsert_user("admin@example.jp", "管理 者", "かんり しゃ", "13", [], password_hash)
+    admin.is_admin = True
+    _upsert_user(
+        "participant@example.jp", "山田 花子", "やまだ はなこ", "13",
+        ["origin", "interest"], password_hash,
+    )  # fmt: skip
+    for person in demo_participants():
+        _upsert_user(**person, password_hash=password_hash)
+    db.session.commit()
+    after = db.session.scalar(select(db.func.count()).select_from(User))
+    return {"users_created": after - before, "org_id": org.id}
+
+
+@demo_cli.command("seed")
+@with_appcontext
+def seed_command() -> None:
+    """Load the demo (safe to run again)."""
+    result = seed_demo()
+    click.echo(f"Demo data ready ({result['users_created']} new accounts).")
+
+
+@demo_cli.command("logins")
+def logins_command() -> None:
+    """Print the demo logins."""
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, _name, _furigana, _pref, role in STAFF:
+        click.echo(f"  {email:<26} {role.value} of {DEMO_ORG}")
+    click.echo(f"  {'participant@example.jp':<26} participant (東京都)")
+    click.echo(f"  {'p001@example.jp … p120':<26} participants from 東京都, 大阪府, 島根県 …")
+    click.echo(f"  {'admin@example.jp':<26} site administrator")

@@ -1,0 +1,26 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+
+from app.orgs.models import ROLE_LABELS, Role
+
+
+class OrgForm(FlaskForm):
+    name = StringField(
+        _l("Organisation name"),
+        description=_l("e.g. しまね関係人口ラボ, 〇〇市 地域振興課"),
+        render_kw={"maxlength": 120},
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email address"))
+    role = SelectField(
+        _l("Role"),
+        choices=[(r.value, ROLE_LABELS[r]) for r in (Role.organizer, Role.staff)],
+        default=Role.staff.value,
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])

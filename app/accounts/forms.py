@@ -16,7 +16,7 @@ class _PersonFields:
         description=_l("Hiragana or katakana, e.g. やまだ はなこ"),
         render_kw={"maxlength": 100},
     )
-    prefecture = SelectField(_l("Prefecture you live in"), choices=[])
+    prefecture = SelectField(_l("Prefecture you live in"), choices=[], validate_choice=False)
     relations = MultiCheckboxField(
         _l("How you relate to regions"),
         description=_l("Choose any that apply."),

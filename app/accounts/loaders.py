@@ -1,9 +1,9 @@
-"""How Flask-Login finds the current person: the session cookie, or a Bearer token on the API."""
+"""How Flask-Login finds the current person from the session cookie.
 
-from flask import g, request
+API tokens (`Authorization: Bearer`) are read by app.api before each API request.
+"""
 
 from app.accounts.models import User
-from app.accounts.services import user_for_api_token
 from app.extensions import db
 
 
@@ -16,18 +16,4 @@ def register(login_manager) -> None:
         user = db.session.get(User, int(user_id))
         if user is None or not user.is_active or user.session_version != int(version):
             return None
-        return user
-
-    @login_manager.request_loader
-    def load_user_from_token(req):
-        # Only the API accepts tokens; pages work with the session cookie alone.
-        if not request.path.startswith("/api/"):
-            return None
-        header = req.headers.get("Authorization", "")
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret:
-            return None
-        user = user_for_api_token(secret.strip())
-        if user is not None:
-            g.token_auth = True
         return user

@@ -117,7 +117,8 @@ def change_password():
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:
-            login_user(current_user)  # stay logged in here; other sessions are logged out
+            # stay logged in here (the new session version); other sessions are logged out
+            login_user(current_user._get_current_object())
             flash(_("Your password was changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)

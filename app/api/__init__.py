@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, fields
 
+from app.accounts.services import user_for_api_token
 from app.core.access import public
 from app.core.errors import AuthenticationRequired
-from app.extensions import csrf
+from app.extensions import csrf, login_manager
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -42,13 +43,19 @@ api = Api()
 
 
 def _check_api_auth():
+    """A Bearer token, when sent, decides who the caller is (and must be valid); otherwise the
+    session cookie does, and then unsafe methods need the CSRF token like any form."""
     if not request.path.startswith("/api/"):
         return
-    authenticated = current_user.is_authenticated  # runs the loaders (cookie, then Bearer)
-    if "Authorization" in request.headers and not g.get("token_auth"):
-        raise AuthenticationRequired(_l("The API token is missing, invalid or revoked."))
-    if authenticated and not g.get("token_auth") and request.method not in SAFE_METHODS:
-        csrf.protect()  # cookie-authenticated calls from a page need the CSRF token
+    if "Authorization" in request.headers:
+        scheme, _, secret = request.headers["Authorization"].partition(" ")
+        user = user_for_api_token(secret.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise AuthenticationRequired(_l("The API token is missing, invalid or revoked."))
+        login_manager._update_request_context_with_user(user)  # for this request only
+        g.token_auth = True
+    elif current_user.is_authenticated and request.method not in SAFE_METHODS:
+        csrf.protect()
 
 
 def init_api(app) -> None:

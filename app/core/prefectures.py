@@ -1,5 +1,6 @@
 """The 47 都道府県 with their JIS X 0401 codes, and how a person relates to a region."""
 
+from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -45,7 +46,7 @@ def prefecture_name(code: str | None, lang: str | None = None) -> str:
     if code not in _BY_CODE:
         return ""
     if lang is None:
-        locale = get_locale()
+        locale = get_locale() if has_request_context() else None
         lang = locale.language if locale else "ja"
     ja, en = _BY_CODE[code]
     return ja if lang == "ja" else en

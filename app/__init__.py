@@ -6,10 +6,11 @@ from pathlib import Path
 from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core.prefectures import prefecture_name
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 CSP = {
     "default-src": "'self'",
@@ -85,7 +86,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
     limiter.init_app(app)
-    talisman.init_app(
+    # One Talisman per app: it keeps its settings on the instance, so a shared one would let
+    # one app's HTTPS setting leak into another's (tests build several apps).
+    Talisman(
         app,
         force_https=app.config["HTTPS"],
         strict_transport_security=app.config["HTTPS"],

@@ -5,8 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo
 
-from app.core.forms import MultiCheckboxField
+from app.core.forms import MultiCheckboxField, choices
 from app.core.prefectures import prefecture_choices, relation_choices
+
+LANGUAGE_CHOICES = choices([("ja", "日本語"), ("en", "English")])
 
 
 class _PersonFields:
@@ -24,8 +26,8 @@ class _PersonFields:
     )
 
     def _fill_choices(self):
-        self.prefecture.choices = [("", _l("Choose…")), *prefecture_choices()]
-        self.relations.choices = relation_choices()
+        self.prefecture.choices = choices([("", _l("Choose…")), *prefecture_choices()])
+        self.relations.choices = choices(relation_choices())
 
 
 class SignupForm(_PersonFields, FlaskForm):
@@ -43,7 +45,7 @@ class SignupForm(_PersonFields, FlaskForm):
 
 
 class ProfileForm(_PersonFields, FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("ja", "日本語"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,4 +98,4 @@ class TokenForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("ja", "日本語"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 
+from app.core.forms import choices
 from app.orgs.models import ROLE_LABELS, Role
 
 
@@ -17,10 +18,10 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("Email address"))
     role = SelectField(
         _l("Role"),
-        choices=[(r.value, ROLE_LABELS[r]) for r in (Role.organizer, Role.staff)],
+        choices=choices((r.value, ROLE_LABELS[r]) for r in (Role.organizer, Role.staff)),
         default=Role.staff.value,
     )
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    role = SelectField(_l("Role"), choices=choices((r.value, ROLE_LABELS[r]) for r in Role))

@@ -109,7 +109,7 @@ def _clean_role(value, *, allow_owner: bool = True) -> Role:
     return role
 
 
-def _hash(secret: str) -> str:
+def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -135,7 +135,7 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
         org=org,
         email=email,
         role=role,
-        token_hash=_hash(secret),
+        token_hash=hash_secret(secret),
         invited_by=inviter,
         expires_at=utcnow() + timedelta(days=days),
     )
@@ -159,7 +159,7 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
 
 
 def invitation_for_token(secret: str) -> Invitation:
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _hash(secret)))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_secret(secret)))
     if invitation is None or not invitation.is_pending:
         raise NotFound(_l("This invitation is invalid, was withdrawn or has expired."))
     return invitation

@@ -1,0 +1,114 @@
+"""Cross-cutting promises: security headers, error pages, translations, config, CLI, seed."""
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from sqlalchemy import func, select
+
+from app import create_app
+from app.accounts.models import User
+from app.extensions import db
+from app.orgs.models import Membership, Organization
+from tests.conftest import TestConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_security_headers_and_a_csp_without_inline_script(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_no_template_has_inline_script_or_style():
+    for path in (ROOT / "templates").rglob("*.html"):
+        html = path.read_text()
+        assert "<script>" not in html and "<script type" not in html, path
+        assert " onclick=" not in html and " style=" not in html and "<style" not in html, path
+
+
+def test_https_mode_sets_secure_cookies_and_hsts(tmp_path):
+    app = create_app(TestConfig, HTTPS=True, INSTANCE_DIR=tmp_path,
+                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")  # fmt: skip
+    response = app.test_client().get("/login", base_url="https://localhost")
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+    plain = app.test_client().get("/login")  # http is redirected to https
+    assert plain.status_code == 302 and plain.headers["Location"].startswith("https://")
+
+
+def test_unknown_page_is_a_translated_html_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "見つかりません" in response.get_data(as_text=True)
+
+
+def test_a_secret_key_is_generated_into_the_instance_folder_once(tmp_path):
+    from config import Config
+
+    class NoKey(Config):
+        SECRET_KEY = None
+        INSTANCE_DIR = tmp_path
+
+    first = create_app(NoKey, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/a.db")
+    second = create_app(NoKey, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/a.db")
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_every_message_is_translated_to_japanese():
+    with open(ROOT / "app/translations/ja/LC_MESSAGES/messages.po", "rb") as f:
+        catalog = read_po(f)
+    missing = [m.id for m in catalog if m.id and (not m.string or m.fuzzy or
+               (isinstance(m.string, tuple) and not all(m.string)))]  # fmt: skip
+    assert missing == []
+
+
+def test_catalog_is_up_to_date_with_the_code(tmp_path):
+    """Every string in the code is in the catalog (run `make extract-messages` when this fails)."""
+    from babel.messages.frontend import CommandLineInterface
+
+    pot = tmp_path / "messages.pot"
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F",
+                                str(ROOT / "app/translations/babel.cfg"), "-k", "_l",
+                                "-k", "lazy_gettext", "-o", str(pot), str(ROOT)])  # fmt: skip
+    with open(pot, "rb") as f:
+        in_code = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    with open(ROOT / "app/translations/ja/LC_MESSAGES/messages.po", "rb") as f:
+        in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    assert in_code - in_catalog == set()
+
+
+def test_make_admin_command(app, ctx):
+    from tests.conftest import create_user
+
+    create_user("boss@example.jp")
+    result = app.test_cli_runner().invoke(args=["users", "make-admin", "BOSS@example.jp"])
+    assert result.exit_code == 0
+    assert db.session.scalar(select(User.is_admin).where(User.email == "boss@example.jp"))
+    missing = app.test_cli_runner().invoke(args=["users", "make-admin", "ghost@example.jp"])
+    assert missing.exit_code != 0 and "No active account" in missing.output
+
+
+def test_demo_seed_is_idempotent_and_has_the_documented_people(app, ctx):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    emails = set(db.session.scalars(select(User.email)))
+    assert {"owner@example.jp", "organizer@example.jp", "staff@example.jp",
+            "participant@example.jp", "p001@example.jp", "p120@example.jp"} <= emails  # fmt: skip
+    assert db.session.scalar(select(func.count()).select_from(User)) == 125
+    assert db.session.scalar(select(func.count()).select_from(Organization)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 3
+    prefectures = set(db.session.scalars(select(User.prefecture)))
+    assert {"13", "27", "32"} <= prefectures
+    from app.accounts.services import authenticate
+
+    assert authenticate("p120@example.jp", "kakawari-demo").email == "p120@example.jp"

@@ -1,6 +1,5 @@
 """Accounts: the rules for creating, authenticating, changing and deleting a person."""
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -24,6 +23,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.mail import send_mail
+from app.core.secrets import hash_secret
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.extensions import db
@@ -201,15 +201,11 @@ def reset_password(token: str, new: str) -> User:
 # --- API tokens ---------------------------------------------------------------------------------
 
 
-def _hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the row and the secret; the secret is shown once and never stored."""
     name = (name or "").strip()[:100] or _("API token")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
+    token = ApiToken(user=user, name=name, token_hash=hash_secret(secret), prefix=secret[:10])
     db.session.add(token)
     record("token.created", actor=user, subject=user, name=name)
     db.session.commit()
@@ -219,7 +215,7 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
 def user_for_api_token(secret: str) -> User | None:
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     now = utcnow()

@@ -1,5 +1,6 @@
 """A secret key generated into instance/ on first run, so nothing secret is ever committed."""
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -18,3 +19,8 @@ def load_or_create_secret_key(instance_dir: Path) -> str:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a high-entropy secret (tokens, links): what we store instead of the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()

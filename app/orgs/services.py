@@ -1,6 +1,5 @@
 """Organisations: creating them, members and roles, invitations. Every change is audited."""
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -25,6 +24,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.mail import send_mail
+from app.core.secrets import hash_secret
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.extensions import db
@@ -109,10 +109,6 @@ def _clean_role(value, *, allow_owner: bool = True) -> Role:
     return role
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def invite(org: Organization, inviter: User, email, role) -> Invitation:
     """Email an invitation link; only the person with that address can accept it."""
     try:
@@ -159,7 +155,8 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
 
 
 def invitation_for_token(secret: str) -> Invitation:
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_secret(secret)))
+    query = select(Invitation).where(Invitation.token_hash == hash_secret(secret))
+    invitation = db.session.scalar(query)
     if invitation is None or not invitation.is_pending:
         raise NotFound(_l("This invitation is invalid, was withdrawn or has expired."))
     return invitation

@@ -12,10 +12,10 @@ import pytest
 
 from app.accounts.services import create_api_token, make_reset_token
 from app.core.access import policy_of
+from app.core.secrets import hash_secret
 from app.core.types import utcnow
 from app.extensions import db
 from app.orgs.models import Invitation, Membership, Role
-from app.orgs.services import hash_secret
 from tests.conftest import create_user, csrf_token, login
 
 ROLES = ("anonymous", "participant", "staff", "organizer", "owner", "other", "admin")

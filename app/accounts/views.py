@@ -69,7 +69,8 @@ def login():
             form.form_errors.append(str(exc.message))
         else:
             login_user(user, remember=form.remember.data)
-            session.pop("locale", None)  # the person's stored language wins from now on
+            if session.get("locale") in ("ja", "en"):  # chosen just now, before logging in
+                services.set_locale(user, session.pop("locale"))
             record("auth.login", actor=user, commit=True)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("accounts/login.html", form=form)

@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 
 from app.audit.services import record
+from app.core.text import printable
 from app.extensions import limiter
 
 
@@ -18,7 +19,7 @@ def _submitted_email() -> str:
         value = data.get("email") if isinstance(data, dict) else ""
     else:
         value = request.form.get("email", "")
-    return str(value or "").strip().lower()[:254]
+    return printable(value, 254).strip().lower()
 
 
 def mark_login_failed() -> None:

@@ -24,6 +24,7 @@ from app.core.errors import (
 )
 from app.core.mail import send_mail
 from app.core.secrets import hash_secret
+from app.core.text import has_control_chars, printable, single_line
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.extensions import db
@@ -43,7 +44,10 @@ def _validated(data: dict, rules: dict) -> dict:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    email = str(email or "").strip().lower()
+    if not email or len(email) > 254 or has_control_chars(email):
+        return None  # no account can have such an address
+    return db.session.scalar(select(User).where(User.email == email))
 
 
 def register_user(data: dict, *, locale: str = "ja") -> User:
@@ -92,7 +96,7 @@ def authenticate(email: str, password: str) -> User:
     user = find_user_by_email(str(email or ""))
     if user is None or not user.is_active or not user.password_hash:
         check_password_hash(_DUMMY_HASH, str(password or ""))
-        record("auth.login_failed", email=str(email or "")[:254], commit=True)
+        record("auth.login_failed", email=printable(email, 254), commit=True)
         raise InvalidCredentials()
     if not check_password_hash(user.password_hash, str(password or "")):
         record("auth.login_failed", subject=user, email=user.email, commit=True)
@@ -203,7 +207,10 @@ def reset_password(token: str, new: str) -> User:
 
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the row and the secret; the secret is shown once and never stored."""
-    name = (name or "").strip()[:100] or _("API token")
+    try:
+        name = single_line(name, 100)
+    except ValueError:
+        name = _("API token")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=hash_secret(secret), prefix=secret[:10])
     db.session.add(token)

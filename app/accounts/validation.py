@@ -10,13 +10,13 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from app.core.prefectures import RELATIONS, prefecture_code
+from app.core.text import single_line
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 NAME_MAX = 100
 
 _KANA = re.compile(r"^[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb ]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_email(value) -> str:
@@ -42,13 +42,12 @@ def clean_password(value, *, email: str | None = None) -> str:
 
 
 def clean_name(value) -> str:
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    text = re.sub(r"\s+", " ", text)
-    if not text:
+    if not str(value or "").strip():
         raise ValueError(_l("Enter your name."))
-    if len(text) > NAME_MAX or _CONTROL.search(text):
-        raise ValueError(_l("Enter a name of at most %(n)d characters.", n=NAME_MAX))
-    return text
+    try:
+        return single_line(value, NAME_MAX)
+    except ValueError:
+        raise ValueError(_l("Enter a name of at most %(n)d characters.", n=NAME_MAX)) from None
 
 
 def clean_furigana(value) -> str:

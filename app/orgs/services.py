@@ -25,6 +25,7 @@ from app.core.errors import (
 )
 from app.core.mail import send_mail
 from app.core.secrets import hash_secret
+from app.core.text import single_line
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.extensions import db
@@ -37,14 +38,13 @@ _ROLE_ORDER = case(
 
 
 def clean_org_name(value) -> str:
-    name = " ".join(str(value or "").split())
-    if not name:
+    if not str(value or "").strip():
         raise ValidationFailed(fields={"name": [_l("Enter the organisation's name.")]})
-    if len(name) > ORG_NAME_MAX:
-        raise ValidationFailed(
-            fields={"name": [_l("Use at most %(n)d characters.", n=ORG_NAME_MAX)]}
-        )
-    return name
+    try:
+        return single_line(value, ORG_NAME_MAX)
+    except ValueError:
+        message = _l("Use at most %(n)d characters, on one line.", n=ORG_NAME_MAX)
+        raise ValidationFailed(fields={"name": [message]}) from None
 
 
 def create_org(owner: User, name) -> Organization:

@@ -55,17 +55,9 @@ def login_limits(view):
     return per_account(per_address(view))
 
 
-def signup_limit(view):
-    return limiter.limit(
-        lambda: current_app.config["SIGNUPS_PER_ADDRESS"],
-        methods=["POST"],
-        scope="signup",
-    )(view)
+def _per_address(config_key: str, scope: str):
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], scope=scope)
 
 
-def password_reset_limit(view):
-    return limiter.limit(
-        lambda: current_app.config["PASSWORD_RESETS_PER_ADDRESS"],
-        methods=["POST"],
-        scope="password-reset",
-    )(view)
+signup_limit = _per_address("SIGNUPS_PER_ADDRESS", "signup")
+password_reset_limit = _per_address("PASSWORD_RESETS_PER_ADDRESS", "password-reset")

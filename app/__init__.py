@@ -7,6 +7,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_talisman import Talisman
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core.prefectures import prefecture_name
@@ -68,6 +69,21 @@ def _ensure_sqlite_dir(app: Flask) -> None:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _tune_sqlite(engine) -> None:
+    """The embedded database: foreign keys on (cascades), WAL so readers never wait for the
+    writer, and a busy timeout so writers queue for the lock instead of failing."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
 def select_locale() -> str:
     """The person's stored choice, else the visitor's choice, else Accept-Language, else ja."""
     languages = current_app.config["LANGUAGES"]
@@ -102,13 +118,18 @@ def _init_extensions(app: Flask) -> None:
 
     from app.accounts import loaders
 
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
     login_manager.init_app(app)
     loaders.register(login_manager)
 
     # Models of every area, so Alembic and create_all see the whole schema.
     from app.accounts import models as _accounts  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
+    from app.events import models as _events  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
+    from app.registration import models as _registration  # noqa: F401
 
     @app.context_processor
     def _template_globals():
@@ -119,19 +140,23 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
+    from app.events.views import bp as events_bp
     from app.main.views import bp as main_bp
     from app.orgs.views import bp as orgs_bp
+    from app.registration import notifications  # noqa: F401 -- connects its signal receivers
+    from app.registration.manage import bp as manage_bp
+    from app.registration.views import bp as registration_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(orgs_bp)
-    app.register_blueprint(admin_bp)
+    for bp in (main_bp, accounts_bp, orgs_bp, admin_bp, events_bp, manage_bp, registration_bp):
+        app.register_blueprint(bp)
     init_api(app)
 
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_cli
+    from app.registration.cli import registration_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(registration_cli)

@@ -83,8 +83,7 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(KakawariError)
     def handle_kakawari_error(exc: KakawariError):
         if wants_json():
-            body = exc.to_dict()
-            return json_error(body["code"], body["message"], exc.status, body.get("fields"))
+            return jsonify(error=exc.to_dict()), exc.status
         if isinstance(exc, AuthenticationRequired):
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         return render_template("errors/error.html", status=exc.status, message=exc.message), (

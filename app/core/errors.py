@@ -81,3 +81,40 @@ class RateLimited(KakawariError):
     code = "rate_limited"
     status = 429
     message = _l("Too many attempts. Please wait a while and try again.")
+
+
+class RegistrationNotOpen(Conflict):
+    code = "registration_not_open"
+    message = _l("Registration for this series has not opened yet.")
+
+
+class RegistrationClosed(Conflict):
+    code = "registration_closed"
+    message = _l("Registration for this series is closed.")
+
+
+class SessionFull(Conflict):
+    code = "session_full"
+    message = _l("This session is full and takes no waitlist.")
+
+
+class SessionCancelled(Conflict):
+    code = "session_cancelled"
+    message = _l("This session has been cancelled.")
+
+
+class SessionStarted(Conflict):
+    code = "session_started"
+    message = _l("This session has already started.")
+
+
+class AlreadyRegistered(Conflict):
+    code = "already_registered"
+    message = _l("You are already registered for this series.")
+
+    def __init__(self, message=None, *, registration_id: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.registration_id = registration_id
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "registration_id": self.registration_id}

@@ -1,0 +1,181 @@
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.types import UTCDateTime, utcnow
+from app.extensions import db
+from app.orgs.models import Organization
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
+
+
+class SeriesStatus(enum.StrEnum):
+    draft = "draft"
+    published = "published"
+    cancelled = "cancelled"
+
+
+class Scope(enum.StrEnum):
+    """One registration covers every session, or people pick the sessions they come to."""
+
+    series = "series"
+    session = "session"
+
+
+class Selection(enum.StrEnum):
+    first_come = "first_come"  # 先着順, with an automatic waitlist
+    lottery = "lottery"  # 抽選, drawn at the deadline
+
+
+class SessionFormat(enum.StrEnum):
+    venue = "venue"
+    online = "online"
+    hybrid = "hybrid"
+
+
+class Mode(enum.StrEnum):
+    """How one participant attends one session."""
+
+    venue = "venue"
+    online = "online"
+
+
+class SessionStatus(enum.StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+class QuestionKind(enum.StrEnum):
+    text = "text"
+    single = "single"
+    multiple = "multiple"
+
+
+class Series(db.Model):
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    #: Markdown, rendered through a sanitiser
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: JIS code of the region's 都道府県 and the 市町村 name
+    prefecture: Mapped[str | None] = mapped_column(String(2), index=True)
+    municipality: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[SeriesStatus] = mapped_column(
+        _enum(SeriesStatus, "series_status"), default=SeriesStatus.draft, index=True
+    )
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: also the lottery deadline
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[Scope] = mapped_column(_enum(Scope, "series_scope"), default=Scope.series)
+    selection: Mapped[Selection] = mapped_column(
+        _enum(Selection, "series_selection"), default=Selection.first_come
+    )
+    #: with first_come: whether people may wait for a place once a mode is full
+    waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: completion rule: attend at least N sessions ...
+    completion_min_sessions: Mapped[int | None] = mapped_column(Integer)
+    #: ... where online counts when present for at least P% of the session
+    online_threshold_percent: Mapped[int] = mapped_column(Integer, default=70)
+    privacy_notice: Mapped[str] = mapped_column(Text, default="")
+    #: lottery: when it was drawn and with which seed (so a draw can be checked afterwards)
+    lottery_drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lottery_seed: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    org: Mapped[Organization] = relationship()
+    sessions: Mapped[list["Session"]] = relationship(
+        back_populates="series", order_by="Session.starts_at", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list["Question"]] = relationship(
+        back_populates="series", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is SeriesStatus.published
+
+    def __repr__(self) -> str:
+        return f"<Series {self.id}>"
+
+
+class Session(db.Model):
+    """One dated meeting of a series (回)."""
+
+    __tablename__ = "session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    format: Mapped[SessionFormat] = mapped_column(_enum(SessionFormat, "session_format"))
+    venue_name: Mapped[str] = mapped_column(String(200), default="")
+    venue_address: Mapped[str] = mapped_column(String(300), default="")
+    map_url: Mapped[str] = mapped_column(String(500), default="")
+    #: places at the venue (None when the session has no venue)
+    venue_capacity: Mapped[int | None] = mapped_column(Integer)
+    #: places online; None means unlimited
+    online_capacity: Mapped[int | None] = mapped_column(Integer)
+    #: YouTube/Zoom/Jitsi URL: only ever shown inside the live room, never publicly
+    stream_url: Mapped[str] = mapped_column(String(500), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[SessionStatus] = mapped_column(
+        _enum(SessionStatus, "session_status"), default=SessionStatus.scheduled
+    )
+    #: iCalendar identity: the UID never changes, SEQUENCE grows with every change people see
+    ical_uid: Mapped[str] = mapped_column(String(80), default=lambda: f"{uuid.uuid4()}@kakawari")
+    ical_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    #: bumped whenever places of this session change hands; its row is the capacity lock
+    seats_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    series: Mapped[Series] = relationship(back_populates="sessions")
+
+    @property
+    def modes(self) -> tuple["Mode", ...]:
+        return {
+            SessionFormat.venue: (Mode.venue,),
+            SessionFormat.online: (Mode.online,),
+            SessionFormat.hybrid: (Mode.venue, Mode.online),
+        }[self.format]
+
+    def capacity(self, mode: "Mode") -> int | None:
+        """Places for `mode`; None is unlimited. 0 when the session does not offer the mode."""
+        if mode not in self.modes:
+            return 0
+        return self.venue_capacity if mode is Mode.venue else self.online_capacity
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is SessionStatus.cancelled
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id}>"
+
+
+class Question(db.Model):
+    """A custom question on the registration form."""
+
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "question_kind"))
+    label: Mapped[str] = mapped_column(String(300))
+    #: choices for single/multiple
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: shown to venue staff at check-in (e.g. dietary needs)
+    show_at_checkin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    series: Mapped[Series] = relationship(back_populates="questions")

@@ -1,0 +1,12 @@
+"""What the events area announces; registration listens (events never imports it)."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent with the Session after an organiser's change committed. changes is a set of
+#: "time", "place", "capacity", "cancelled", "other": what people holding a place should hear of
+session_changed = _signals.signal("session-changed")
+
+#: sent with the Series when it is cancelled
+series_cancelled = _signals.signal("series-cancelled")

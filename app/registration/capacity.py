@@ -1,0 +1,130 @@
+"""Places per session and mode: the lock, the counts, and the waitlist order.
+
+Every change of who holds a place runs inside `locked(session_ids)`, which takes the sessions'
+rows as a lock before anything is counted: `SELECT … FOR UPDATE` in id order on PostgreSQL (no
+deadlocks between overlapping sets), and an UPDATE of the same rows on SQLite, which makes the
+transaction the single writer from its first statement. Counting then writing under that lock
+is what keeps "never more confirmed than capacity" true whatever runs at once.
+"""
+
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.events.models import Mode, Session
+from app.extensions import db
+from app.registration.models import Place, PlaceStatus
+
+
+@contextmanager
+def locked(session_ids):
+    """A transaction holding the capacity lock of these sessions; commits on success."""
+    ids = sorted(set(session_ids))
+    db.session.commit()  # the lock must be the transaction's first statement
+    try:
+        if ids and current_app.config.get("REGISTRATION_LOCKING", True):
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(
+                    select(Session.id).where(Session.id.in_(ids)).order_by(Session.id)
+                    .with_for_update()
+                )  # fmt: skip
+            db.session.execute(
+                update(Session)
+                .where(Session.id.in_(ids))
+                .values(seats_version=Session.seats_version + 1)
+                .execution_options(synchronize_session=False)
+            )
+        elif ids and current_app.config.get("REGISTRATION_RACE_WINDOW"):
+            # Control experiment only (tests, benchmark): no lock, and a pause between counting
+            # and writing, to show the race the lock prevents.
+            time.sleep(current_app.config["REGISTRATION_RACE_WINDOW"])
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def confirmed_counts(session_ids) -> dict[tuple[int, Mode], int]:
+    rows = db.session.execute(
+        select(Place.session_id, Place.mode, func.count())
+        .where(Place.session_id.in_(list(session_ids)), Place.status == PlaceStatus.confirmed)
+        .group_by(Place.session_id, Place.mode)
+    )
+    return {(sid, Mode(mode)): n for sid, mode, n in rows}
+
+
+def has_room(session: Session, mode: Mode, confirmed: int) -> bool:
+    capacity = session.capacity(mode)
+    return capacity is None or confirmed < capacity
+
+
+def waitlist(session_id: int, mode: Mode) -> list[Place]:
+    """Waiting places for one session and mode, first in line first."""
+    return db.session.scalars(
+        select(Place)
+        .where(Place.session_id == session_id, Place.mode == mode,
+               Place.status == PlaceStatus.waitlisted)
+        .order_by(Place.queue_key, Place.id)
+    ).all()  # fmt: skip
+
+
+def waitlist_position(place: Place) -> int | None:
+    if place.status is not PlaceStatus.waitlisted:
+        return None
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Place)
+        .where(
+            Place.session_id == place.session_id,
+            Place.mode == place.mode,
+            Place.status == PlaceStatus.waitlisted,
+            (Place.queue_key < place.queue_key)
+            | ((Place.queue_key == place.queue_key) & (Place.id < place.id)),
+        )
+    )
+    return ahead + 1
+
+
+def summary(sessions) -> dict[int, dict[Mode, dict]]:
+    """{session_id: {mode: {capacity, confirmed, waitlisted, left}}} in one query."""
+    ids = [s.id for s in sessions]
+    counts = defaultdict(int)
+    if ids:
+        rows = db.session.execute(
+            select(Place.session_id, Place.mode, Place.status, func.count())
+            .where(Place.session_id.in_(ids),
+                   Place.status.in_([PlaceStatus.confirmed, PlaceStatus.waitlisted,
+                                     PlaceStatus.applied]))
+            .group_by(Place.session_id, Place.mode, Place.status)
+        )  # fmt: skip
+        for sid, mode, status, n in rows:
+            counts[(sid, Mode(mode), PlaceStatus(status))] = n
+    result = {}
+    for s in sessions:
+        result[s.id] = {}
+        for mode in s.modes:
+            capacity = s.capacity(mode)
+            confirmed = counts[(s.id, mode, PlaceStatus.confirmed)]
+            result[s.id][mode] = {
+                "capacity": capacity,
+                "confirmed": confirmed,
+                "waitlisted": counts[(s.id, mode, PlaceStatus.waitlisted)],
+                "applied": counts[(s.id, mode, PlaceStatus.applied)],
+                "left": None if capacity is None else max(capacity - confirmed, 0),
+            }
+    return result
+
+
+def availability(info: dict) -> str:
+    """ "available", "few" (残りわずか), "full" or "unlimited", for one mode of a session."""
+    if info["capacity"] is None:
+        return "unlimited"
+    if info["left"] == 0:
+        return "full"
+    if info["left"] <= max(3, info["capacity"] // 10):
+        return "few"
+    return "available"

@@ -1,0 +1,1 @@
+"""Emails to participants, sent when registration or events announce a change (signals)."""

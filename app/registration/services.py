@@ -1,0 +1,437 @@
+"""Registration rules: who gets a place, who waits, lotteries, switching and cancelling.
+
+Guarantees (tested against a running server on PostgreSQL):
+- never more confirmed places than a session's capacity for a mode, whatever runs at once
+  (every change happens under capacity.locked());
+- one active registration per person per series (and a partial unique index behind it);
+- a freed place goes at once to the first person waiting for that session and mode.
+"""
+
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import User
+from app.audit.services import record
+from app.core.errors import (
+    AlreadyRegistered,
+    NotFound,
+    PermissionDenied,
+    RegistrationClosed,
+    RegistrationNotOpen,
+    SessionCancelled,
+    SessionFull,
+    SessionStarted,
+    ValidationFailed,
+)
+from app.core.types import utcnow
+from app.events.models import Mode, QuestionKind, Selection, Series, SeriesStatus, Session
+from app.extensions import db
+from app.registration import capacity
+from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
+from app.registration.signals import places_changed
+
+ANSWER_MAX = 2000
+
+
+@dataclass
+class Outcome:
+    """What a change did, for the notifications sent after it committed."""
+
+    registration: Registration | None = None
+    promoted: list[Place] = field(default_factory=list)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def active_registration(series_id: int, user_id: int) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.series_id == series_id,
+            Registration.user_id == user_id,
+            Registration.status != RegistrationStatus.cancelled,
+        )
+    )
+
+
+def user_registrations(user: User) -> list[Registration]:
+    """The person's registrations, newest first, with places, sessions and series loaded."""
+    return db.session.scalars(
+        select(Registration)
+        .where(Registration.user_id == user.id)
+        .order_by(Registration.created_at.desc())
+        .options(
+            selectinload(Registration.places).selectinload(Place.session),
+            selectinload(Registration.series),
+        )
+    ).all()
+
+
+def registration_status(places) -> RegistrationStatus:
+    statuses = {p.status for p in places}
+    for status in (PlaceStatus.confirmed, PlaceStatus.applied, PlaceStatus.waitlisted):
+        if status in statuses:
+            return RegistrationStatus(status.value)
+    return RegistrationStatus.cancelled
+
+
+def refresh_status(registration: Registration) -> None:
+    """The one transition of a registration's status: derived from its places."""
+    registration.status = registration_status(registration.places)
+    if registration.status is RegistrationStatus.cancelled and registration.cancelled_at is None:
+        registration.cancelled_at = utcnow()
+
+
+def registration_window(series: Series, now=None) -> None:
+    """Raises unless registration is open now."""
+    now = now or utcnow()
+    if series.status is not SeriesStatus.published:
+        raise NotFound()
+    if series.registration_opens_at and now < series.registration_opens_at:
+        raise RegistrationNotOpen()
+    if series.registration_closes_at and now >= series.registration_closes_at:
+        raise RegistrationClosed()
+    if series.selection is Selection.lottery and series.lottery_drawn_at:
+        raise RegistrationClosed()
+
+
+# --- validation of a registration request -----------------------------------------------------
+
+
+def clean_answers(series: Series, answers) -> dict:
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, dict):
+        raise ValidationFailed(fields={"answers": [_l("Answers must be an object.")]})
+    cleaned, errors = {}, {}
+    for q in series.questions:
+        key = str(q.id)
+        value = answers.get(key, answers.get(q.id))
+        if q.kind is QuestionKind.text:
+            text = str(value or "").strip() if not isinstance(value, list | dict) else None
+            if text is None or len(text) > ANSWER_MAX or "\x00" in text:
+                errors[key] = [_l("Answer with text of at most %(n)d characters.", n=ANSWER_MAX)]
+            elif text:
+                cleaned[key] = text
+        elif q.kind is QuestionKind.single:
+            if value in (None, ""):
+                value = None
+            elif value not in q.options:
+                errors[key] = [_l("Choose one of the options.")]
+            if value is not None and key not in errors:
+                cleaned[key] = value
+        else:
+            values = value if isinstance(value, list) else ([] if value in (None, "") else None)
+            if values is None or any(v not in q.options for v in values):
+                errors[key] = [_l("Choose from the options.")]
+            elif values:
+                cleaned[key] = [o for o in q.options if o in values]
+        if q.required and key not in cleaned and key not in errors:
+            errors[key] = [_l("This question needs an answer.")]
+    if errors:
+        raise ValidationFailed(fields={f"answers.{k}": v for k, v in errors.items()})
+    return cleaned
+
+
+def _chosen_sessions(series: Series, session_ids, now) -> list[Session]:
+    upcoming = [s for s in series.sessions if not s.is_cancelled and s.starts_at > now]
+    if series.scope.value == "series":
+        if not upcoming:
+            raise RegistrationClosed(_l("This series has no upcoming sessions."))
+        return upcoming
+    if not session_ids:
+        raise ValidationFailed(fields={"session_ids": [_l("Choose at least one session.")]})
+    by_id = {s.id: s for s in series.sessions}
+    chosen = []
+    for sid in session_ids:
+        session = by_id.get(sid)
+        if session is None:
+            raise ValidationFailed(fields={"session_ids": [_l("Choose sessions of this series.")]})
+        if session.is_cancelled:
+            raise SessionCancelled()
+        if session.starts_at <= now:
+            raise SessionStarted()
+        if session not in chosen:
+            chosen.append(session)
+    return chosen
+
+
+def _mode_for(session: Session, modes, default) -> Mode:
+    wanted = modes.get(session.id, default) if isinstance(modes, dict) else (modes or default)
+    if len(session.modes) == 1:
+        return session.modes[0]
+    try:
+        mode = Mode(wanted)
+    except ValueError:
+        raise ValidationFailed(
+            fields={"mode": [_l("Choose venue or online for %(s)s.", s=session.title)]}
+        ) from None
+    return mode
+
+
+# --- registering -------------------------------------------------------------------------------
+
+
+def register(
+    series: Series,
+    user: User,
+    *,
+    mode=None,
+    modes: dict | None = None,
+    session_ids=None,
+    answers=None,
+    consent: bool = False,
+    source: str = "self",
+    now=None,
+) -> Registration:
+    """Register `user` for `series`; each place is confirmed, waitlisted or (lottery) applied.
+
+    `mode` is the default for hybrid sessions, `modes` {session_id: mode} overrides it per
+    session. Raises RegistrationNotOpen/Closed, SessionFull (when the series takes no waitlist),
+    AlreadyRegistered or ValidationFailed, and then writes nothing.
+    """
+    now = now or utcnow()
+    if source == "self":
+        registration_window(series, now)
+        if consent is not True:
+            raise ValidationFailed(
+                fields={"consent": [_l("Please agree to the privacy notice to register.")]}
+            )
+    cleaned = clean_answers(series, answers)
+    sessions = _chosen_sessions(series, session_ids, now)
+    wanted = [(s, _mode_for(s, modes, mode)) for s in sessions]
+    series_id, user_id = series.id, user.id
+    lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None
+
+    existing = active_registration(series_id, user_id)
+    if existing:
+        raise AlreadyRegistered(registration_id=existing.id)
+    try:
+        with capacity.locked([s.id for s, _ in wanted]):
+            existing = active_registration(series_id, user_id)
+            if existing:  # a double submit that waited for the lock
+                raise AlreadyRegistered(registration_id=existing.id)
+            counts = capacity.confirmed_counts([s.id for s, _ in wanted])
+            registration = Registration(
+                series_id=series_id,
+                user_id=user_id,
+                answers=cleaned,
+                consent_at=now if consent else None,
+                source=source,
+                status=RegistrationStatus.applied,
+            )
+            for session, m in wanted:
+                if lottery:
+                    status = PlaceStatus.applied
+                elif capacity.has_room(session, m, counts.get((session.id, m), 0)):
+                    status = PlaceStatus.confirmed
+                elif series.waitlist_enabled:
+                    status = PlaceStatus.waitlisted
+                else:
+                    raise SessionFull(
+                        _l("%(s)s is full (%(m)s) and takes no waitlist.", s=session.title,
+                           m=mode_label(m))
+                    )  # fmt: skip
+                registration.places.append(
+                    Place(session_id=session.id, mode=m, status=status,
+                          confirmed_at=now if status is PlaceStatus.confirmed else None)
+                )  # fmt: skip
+            refresh_status(registration)
+            db.session.add(registration)
+            db.session.flush()
+            record("registration.created", actor=user, subject=user, org=series.org,
+                   series_id=series_id, registration_id=registration.id, source=source)  # fmt: skip
+    except IntegrityError:
+        existing = active_registration(series_id, user_id)
+        raise AlreadyRegistered(registration_id=existing.id if existing else None) from None
+    places_changed.send(registration, kind="registered", promoted=[])
+    return registration
+
+
+def mode_label(mode: Mode):
+    return {Mode.venue: _l("venue"), Mode.online: _l("online")}[Mode(mode)]
+
+
+def promote_from_waitlist(session: Session, mode: Mode, now=None) -> list[Place]:
+    """Confirm waiting people, first in line first, while the mode has room.
+
+    Must run inside capacity.locked() for this session.
+    """
+    now = now or utcnow()
+    if session.is_cancelled:
+        return []
+    confirmed = capacity.confirmed_counts([session.id]).get((session.id, mode), 0)
+    promoted = []
+    for place in capacity.waitlist(session.id, mode):
+        if not capacity.has_room(session, mode, confirmed):
+            break
+        place.status = PlaceStatus.confirmed
+        place.confirmed_at = now
+        confirmed += 1
+        refresh_status(place.registration)
+        promoted.append(place)
+    return promoted
+
+
+def _own_place(registration: Registration, session_id: int) -> Place:
+    place = registration.place_for(session_id)
+    if place is None or place.status is PlaceStatus.cancelled:
+        raise NotFound()
+    return place
+
+
+def cancel(registration: Registration, *, session_id: int | None = None, actor=None,
+           now=None) -> Outcome:  # fmt: skip
+    """Cancel one session's place or the whole registration; freed places are passed on."""
+    now = now or utcnow()
+    if session_id is not None:
+        targets = [_own_place(registration, session_id)]
+        if targets[0].session.starts_at <= now:
+            raise SessionStarted()
+    else:  # the whole registration: places of sessions already held stay, as history
+        targets = [p for p in registration.places
+                   if p.status is not PlaceStatus.cancelled and p.session.starts_at > now]  # fmt: skip
+    wanted = {p.id for p in targets}
+    outcome = Outcome(registration=registration)
+    reg_id = registration.id
+    with capacity.locked([p.session_id for p in targets]):
+        registration = db.session.get(Registration, reg_id)
+        freed = set()
+        for place in registration.places:
+            if place.id not in wanted or place.status is PlaceStatus.cancelled:
+                continue
+            if place.status is PlaceStatus.confirmed:
+                freed.add((place.session, place.mode))
+            place.status = PlaceStatus.cancelled
+            place.cancelled_at = now
+        refresh_status(registration)
+        for session, m in sorted(freed, key=lambda x: (x[0].id, x[1])):
+            outcome.promoted += promote_from_waitlist(session, m, now)
+        record("registration.cancelled", actor=actor, subject=registration.user,
+               org=registration.series.org, registration_id=reg_id,
+               session_id=session_id)  # fmt: skip
+    outcome.registration = registration
+    places_changed.send(registration, kind="cancelled", promoted=outcome.promoted)
+    return outcome
+
+
+def switch_mode(registration: Registration, session_id: int, new_mode, *, now=None) -> Outcome:
+    """Move a confirmed place to the other mode when that mode has room (the old place goes to
+    the first person waiting for it); a waiting place simply queues for the other mode."""
+    now = now or utcnow()
+    try:
+        new_mode = Mode(new_mode)
+    except ValueError:
+        raise ValidationFailed(fields={"mode": [_l("Choose venue or online.")]}) from None
+    place = _own_place(registration, session_id)
+    if place.session.starts_at <= now:
+        raise SessionStarted()
+    if new_mode not in place.session.modes:
+        raise ValidationFailed(fields={"mode": [_l("This session is not held that way.")]})
+    if new_mode is place.mode:
+        return Outcome(registration=registration)
+    outcome = Outcome(registration=registration)
+    place_id = place.id
+    with capacity.locked([session_id]):
+        place = db.session.get(Place, place_id)
+        session, old_mode = place.session, place.mode
+        if place.status is PlaceStatus.confirmed:
+            taken = capacity.confirmed_counts([session_id]).get((session_id, new_mode), 0)
+            if not capacity.has_room(session, new_mode, taken):
+                raise SessionFull(
+                    _l("There is no room %(m)s for this session.", m=mode_label(new_mode))
+                )
+            place.mode = new_mode
+            db.session.flush()
+            outcome.promoted = promote_from_waitlist(session, old_mode, now)
+        else:
+            place.mode = new_mode  # waiting or applied: now in the other queue
+            place.queue_key = 0
+            db.session.flush()
+            outcome.promoted = promote_from_waitlist(session, new_mode, now)
+        record("registration.mode_switched", subject=registration.user,
+               org=registration.series.org, registration_id=registration.id,
+               session_id=session_id, old=old_mode.value, new=new_mode.value)  # fmt: skip
+    outcome.registration = place.registration
+    places_changed.send(place.registration, kind="switched", promoted=outcome.promoted)
+    return outcome
+
+
+def capacity_changed(session: Session, now=None) -> list[Place]:
+    """After an organiser raises a capacity: give the new places to people waiting."""
+    promoted = []
+    with capacity.locked([session.id]):
+        session = db.session.get(Session, session.id)
+        for m in session.modes:
+            promoted += promote_from_waitlist(session, m, now)
+    for place in promoted:
+        places_changed.send(place.registration, kind="promoted", promoted=[place])
+    return promoted
+
+
+# --- lottery -----------------------------------------------------------------------------------
+
+
+def draw_lottery(series: Series, *, seed: str | None = None, actor=None, now=None) -> dict:
+    """Draw a lottery series: registrations in a uniformly random order (seeded, the seed is
+    recorded) take places in that order; the rest wait in that order. Everyone is told."""
+    now = now or utcnow()
+    if series.selection is not Selection.lottery:
+        raise PermissionDenied(_l("This series is first come, first served."))
+    if series.lottery_drawn_at is not None:
+        raise RegistrationClosed(_l("The lottery has already been drawn."))
+    seed = seed or secrets.token_hex(16)
+    series_id = series.id
+    session_ids = [s.id for s in series.sessions]
+    with capacity.locked(session_ids):
+        series = db.session.get(Series, series_id)
+        registrations = db.session.scalars(
+            select(Registration)
+            .where(Registration.series_id == series_id,
+                   Registration.status == RegistrationStatus.applied)
+            .order_by(Registration.id)
+            .options(selectinload(Registration.places).selectinload(Place.session))
+        ).all()  # fmt: skip
+        order = list(registrations)
+        random.Random(seed).shuffle(order)  # noqa: S311 -- fairness, not secrecy; seed recorded
+        counts = capacity.confirmed_counts(session_ids)
+        for rank, registration in enumerate(order, start=1):
+            for place in registration.places:
+                if place.status is not PlaceStatus.applied:
+                    continue
+                key = (place.session_id, place.mode)
+                if capacity.has_room(place.session, place.mode, counts.get(key, 0)):
+                    place.status = PlaceStatus.confirmed
+                    place.confirmed_at = now
+                    counts[key] = counts.get(key, 0) + 1
+                else:
+                    place.status = PlaceStatus.waitlisted
+                place.queue_key = rank
+            refresh_status(registration)
+        series.lottery_drawn_at = now
+        series.lottery_seed = seed
+        record("series.lottery_drawn", actor=actor, org=series.org, series_id=series_id,
+               seed=seed, entries=len(order))  # fmt: skip
+    for registration in order:
+        places_changed.send(registration, kind="lottery", promoted=[])
+    won = sum(1 for r in order if r.status is RegistrationStatus.confirmed)
+    return {"entries": len(order), "won": won, "seed": seed}
+
+
+def due_lotteries(now=None) -> list[Series]:
+    now = now or utcnow()
+    return db.session.scalars(
+        select(Series).where(
+            Series.selection == Selection.lottery,
+            Series.status == SeriesStatus.published,
+            Series.lottery_drawn_at.is_(None),
+            Series.registration_closes_at.is_not(None),
+            Series.registration_closes_at <= now,
+        )
+    ).all()

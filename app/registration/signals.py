@@ -1,0 +1,9 @@
+"""What registration announces; notifications (and later attendance) listen."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent with the Registration after a change committed: kind is "registered", "cancelled",
+#: "switched", "promoted" or "lottery"; promoted lists the places given to people who waited
+places_changed = _signals.signal("places-changed")

@@ -3,7 +3,7 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_talisman import Talisman
@@ -87,6 +87,8 @@ def _tune_sqlite(engine) -> None:
 def select_locale() -> str:
     """The person's stored choice, else the visitor's choice, else Accept-Language, else ja."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, background work: emails choose their own locale
+        return "ja"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     if session.get("locale") in languages:

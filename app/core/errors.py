@@ -12,7 +12,7 @@ class KakawariError(Exception):
     message = _l("Something went wrong.")
 
     def __init__(self, message=None, *, fields: dict[str, list] | None = None):
-        super().__init__(str(message or self.message))
+        super().__init__(message or self.message)
         if message is not None:
             self.message = message
         #: field name -> list of messages, for forms and the API's `fields` member

@@ -31,6 +31,7 @@ from app.core.errors import (
 )
 from app.core.types import utcnow
 from app.events.models import Mode, QuestionKind, Selection, Series, SeriesStatus, Session
+from app.events.signals import session_changed
 from app.extensions import db
 from app.registration import capacity
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
@@ -435,3 +436,10 @@ def due_lotteries(now=None) -> list[Series]:
             Series.registration_closes_at <= now,
         )
     ).all()
+
+
+@session_changed.connect
+def _on_session_changed(session: Session, changes: set[str]):
+    """A raised capacity gives its new places to the people waiting, at once."""
+    if "capacity" in changes and not session.is_cancelled:
+        capacity_changed(session)

@@ -122,8 +122,16 @@ def client(app):
 _counter = iter(range(1, 10**9))
 
 
-def create_user(email=None, *, name="山田 花子", furigana="やまだ はなこ", prefecture="13",
-                relations=("interest",), is_admin=False, locale="ja") -> User:  # fmt: skip
+def create_user(
+    email=None,
+    *,
+    name="山田 花子",
+    furigana="やまだ はなこ",
+    prefecture="13",
+    relations=("interest",),
+    is_admin=False,
+    locale="ja",
+) -> User:
     """A user with password PASSWORD, inserted directly (sign-up itself is tested on its own)."""
     user = User(
         email=email or f"user{next(_counter)}@example.jp",
@@ -186,8 +194,10 @@ def world(app):
 
 # --- talking to the app like a browser ---------------------------------------------------------
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                   r'name="csrf_token" value="([^"]+)"')  # fmt: skip
+_CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client, path="/login") -> str:
@@ -205,8 +215,9 @@ def post_form(client, path, data=None, *, token_from=None, **kwargs):
 
 
 def login(client, email, password=PASSWORD):
-    response = post_form(client, "/login", {"email": email, "password": password},
-                         token_from="/login")  # fmt: skip
+    response = post_form(
+        client, "/login", {"email": email, "password": password}, token_from="/login"
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 

@@ -62,9 +62,13 @@ def seed_demo() -> dict:
     admin = _upsert_user("admin@example.jp", "管理 者", "かんり しゃ", "13", [], password_hash)
     admin.is_admin = True
     _upsert_user(
-        "participant@example.jp", "山田 花子", "やまだ はなこ", "13",
-        ["origin", "interest"], password_hash,
-    )  # fmt: skip
+        "participant@example.jp",
+        "山田 花子",
+        "やまだ はなこ",
+        "13",
+        ["origin", "interest"],
+        password_hash,
+    )
     for person in demo_participants():
         _upsert_user(**person, password_hash=password_hash)
     db.session.commit()

@@ -134,10 +134,19 @@ def _url(errors, data, field):
 
 
 SERIES_FIELDS = (
-    "title", "description", "prefecture", "municipality", "registration_opens_at",
-    "registration_closes_at", "scope", "selection", "waitlist_enabled", "completion_min_sessions",
-    "online_threshold_percent", "privacy_notice",
-)  # fmt: skip
+    "title",
+    "description",
+    "prefecture",
+    "municipality",
+    "registration_opens_at",
+    "registration_closes_at",
+    "scope",
+    "selection",
+    "waitlist_enabled",
+    "completion_min_sessions",
+    "online_threshold_percent",
+    "privacy_notice",
+)
 
 
 def _clean_series(data: dict, series: Series | None = None) -> dict:
@@ -204,8 +213,12 @@ def publish_series(series: Series, actor, published: bool = True) -> None:
     if series.status is SeriesStatus.cancelled:
         raise ValidationFailed(fields={"status": [_l("A cancelled series cannot be published.")]})
     series.status = SeriesStatus.published if published else SeriesStatus.draft
-    record("series.published" if published else "series.unpublished", actor=actor,
-           org=series.org, series_id=series.id)  # fmt: skip
+    record(
+        "series.published" if published else "series.unpublished",
+        actor=actor,
+        org=series.org,
+        series_id=series.id,
+    )
     db.session.commit()
 
 
@@ -230,8 +243,9 @@ def set_questions(series: Series, questions: list[dict]) -> None:
     """Replace the series' questions ({kind, label, options, required, show_at_checkin})."""
     errors = _Errors()
     if not isinstance(questions, list) or len(questions) > MAX_QUESTIONS:
-        raise ValidationFailed(fields={"questions": [_l("At most %(n)d questions.",
-                                                        n=MAX_QUESTIONS)]})  # fmt: skip
+        raise ValidationFailed(
+            fields={"questions": [_l("At most %(n)d questions.", n=MAX_QUESTIONS)]}
+        )
     rows = []
     for i, q in enumerate(questions):
         if not isinstance(q, dict):
@@ -248,14 +262,21 @@ def set_questions(series: Series, questions: list[dict]) -> None:
             errors.add(f"questions.{i}.options", _l("One option per line, each on one line."))
             options = []
         if kind is not QuestionKind.text and not 2 <= len(options) <= MAX_OPTIONS:
-            errors.add(f"questions.{i}.options", _l("Give between 2 and %(n)d options.",
-                                                   n=MAX_OPTIONS))  # fmt: skip
+            errors.add(
+                f"questions.{i}.options", _l("Give between 2 and %(n)d options.", n=MAX_OPTIONS)
+            )
         if len(set(options)) != len(options):
             errors.add(f"questions.{i}.options", _l("Options must differ."))
-        rows.append(Question(position=i, kind=kind, label=label,
-                             options=options if kind is not QuestionKind.text else [],
-                             required=bool(q.get("required")),
-                             show_at_checkin=bool(q.get("show_at_checkin"))))  # fmt: skip
+        rows.append(
+            Question(
+                position=i,
+                kind=kind,
+                label=label,
+                options=options if kind is not QuestionKind.text else [],
+                required=bool(q.get("required")),
+                show_at_checkin=bool(q.get("show_at_checkin")),
+            )
+        )
     errors.check()
     series.questions = rows
     db.session.commit()
@@ -264,9 +285,18 @@ def set_questions(series: Series, questions: list[dict]) -> None:
 # --- sessions ----------------------------------------------------------------------------------
 
 SESSION_FIELDS = (
-    "title", "starts_at", "ends_at", "format", "venue_name", "venue_address", "map_url",
-    "venue_capacity", "online_capacity", "stream_url", "notes",
-)  # fmt: skip
+    "title",
+    "starts_at",
+    "ends_at",
+    "format",
+    "venue_name",
+    "venue_address",
+    "map_url",
+    "venue_capacity",
+    "online_capacity",
+    "stream_url",
+    "notes",
+)
 
 
 def _clean_session(data: dict, session: Session | None = None) -> dict:
@@ -310,8 +340,9 @@ def add_session(series: Series, actor, data: dict) -> Session:
     session = Session(series=series, **_clean_session(data))
     db.session.add(session)
     db.session.flush()
-    record("session.created", actor=actor, org=series.org, series_id=series.id,
-           session_id=session.id)  # fmt: skip
+    record(
+        "session.created", actor=actor, org=series.org, series_id=series.id, session_id=session.id
+    )
     db.session.commit()
     return session
 
@@ -325,19 +356,27 @@ def update_session(session: Session, actor, data: dict) -> set[str]:
     if (cleaned["starts_at"], cleaned["ends_at"]) != (session.starts_at, session.ends_at):
         changes.add("time")
     if (cleaned["venue_name"], cleaned["venue_address"], cleaned["format"]) != (
-        session.venue_name, session.venue_address, session.format,
-    ):  # fmt: skip
+        session.venue_name,
+        session.venue_address,
+        session.format,
+    ):
         changes.add("place")
     if (cleaned["venue_capacity"], cleaned["online_capacity"]) != (
-        session.venue_capacity, session.online_capacity,
-    ):  # fmt: skip
+        session.venue_capacity,
+        session.online_capacity,
+    ):
         changes.add("capacity")
     for key, value in cleaned.items():
         setattr(session, key, value)
     if changes & {"time", "place"}:
         session.ical_sequence += 1
-    record("session.updated", actor=actor, org=session.series.org, session_id=session.id,
-           changes=sorted(changes))  # fmt: skip
+    record(
+        "session.updated",
+        actor=actor,
+        org=session.series.org,
+        session_id=session.id,
+        changes=sorted(changes),
+    )
     db.session.commit()
     if changes:
         session_changed.send(session, changes=changes)
@@ -412,14 +451,34 @@ def org_series(org_id: int) -> list[Series]:
     ).all()
 
 
-_ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4",
-                 "blockquote", "code", "pre", "hr"}  # fmt: skip
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "code",
+    "pre",
+    "hr",
+}
 
 
 def render_markdown(text: str) -> Markup:
     """Organisers' Markdown as safe HTML: no script, no inline handlers, links open safely."""
     html = markdown.markdown(text or "", extensions=["sane_lists"])
     return Markup(  # noqa: S704 -- sanitised by nh3 right here
-        nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                  url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
-    )  # fmt: skip
+        nh3.clean(
+            html,
+            tags=_ALLOWED_TAGS,
+            attributes={"a": {"href", "title"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+        )
+    )

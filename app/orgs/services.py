@@ -165,16 +165,19 @@ def invitation_for_token(secret: str) -> Invitation:
 def accept_invitation(invitation: Invitation, user: User) -> Membership:
     if user.email != invitation.email:
         raise PermissionDenied(
-            _l("This invitation was sent to %(email)s. Log in with that address to accept it.",
-               email=invitation.email)
-        )  # fmt: skip
+            _l(
+                "This invitation was sent to %(email)s. Log in with that address to accept it.",
+                email=invitation.email,
+            )
+        )
     current = membership(user, invitation.org_id)
     invitation.accepted_at = utcnow()
     if current is None:
         current = Membership(org_id=invitation.org_id, user=user, role=invitation.role)
         db.session.add(current)
-    record("org.member_joined", actor=user, subject=user, org=invitation.org,
-           role=current.role.value)  # fmt: skip
+    record(
+        "org.member_joined", actor=user, subject=user, org=invitation.org, role=current.role.value
+    )
     try:
         db.session.commit()
     except IntegrityError:  # accepted twice at once
@@ -214,8 +217,7 @@ def change_role(org: Organization, actor: User, membership_id: int, role) -> Mem
         raise LastOwner()
     old = m.role
     m.role = role
-    record("org.role_changed", actor=actor, subject=m.user, org=org, old=old.value,
-           new=role.value)  # fmt: skip
+    record("org.role_changed", actor=actor, subject=m.user, org=org, old=old.value, new=role.value)
     db.session.commit()
     return m
 

@@ -28,9 +28,11 @@ def locked(session_ids):
         if ids and current_app.config.get("REGISTRATION_LOCKING", True):
             if db.engine.dialect.name == "postgresql":
                 db.session.execute(
-                    select(Session.id).where(Session.id.in_(ids)).order_by(Session.id)
+                    select(Session.id)
+                    .where(Session.id.in_(ids))
+                    .order_by(Session.id)
                     .with_for_update()
-                )  # fmt: skip
+                )
             db.session.execute(
                 update(Session)
                 .where(Session.id.in_(ids))
@@ -66,10 +68,13 @@ def waitlist(session_id: int, mode: Mode) -> list[Place]:
     """Waiting places for one session and mode, first in line first."""
     return db.session.scalars(
         select(Place)
-        .where(Place.session_id == session_id, Place.mode == mode,
-               Place.status == PlaceStatus.waitlisted)
+        .where(
+            Place.session_id == session_id,
+            Place.mode == mode,
+            Place.status == PlaceStatus.waitlisted,
+        )
         .order_by(Place.queue_key, Place.id)
-    ).all()  # fmt: skip
+    ).all()
 
 
 def waitlist_position(place: Place) -> int | None:
@@ -96,11 +101,14 @@ def summary(sessions) -> dict[int, dict[Mode, dict]]:
     if ids:
         rows = db.session.execute(
             select(Place.session_id, Place.mode, Place.status, func.count())
-            .where(Place.session_id.in_(ids),
-                   Place.status.in_([PlaceStatus.confirmed, PlaceStatus.waitlisted,
-                                     PlaceStatus.applied]))
+            .where(
+                Place.session_id.in_(ids),
+                Place.status.in_(
+                    [PlaceStatus.confirmed, PlaceStatus.waitlisted, PlaceStatus.applied]
+                ),
+            )
             .group_by(Place.session_id, Place.mode, Place.status)
-        )  # fmt: skip
+        )
         for sid, mode, status, n in rows:
             counts[(sid, Mode(mode), PlaceStatus(status))] = n
     result = {}

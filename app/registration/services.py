@@ -236,18 +236,32 @@ def register(
                     status = PlaceStatus.waitlisted
                 else:
                     raise SessionFull(
-                        _l("%(s)s is full (%(m)s) and takes no waitlist.", s=session.title,
-                           m=mode_label(m))
-                    )  # fmt: skip
+                        _l(
+                            "%(s)s is full (%(m)s) and takes no waitlist.",
+                            s=session.title,
+                            m=mode_label(m),
+                        )
+                    )
                 registration.places.append(
-                    Place(session_id=session.id, mode=m, status=status,
-                          confirmed_at=now if status is PlaceStatus.confirmed else None)
-                )  # fmt: skip
+                    Place(
+                        session_id=session.id,
+                        mode=m,
+                        status=status,
+                        confirmed_at=now if status is PlaceStatus.confirmed else None,
+                    )
+                )
             refresh_status(registration)
             db.session.add(registration)
             db.session.flush()
-            record("registration.created", actor=user, subject=user, org=series.org,
-                   series_id=series_id, registration_id=registration.id, source=source)  # fmt: skip
+            record(
+                "registration.created",
+                actor=user,
+                subject=user,
+                org=series.org,
+                series_id=series_id,
+                registration_id=registration.id,
+                source=source,
+            )
     except IntegrityError:
         existing = active_registration(series_id, user_id)
         raise AlreadyRegistered(registration_id=existing.id if existing else None) from None
@@ -287,8 +301,9 @@ def _own_place(registration: Registration, session_id: int) -> Place:
     return place
 
 
-def cancel(registration: Registration, *, session_id: int | None = None, actor=None,
-           now=None) -> Outcome:  # fmt: skip
+def cancel(
+    registration: Registration, *, session_id: int | None = None, actor=None, now=None
+) -> Outcome:
     """Cancel one session's place or the whole registration; freed places are passed on."""
     now = now or utcnow()
     if session_id is not None:
@@ -296,8 +311,11 @@ def cancel(registration: Registration, *, session_id: int | None = None, actor=N
         if targets[0].session.starts_at <= now:
             raise SessionStarted()
     else:  # the whole registration: places of sessions already held stay, as history
-        targets = [p for p in registration.places
-                   if p.status is not PlaceStatus.cancelled and p.session.starts_at > now]  # fmt: skip
+        targets = [
+            p
+            for p in registration.places
+            if p.status is not PlaceStatus.cancelled and p.session.starts_at > now
+        ]
     wanted = {p.id for p in targets}
     outcome = Outcome(registration=registration)
     reg_id = registration.id
@@ -314,9 +332,14 @@ def cancel(registration: Registration, *, session_id: int | None = None, actor=N
         refresh_status(registration)
         for session, m in sorted(freed, key=lambda x: (x[0].id, x[1])):
             outcome.promoted += promote_from_waitlist(session, m, now)
-        record("registration.cancelled", actor=actor, subject=registration.user,
-               org=registration.series.org, registration_id=reg_id,
-               session_id=session_id)  # fmt: skip
+        record(
+            "registration.cancelled",
+            actor=actor,
+            subject=registration.user,
+            org=registration.series.org,
+            registration_id=reg_id,
+            session_id=session_id,
+        )
     outcome.registration = registration
     places_changed.send(registration, kind="cancelled", promoted=outcome.promoted)
     return outcome
@@ -356,9 +379,15 @@ def switch_mode(registration: Registration, session_id: int, new_mode, *, now=No
             place.queue_key = 0
             db.session.flush()
             outcome.promoted = promote_from_waitlist(session, new_mode, now)
-        record("registration.mode_switched", subject=registration.user,
-               org=registration.series.org, registration_id=registration.id,
-               session_id=session_id, old=old_mode.value, new=new_mode.value)  # fmt: skip
+        record(
+            "registration.mode_switched",
+            subject=registration.user,
+            org=registration.series.org,
+            registration_id=registration.id,
+            session_id=session_id,
+            old=old_mode.value,
+            new=new_mode.value,
+        )
     outcome.registration = place.registration
     places_changed.send(place.registration, kind="switched", promoted=outcome.promoted)
     return outcome
@@ -394,11 +423,13 @@ def draw_lottery(series: Series, *, seed: str | None = None, actor=None, now=Non
         series = db.session.get(Series, series_id)
         registrations = db.session.scalars(
             select(Registration)
-            .where(Registration.series_id == series_id,
-                   Registration.status == RegistrationStatus.applied)
+            .where(
+                Registration.series_id == series_id,
+                Registration.status == RegistrationStatus.applied,
+            )
             .order_by(Registration.id)
             .options(selectinload(Registration.places).selectinload(Place.session))
-        ).all()  # fmt: skip
+        ).all()
         order = list(registrations)
         random.Random(seed).shuffle(order)  # noqa: S311 -- fairness, not secrecy; seed recorded
         counts = capacity.confirmed_counts(session_ids)
@@ -417,8 +448,14 @@ def draw_lottery(series: Series, *, seed: str | None = None, actor=None, now=Non
             refresh_status(registration)
         series.lottery_drawn_at = now
         series.lottery_seed = seed
-        record("series.lottery_drawn", actor=actor, org=series.org, series_id=series_id,
-               seed=seed, entries=len(order))  # fmt: skip
+        record(
+            "series.lottery_drawn",
+            actor=actor,
+            org=series.org,
+            series_id=series_id,
+            seed=seed,
+            entries=len(order),
+        )
     for registration in order:
         places_changed.send(registration, kind="lottery", promoted=[])
     won = sum(1 for r in order if r.status is RegistrationStatus.confirmed)

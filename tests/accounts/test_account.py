@@ -12,32 +12,54 @@ from tests.conftest import PASSWORD, create_org, create_user, login, post_form
 def test_profile_edit_validates_and_saves(client, ctx):
     user = create_user("hanako@example.jp")
     login(client, user.email)
-    bad = post_form(client, "/account", {"name": "山田 花子", "furigana": "hanako",
-                    "prefecture": "13", "locale": "ja"}, token_from="/account")  # fmt: skip
+    bad = post_form(
+        client,
+        "/account",
+        {"name": "山田 花子", "furigana": "hanako", "prefecture": "13", "locale": "ja"},
+        token_from="/account",
+    )
     assert 'id="furigana-error"' in bad.get_data(as_text=True)
-    ok = post_form(client, "/account", {"name": "山田 花", "furigana": "ﾔﾏﾀﾞ ﾊﾅ",
-                   "prefecture": "32", "relations": ["work"], "locale": "en"},
-                   token_from="/account")  # fmt: skip
+    ok = post_form(
+        client,
+        "/account",
+        {
+            "name": "山田 花",
+            "furigana": "ﾔﾏﾀﾞ ﾊﾅ",
+            "prefecture": "32",
+            "relations": ["work"],
+            "locale": "en",
+        },
+        token_from="/account",
+    )
     assert ok.status_code == 302
     db.session.refresh(user)
     assert (user.name, user.furigana, user.prefecture, user.relations, user.locale) == (
-        "山田 花", "やまだ はな", "32", ["work"], "en",
-    )  # fmt: skip
+        "山田 花",
+        "やまだ はな",
+        "32",
+        ["work"],
+        "en",
+    )
     assert "Your account" in client.get("/account").get_data(as_text=True)  # now in English
 
 
 def test_password_reset_by_email_link_works_once(app, client, ctx, smtp):
     create_user("hanako@example.jp")
-    response = post_form(client, "/password/forgot", {"email": "hanako@example.jp"},
-                         token_from="/password/forgot")  # fmt: skip
+    response = post_form(
+        client, "/password/forgot", {"email": "hanako@example.jp"}, token_from="/password/forgot"
+    )
     assert response.status_code == 302
     assert len(smtp) == 1 and smtp[0]["To"] == "hanako@example.jp"
     body = smtp[0].get_body().get_content()
     link = re.search(r"http://localhost(/password/reset/\S+)", body).group(1)
     page = client.get(link)
     assert page.status_code == 200
-    done = post_form(client, link, {"password": "brand-new-pass-1",
-                     "password_confirm": "brand-new-pass-1"}, token_from=link)  # fmt: skip
+    done = post_form(
+        client,
+        link,
+        {"password": "brand-new-pass-1", "password_confirm": "brand-new-pass-1"},
+        token_from=link,
+    )
     assert done.status_code == 302
     assert login(app.test_client(), "hanako@example.jp", "brand-new-pass-1")
     again = client.get(link)  # the link stops working once used
@@ -45,8 +67,9 @@ def test_password_reset_by_email_link_works_once(app, client, ctx, smtp):
 
 
 def test_password_reset_for_unknown_address_says_the_same_and_sends_nothing(client, smtp):
-    response = post_form(client, "/password/forgot", {"email": "nobody@example.jp"},
-                         token_from="/password/forgot")  # fmt: skip
+    response = post_form(
+        client, "/password/forgot", {"email": "nobody@example.jp"}, token_from="/password/forgot"
+    )
     assert response.status_code == 302
     assert smtp == []
 
@@ -90,11 +113,13 @@ def test_cannot_revoke_someone_elses_token(client, ctx):
 def test_delete_account_anonymises_and_logs_out(client, ctx):
     user = create_user("hanako@example.jp", prefecture="32")
     login(client, user.email)
-    wrong = post_form(client, "/account/delete", {"password": "not-my-password"},
-                      token_from="/account/delete")  # fmt: skip
+    wrong = post_form(
+        client, "/account/delete", {"password": "not-my-password"}, token_from="/account/delete"
+    )
     assert 'id="password-error"' in wrong.get_data(as_text=True)
-    done = post_form(client, "/account/delete", {"password": PASSWORD},
-                     token_from="/account/delete")  # fmt: skip
+    done = post_form(
+        client, "/account/delete", {"password": PASSWORD}, token_from="/account/delete"
+    )
     assert done.status_code == 302
     db.session.refresh(user)
     assert user.deleted_at is not None
@@ -110,8 +135,9 @@ def test_last_owner_cannot_delete_account(client, ctx):
     user = create_user("hanako@example.jp")
     create_org("雲南市", owner=user)
     login(client, user.email)
-    response = post_form(client, "/account/delete", {"password": PASSWORD},
-                         token_from="/account/delete")  # fmt: skip
+    response = post_form(
+        client, "/account/delete", {"password": PASSWORD}, token_from="/account/delete"
+    )
     assert "雲南市" in response.get_data(as_text=True)
     db.session.refresh(user)
     assert user.deleted_at is None

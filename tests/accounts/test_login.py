@@ -19,20 +19,29 @@ def test_login_then_logout(client, ctx):
 def test_login_redirects_only_to_same_site_next(client, ctx):
     create_user("hanako@example.jp")
     token_page = "/login?next=https://evil.example/"
-    response = post_form(client, token_page, {"email": "hanako@example.jp", "password": PASSWORD},
-                         token_from="/login")  # fmt: skip
+    response = post_form(
+        client,
+        token_page,
+        {"email": "hanako@example.jp", "password": PASSWORD},
+        token_from="/login",
+    )
     assert response.headers["Location"] == "/"
     client.get("/")
     post_form(client, "/logout")
-    response = post_form(client, "/login?next=/orgs", {"email": "hanako@example.jp",
-                         "password": PASSWORD}, token_from="/login")  # fmt: skip
+    response = post_form(
+        client,
+        "/login?next=/orgs",
+        {"email": "hanako@example.jp", "password": PASSWORD},
+        token_from="/login",
+    )
     assert response.headers["Location"] == "/orgs"
 
 
 def test_wrong_password_is_refused_and_audited(client, ctx):
     user = create_user("hanako@example.jp")
-    response = post_form(client, "/login", {"email": user.email, "password": "wrong-password"},
-                         token_from="/login")  # fmt: skip
+    response = post_form(
+        client, "/login", {"email": user.email, "password": "wrong-password"}, token_from="/login"
+    )
     assert response.status_code == 200
     assert "メールアドレスまたはパスワードが正しくありません" in response.get_data(as_text=True)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "auth.login_failed"))
@@ -44,10 +53,15 @@ def test_failed_logins_are_limited_per_account(app, ctx, monkeypatch):
     create_user("hanako@example.jp")
     client = app.test_client()
     for _ in range(3):
-        post_form(client, "/login", {"email": "hanako@example.jp", "password": "nope-nope-1"},
-                  token_from="/login")  # fmt: skip
-    blocked = post_form(client, "/login", {"email": "hanako@example.jp", "password": PASSWORD},
-                        token_from="/login")  # fmt: skip
+        post_form(
+            client,
+            "/login",
+            {"email": "hanako@example.jp", "password": "nope-nope-1"},
+            token_from="/login",
+        )
+    blocked = post_form(
+        client, "/login", {"email": "hanako@example.jp", "password": PASSWORD}, token_from="/login"
+    )
     assert blocked.status_code == 429
     assert db.session.scalar(
         select(AuditEvent).where(AuditEvent.event == "auth.login_rate_limited")
@@ -62,10 +76,15 @@ def test_failed_logins_are_limited_per_address(app, ctx, monkeypatch):
     create_user("hanako@example.jp")
     client = app.test_client()
     for i in range(4):
-        post_form(client, "/login", {"email": f"guess{i}@example.jp", "password": "x" * 12},
-                  token_from="/login")  # fmt: skip
-    blocked = post_form(client, "/login", {"email": "hanako@example.jp", "password": PASSWORD},
-                        token_from="/login")  # fmt: skip
+        post_form(
+            client,
+            "/login",
+            {"email": f"guess{i}@example.jp", "password": "x" * 12},
+            token_from="/login",
+        )
+    blocked = post_form(
+        client, "/login", {"email": "hanako@example.jp", "password": PASSWORD}, token_from="/login"
+    )
     assert blocked.status_code == 429
 
 
@@ -78,8 +97,9 @@ def test_successful_logins_never_count_towards_the_limit(app, ctx, monkeypatch):
 
 
 def test_deleted_or_unknown_accounts_cannot_log_in(client, ctx):
-    response = post_form(client, "/login", {"email": "ghost@example.jp", "password": PASSWORD},
-                         token_from="/login")  # fmt: skip
+    response = post_form(
+        client, "/login", {"email": "ghost@example.jp", "password": PASSWORD}, token_from="/login"
+    )
     assert response.status_code == 200
     assert client.get("/account").status_code == 302
 
@@ -89,9 +109,16 @@ def test_changing_password_logs_out_other_sessions(app, ctx):
     phone, laptop = app.test_client(), app.test_client()
     login(phone, "hanako@example.jp")
     login(laptop, "hanako@example.jp")
-    response = post_form(laptop, "/account/password", {"current_password": PASSWORD,
-                         "password": "a-new-password-1", "password_confirm": "a-new-password-1"},
-                         token_from="/account/password")  # fmt: skip
+    response = post_form(
+        laptop,
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "password": "a-new-password-1",
+            "password_confirm": "a-new-password-1",
+        },
+        token_from="/account/password",
+    )
     assert response.status_code == 302
     assert laptop.get("/account").status_code == 200  # this session stays logged in
     assert phone.get("/account").status_code == 302  # the other one is logged out
@@ -101,11 +128,25 @@ def test_changing_password_logs_out_other_sessions(app, ctx):
 def test_change_password_checks_current_and_confirmation(client, ctx):
     create_user("hanako@example.jp")
     login(client, "hanako@example.jp")
-    wrong = post_form(client, "/account/password", {"current_password": "not-it-at-all",
-                      "password": "a-new-password-1", "password_confirm": "a-new-password-1"},
-                      token_from="/account/password")  # fmt: skip
+    wrong = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "not-it-at-all",
+            "password": "a-new-password-1",
+            "password_confirm": "a-new-password-1",
+        },
+        token_from="/account/password",
+    )
     assert 'id="current_password-error"' in wrong.get_data(as_text=True)
-    mismatch = post_form(client, "/account/password", {"current_password": PASSWORD,
-                         "password": "a-new-password-1", "password_confirm": "different-pass-2"},
-                         token_from="/account/password")  # fmt: skip
+    mismatch = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "password": "a-new-password-1",
+            "password_confirm": "different-pass-2",
+        },
+        token_from="/account/password",
+    )
     assert 'id="password_confirm-error"' in mismatch.get_data(as_text=True)

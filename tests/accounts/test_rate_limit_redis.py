@@ -39,10 +39,23 @@ print(json.dumps(statuses))
 
 def _process(tmp_path, prefix, mode, attempts):
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, f"sqlite:///{tmp_path}/shared.db", REDIS_URL, prefix,
-         str(tmp_path), mode, str(attempts)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            f"sqlite:///{tmp_path}/shared.db",
+            REDIS_URL,
+            prefix,
+            str(tmp_path),
+            mode,
+            str(attempts),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -66,8 +66,9 @@ def test_signup_rejects_bad_field_with_message_beside_it(client, ctx, field, val
 
 def test_signup_in_english_shows_english_errors(client, ctx):
     data = dict(GOOD, furigana="Yamada")
-    response = post_form(client, "/signup", data, token_from="/signup",
-                         headers={"Accept-Language": "en"})  # fmt: skip
+    response = post_form(
+        client, "/signup", data, token_from="/signup", headers={"Accept-Language": "en"}
+    )
     assert "Write the reading in hiragana or katakana" in response.get_data(as_text=True)
 
 
@@ -95,11 +96,13 @@ def test_signup_page_lists_47_prefectures_and_labels_every_field(client):
 def test_signups_are_rate_limited_per_address(app, ctx, monkeypatch):
     monkeypatch.setitem(app.config, "SIGNUPS_PER_ADDRESS", "2 per hour")
     for i in range(2):
-        ok = post_form(app.test_client(), "/signup", dict(GOOD, email=f"a{i}@example.jp"),
-                       token_from="/signup")  # fmt: skip
+        ok = post_form(
+            app.test_client(), "/signup", dict(GOOD, email=f"a{i}@example.jp"), token_from="/signup"
+        )
         assert ok.status_code == 302
-    blocked = post_form(app.test_client(), "/signup", dict(GOOD, email="c@example.jp"),
-                        token_from="/signup")  # fmt: skip
+    blocked = post_form(
+        app.test_client(), "/signup", dict(GOOD, email="c@example.jp"), token_from="/signup"
+    )
     assert blocked.status_code == 429
     assert "しばらく" in blocked.get_data(as_text=True)
     assert db.session.scalar(select(db.func.count()).select_from(User)) == 2

@@ -41,8 +41,9 @@ def test_token_then_me_with_orgs(client, ctx):
 
 def test_wrong_password_gives_json_401(client, ctx):
     create_user("hanako@example.jp")
-    response = client.post("/api/v1/auth/token", json={"email": "hanako@example.jp",
-                                                        "password": "nope"})  # fmt: skip
+    response = client.post(
+        "/api/v1/auth/token", json={"email": "hanako@example.jp", "password": "nope"}
+    )
     assert response.status_code == 401
     assert response.json["error"]["code"] == "invalid_credentials"
 
@@ -52,8 +53,9 @@ def test_token_endpoint_shares_the_failed_login_limit(app, client, ctx, monkeypa
     create_user("hanako@example.jp")
     for _ in range(2):
         client.post("/api/v1/auth/token", json={"email": "hanako@example.jp", "password": "x"})
-    blocked = client.post("/api/v1/auth/token", json={"email": "hanako@example.jp",
-                                                       "password": PASSWORD})  # fmt: skip
+    blocked = client.post(
+        "/api/v1/auth/token", json={"email": "hanako@example.jp", "password": PASSWORD}
+    )
     assert blocked.status_code == 429
     assert blocked.json["error"]["code"] == "rate_limited"
 
@@ -94,14 +96,17 @@ def test_signup_validation_errors_name_the_field(client, ctx, change, field):
 
 
 def test_signup_errors_in_japanese_or_english(client):
-    ja = client.post("/api/v1/users", json={**SIGNUP, "furigana": "x"},
-                     headers={"Accept-Language": "ja"})  # fmt: skip
-    en = client.post("/api/v1/users", json={**SIGNUP, "furigana": "x"},
-                     headers={"Accept-Language": "en"})  # fmt: skip
+    ja = client.post(
+        "/api/v1/users", json={**SIGNUP, "furigana": "x"}, headers={"Accept-Language": "ja"}
+    )
+    en = client.post(
+        "/api/v1/users", json={**SIGNUP, "furigana": "x"}, headers={"Accept-Language": "en"}
+    )
     assert "ひらがな" in ja.json["error"]["fields"]["furigana"][0]
     assert "hiragana" in en.json["error"]["fields"]["furigana"][0]
-    missing = client.post("/api/v1/users", json={"email": "a@example.jp"},
-                          headers={"Accept-Language": "ja"})  # fmt: skip
+    missing = client.post(
+        "/api/v1/users", json={"email": "a@example.jp"}, headers={"Accept-Language": "ja"}
+    )
     assert missing.json["error"]["fields"]["password"] == ["この項目は必須です。"]
 
 
@@ -148,8 +153,10 @@ def test_missing_or_revoked_token_is_401_json(client, ctx):
     token = token_for(client, "hanako@example.jp")
     tokens = client.get("/api/v1/auth/tokens", headers=bearer(token)).json
     assert len(tokens) == 1 and "token" not in tokens[0]
-    assert client.delete(f"/api/v1/auth/tokens/{tokens[0]['id']}",
-                         headers=bearer(token)).status_code == 204  # fmt: skip
+    assert (
+        client.delete(f"/api/v1/auth/tokens/{tokens[0]['id']}", headers=bearer(token)).status_code
+        == 204
+    )
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 
@@ -168,8 +175,11 @@ def test_cookie_authenticated_api_calls_need_the_csrf_token(client, ctx):
     assert refused.status_code == 400 and refused.json["error"]["code"] == "csrf_failed"
     from tests.conftest import csrf_token
 
-    ok = client.post("/api/v1/orgs", json={"name": "雲南市"},
-                     headers={"X-CSRFToken": csrf_token(client, "/orgs")})  # fmt: skip
+    ok = client.post(
+        "/api/v1/orgs",
+        json={"name": "雲南市"},
+        headers={"X-CSRFToken": csrf_token(client, "/orgs")},
+    )
     assert ok.status_code == 201
 
 

@@ -34,8 +34,12 @@ def test_no_template_has_inline_script_or_style():
 
 
 def test_https_mode_sets_secure_cookies_and_hsts(tmp_path):
-    app = create_app(TestConfig, HTTPS=True, INSTANCE_DIR=tmp_path,
-                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")  # fmt: skip
+    app = create_app(
+        TestConfig,
+        HTTPS=True,
+        INSTANCE_DIR=tmp_path,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db",
+    )
     response = app.test_client().get("/login", base_url="https://localhost")
     assert "Secure" in response.headers["Set-Cookie"]
     assert "max-age" in response.headers["Strict-Transport-Security"]
@@ -66,8 +70,11 @@ def test_a_secret_key_is_generated_into_the_instance_folder_once(tmp_path):
 def test_every_message_is_translated_to_japanese():
     with open(ROOT / "app/translations/ja/LC_MESSAGES/messages.po", "rb") as f:
         catalog = read_po(f)
-    missing = [m.id for m in catalog if m.id and (not m.string or m.fuzzy or
-               (isinstance(m.string, tuple) and not all(m.string)))]  # fmt: skip
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or m.fuzzy or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
     assert missing == []
 
 
@@ -76,9 +83,22 @@ def test_catalog_is_up_to_date_with_the_code(tmp_path):
     from babel.messages.frontend import CommandLineInterface
 
     pot = tmp_path / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F",
-                                str(ROOT / "app/translations/babel.cfg"), "-k", "_l",
-                                "-k", "lazy_gettext", "-o", str(pot), str(ROOT)])  # fmt: skip
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "app/translations/babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            str(ROOT),
+        ]
+    )
     with open(pot, "rb") as f:
         in_code = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     with open(ROOT / "app/translations/ja/LC_MESSAGES/messages.po", "rb") as f:
@@ -102,8 +122,14 @@ def test_demo_seed_is_idempotent_and_has_the_documented_people(app, ctx):
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     emails = set(db.session.scalars(select(User.email)))
-    assert {"owner@example.jp", "organizer@example.jp", "staff@example.jp",
-            "participant@example.jp", "p001@example.jp", "p120@example.jp"} <= emails  # fmt: skip
+    assert {
+        "owner@example.jp",
+        "organizer@example.jp",
+        "staff@example.jp",
+        "participant@example.jp",
+        "p001@example.jp",
+        "p120@example.jp",
+    } <= emails
     assert db.session.scalar(select(func.count()).select_from(User)) == 125
     assert db.session.scalar(select(func.count()).select_from(Organization)) == 1
     assert db.session.scalar(select(func.count()).select_from(Membership)) == 3

@@ -30,8 +30,12 @@ def test_organisation_needs_a_name(client, ctx):
 
 
 def _invite(client, org_id, email, role="staff"):
-    return post_form(client, f"/orgs/{org_id}/invitations", {"email": email, "role": role},
-                     token_from=f"/orgs/{org_id}/members")  # fmt: skip
+    return post_form(
+        client,
+        f"/orgs/{org_id}/invitations",
+        {"email": email, "role": role},
+        token_from=f"/orgs/{org_id}/members",
+    )
 
 
 def test_invitation_by_email_is_accepted_by_that_person_only(app, world, smtp, ctx):
@@ -78,16 +82,23 @@ def test_withdrawn_invitation_no_longer_works(client, world, smtp, ctx):
     _invite(client, world["org"], "later@example.jp")
     link = re.search(r"http://localhost(/invitations/\S+)", smtp[0].get_body().get_content())[1]
     inv = db.session.scalar(select(Invitation))
-    post_form(client, f"/orgs/{world['org']}/invitations/{inv.id}/revoke",
-              token_from=f"/orgs/{world['org']}/members")  # fmt: skip
+    post_form(
+        client,
+        f"/orgs/{world['org']}/invitations/{inv.id}/revoke",
+        token_from=f"/orgs/{world['org']}/members",
+    )
     assert client.get(link).status_code == 404
 
 
 def test_owner_changes_roles_and_it_is_audited(client, world, ctx):
     login(client, "owner@example.jp")
     staff_m = db.session.scalar(select(Membership).where(Membership.user_id == world["staff"]))
-    post_form(client, f"/orgs/{world['org']}/members/{staff_m.id}/role", {"role": "organizer"},
-              token_from=f"/orgs/{world['org']}/members")  # fmt: skip
+    post_form(
+        client,
+        f"/orgs/{world['org']}/members/{staff_m.id}/role",
+        {"role": "organizer"},
+        token_from=f"/orgs/{world['org']}/members",
+    )
     db.session.refresh(staff_m)
     assert staff_m.role is Role.organizer
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "org.role_changed"))
@@ -100,8 +111,13 @@ def test_the_last_owner_cannot_be_demoted_or_removed(client, world, ctx):
     login(client, "owner@example.jp")
     own = db.session.scalar(select(Membership).where(Membership.user_id == world["owner"]))
     members = f"/orgs/{world['org']}/members"
-    demote = post_form(client, f"{members}/{own.id}/role", {"role": "staff"}, token_from=members,
-                       follow_redirects=True)  # fmt: skip
+    demote = post_form(
+        client,
+        f"{members}/{own.id}/role",
+        {"role": "staff"},
+        token_from=members,
+        follow_redirects=True,
+    )
     assert "オーナー" in demote.get_data(as_text=True)
     post_form(client, f"{members}/{own.id}/remove", token_from=members)
     db.session.refresh(own)
@@ -123,14 +139,16 @@ def test_members_of_another_organisation_cannot_touch_this_one(client, world, ct
     login(client, "other@example.jp")
     staff_m = db.session.scalar(select(Membership).where(Membership.user_id == world["staff"]))
     assert client.get(f"/orgs/{world['org']}/members").status_code == 404
-    response = post_form(client, f"/orgs/{world['org']}/members/{staff_m.id}/remove",
-                         token_from="/orgs")  # fmt: skip
+    response = post_form(
+        client, f"/orgs/{world['org']}/members/{staff_m.id}/remove", token_from="/orgs"
+    )
     assert response.status_code == 404
     # and an owner cannot reach into another organisation's memberships by id
     other_m = db.session.scalar(select(Membership).where(Membership.user_id == world["other"]))
     client2 = client.application.test_client()
     login(client2, "owner@example.jp")
-    response = post_form(client2, f"/orgs/{world['org']}/members/{other_m.id}/remove",
-                         token_from="/orgs")  # fmt: skip
+    response = post_form(
+        client2, f"/orgs/{world['org']}/members/{other_m.id}/remove", token_from="/orgs"
+    )
     assert response.status_code == 404
     assert db.session.get(Membership, other_m.id) is not None

@@ -19,9 +19,7 @@ def make_series(org_id: int, *, sessions=(("hybrid", 2, 5),), published=True, **
         {
             "title": fields.pop("title", "しまね関係人口ゼミ 2026"),
             "registration_opens_at": fields.pop("registration_opens_at", now - timedelta(days=1)),
-            "registration_closes_at": fields.pop(
-                "registration_closes_at", now + timedelta(days=6)
-            ),  # fmt: skip
+            "registration_closes_at": fields.pop("registration_closes_at", now + timedelta(days=6)),
             "published": published,
             **fields,
         },

@@ -83,8 +83,11 @@ def test_no_waitlist_means_full_is_refused_and_nothing_written(world, ctx):
 def test_window_and_consent_are_enforced(world, ctx):
     now = utcnow()
     later = make_series(world["org"], registration_opens_at=now + timedelta(days=1))
-    closed = make_series(world["org"], registration_opens_at=now - timedelta(days=3),
-                         registration_closes_at=now - timedelta(days=1))  # fmt: skip
+    closed = make_series(
+        world["org"],
+        registration_opens_at=now - timedelta(days=3),
+        registration_closes_at=now - timedelta(days=1),
+    )
     user = create_user()
     with pytest.raises(RegistrationNotOpen):
         reg.register(later, user, mode="venue", consent=True)
@@ -114,12 +117,12 @@ def test_switching_mode_needs_room_and_passes_the_old_place_on(world, ctx):
 
 
 def test_series_scope_takes_every_upcoming_session_with_mode_per_session(world, ctx):
-    series = make_series(world["org"], sessions=[("hybrid", 40, 200), ("online", None, 200),
-                                                 ("venue", 40, None)])  # fmt: skip
+    series = make_series(
+        world["org"], sessions=[("hybrid", 40, 200), ("online", None, 200), ("venue", 40, None)]
+    )
     ids = [s.id for s in series.sessions]
     r = reg.register(series, create_user(), modes={ids[0]: "online"}, mode="venue", consent=True)
-    assert statuses(r) == [("online", "confirmed"), ("online", "confirmed"),
-                           ("venue", "confirmed")]  # fmt: skip
+    assert statuses(r) == [("online", "confirmed"), ("online", "confirmed"), ("venue", "confirmed")]
 
 
 def test_session_scope_needs_chosen_sessions(world, ctx):
@@ -141,8 +144,9 @@ def test_lottery_draw_is_uniform_seeded_and_waitlists_the_rest(world, ctx):
     db.session.expire_all()
     places = [r.places[0] for r in db.session.scalars(select(Registration))]
     assert sum(p.status is PlaceStatus.confirmed for p in places) == 3
-    waiting = sorted(capacity.waitlist_position(p) for p in places
-                      if p.status is PlaceStatus.waitlisted)  # fmt: skip
+    waiting = sorted(
+        capacity.waitlist_position(p) for p in places if p.status is PlaceStatus.waitlisted
+    )
     assert waiting == list(range(1, 8))
     with pytest.raises(RegistrationClosed):
         reg.register(series, create_user(), consent=True)  # drawn: closed
@@ -156,8 +160,11 @@ def test_lottery_with_the_same_seed_gives_the_same_winners(world, ctx):
             reg.register(series, create_user(f"l{series.id}-{i}@example.jp"), consent=True)
         reg.draw_lottery(series, seed="same")
         db.session.expire_all()
-        regs = db.session.scalars(select(Registration).where(Registration.series_id == series.id)
-                                  .order_by(Registration.id)).all()  # fmt: skip
+        regs = db.session.scalars(
+            select(Registration)
+            .where(Registration.series_id == series.id)
+            .order_by(Registration.id)
+        ).all()
         winners.append([i for i, r in enumerate(regs) if r.status is RegistrationStatus.confirmed])
     assert winners[0] == winners[1]
 
@@ -175,18 +182,31 @@ def test_raising_capacity_promotes_waiting_people(world, ctx):
 
 def test_required_questions_and_choices_are_validated(world, ctx):
     series = make_series(world["org"])
-    events.set_questions(series, [
-        {"kind": "single", "label": "参加のきっかけ", "options": ["SNS", "知人"], "required": True},
-        {"kind": "multiple", "label": "関心のある分野", "options": ["農業", "観光", "教育"]},
-        {"kind": "text", "label": "ひとこと"},
-    ])  # fmt: skip
+    events.set_questions(
+        series,
+        [
+            {
+                "kind": "single",
+                "label": "参加のきっかけ",
+                "options": ["SNS", "知人"],
+                "required": True,
+            },
+            {"kind": "multiple", "label": "関心のある分野", "options": ["農業", "観光", "教育"]},
+            {"kind": "text", "label": "ひとこと"},
+        ],
+    )
     q1, q2, q3 = (str(q.id) for q in series.questions)
     user = create_user()
     with pytest.raises(ValidationFailed) as exc:
         reg.register(series, user, mode="venue", consent=True, answers={q2: ["宇宙"]})
     assert set(exc.value.fields) == {f"answers.{q1}", f"answers.{q2}"}
-    r = reg.register(series, user, mode="venue", consent=True,
-                     answers={q1: "知人", q2: ["教育", "農業"], q3: "  よろしく "})  # fmt: skip
+    r = reg.register(
+        series,
+        user,
+        mode="venue",
+        consent=True,
+        answers={q1: "知人", q2: ["教育", "農業"], q3: "  よろしく "},
+    )
     assert r.answers == {q1: "知人", q2: ["農業", "教育"], q3: "よろしく"}
 
 

@@ -14,13 +14,27 @@ def everyone(status):
 PUBLIC = everyone(200)
 GUESTS = {**everyone(302), "anonymous": 200}  # logged-in people are sent on
 USER = {**everyone(200), "anonymous": 302}
-STAFF_UP = {"anonymous": 302, "participant": 404, "staff": 200, "organizer": 200, "owner": 200,
-            "other": 404, "admin": 404}  # fmt: skip
+STAFF_UP = {
+    "anonymous": 302,
+    "participant": 404,
+    "staff": 200,
+    "organizer": 200,
+    "owner": 200,
+    "other": 404,
+    "admin": 404,
+}
 
 
 def owner_only(ok):
-    return {"anonymous": 302, "participant": 404, "staff": 403, "organizer": 403, "owner": ok,
-            "other": 404, "admin": 404}  # fmt: skip
+    return {
+        "anonymous": 302,
+        "participant": 404,
+        "staff": 403,
+        "organizer": 403,
+        "owner": ok,
+        "other": 404,
+        "admin": 404,
+    }
 
 
 ADMIN = {**everyone(403), "anonymous": 302, "admin": 200}

@@ -17,9 +17,21 @@ NASTY_VALUES = [
     "ｶﾀｶﾅ",
     "🙂" * 50,
 ]
-FORM_FIELDS = ["email", "password", "password_confirm", "current_password", "name",
-               "furigana", "prefecture", "relations", "consent", "locale", "role", "remember",
-               "next"]  # fmt: skip
+FORM_FIELDS = [
+    "email",
+    "password",
+    "password_confirm",
+    "current_password",
+    "name",
+    "furigana",
+    "prefecture",
+    "relations",
+    "consent",
+    "locale",
+    "role",
+    "remember",
+    "next",
+]
 
 
 @pytest.mark.parametrize("value", NASTY_VALUES, ids=range(len(NASTY_VALUES)))
@@ -27,9 +39,19 @@ def test_every_form_survives_nasty_values(app, world, value):
     owner = app.test_client()
     login(owner, "owner@example.jp")
     anonymous = app.test_client()
-    urls = ["/signup", "/login", "/password/forgot", "/orgs", "/account", "/account/password",
-            "/account/delete", "/account/tokens", "/locale", f"/orgs/{world['org']}/invitations",
-            "/orgs/1/members/1/role"]  # fmt: skip
+    urls = [
+        "/signup",
+        "/login",
+        "/password/forgot",
+        "/orgs",
+        "/account",
+        "/account/password",
+        "/account/delete",
+        "/account/tokens",
+        "/locale",
+        f"/orgs/{world['org']}/invitations",
+        "/orgs/1/members/1/role",
+    ]
     for client in (anonymous, owner):
         token = csrf_token(client, "/login" if client is anonymous else "/account")
         for url in urls:
@@ -46,13 +68,26 @@ JSON_BODIES = [
     123,
     None,
     {"email": None, "password": None},
-    {"email": "\x00", "password": "\x00", "name": "\x00", "furigana": "\x00",
-     "prefecture": "\x00", "relations": ["\x00"], "consent": True},
-    {"email": ["a"], "password": {"b": 1}, "name": 5, "prefecture": [], "relations": {},
-     "consent": "yes-please"},
+    {
+        "email": "\x00",
+        "password": "\x00",
+        "name": "\x00",
+        "furigana": "\x00",
+        "prefecture": "\x00",
+        "relations": ["\x00"],
+        "consent": True,
+    },
+    {
+        "email": ["a"],
+        "password": {"b": 1},
+        "name": 5,
+        "prefecture": [],
+        "relations": {},
+        "consent": "yes-please",
+    },
     {"name": "x" * 10000},
     {"name": "\x00"},
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("body", JSON_BODIES, ids=range(len(JSON_BODIES)))
@@ -77,6 +112,10 @@ def test_garbage_tokens_and_paths_never_500(client):
     for header in ("Bearer", "Bearer \x00", "Basic abc", "Bearer " + "k" * 5000, "kkw_x"):
         response = client.get("/api/v1/me", headers={"Authorization": header})
         assert response.status_code == 401
-    for path in ("/invitations/" + "x" * 500, "/password/reset/" + "x" * 3000,
-                 "/orgs/99999999999999999999", "/api/v1/auth/tokens/abc"):  # fmt: skip
+    for path in (
+        "/invitations/" + "x" * 500,
+        "/password/reset/" + "x" * 3000,
+        "/orgs/99999999999999999999",
+        "/api/v1/auth/tokens/abc",
+    ):
         assert client.get(path).status_code < 500

@@ -1,4 +1,5 @@
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -6,6 +7,7 @@ from werkzeug.security import generate_password_hash
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.demo.people import demo_participants
+from app.demo.series import seed_series
 from app.extensions import db
 from app.orgs.models import Membership, Organization, Role
 
@@ -73,6 +75,7 @@ def seed_demo() -> dict:
         _upsert_user(**person, password_hash=password_hash)
     db.session.commit()
     after = db.session.scalar(select(db.func.count()).select_from(User))
+    seed_series(org)
     return {"users_created": after - before, "org_id": org.id}
 
 
@@ -80,6 +83,8 @@ def seed_demo() -> dict:
 @with_appcontext
 def seed_command() -> None:
     """Load the demo (safe to run again)."""
+    # Thousands of demo confirmations are not worth mailing, even to the log.
+    current_app.config["MAIL_SUPPRESS"] = True
     result = seed_demo()
     click.echo(f"Demo data ready ({result['users_created']} new accounts).")
 

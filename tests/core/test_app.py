@@ -138,3 +138,33 @@ def test_demo_seed_is_idempotent_and_has_the_documented_people(app, ctx):
     from app.accounts.services import authenticate
 
     assert authenticate("p120@example.jp", "kakawari-demo").email == "p120@example.jp"
+
+    from app.events.models import Series
+    from app.registration.models import Place, Registration
+
+    zemi, marumori = (
+        db.session.scalar(select(Series).where(Series.title == title))
+        for title in ("しまね関係人口ゼミ 2026", "ふるさとみつけ塾 in 丸森")
+    )
+    assert [s.format.value for s in zemi.sessions] == [
+        "hybrid",
+        "online",
+        "online",
+        "online",
+        "hybrid",
+    ]
+    assert zemi.sessions[0].venue_capacity == 40 and zemi.sessions[1].online_capacity == 200
+    assert zemi.completion_min_sessions == 4 and marumori.selection.value == "lottery"
+    place_states = set(db.session.scalars(select(Place.status).distinct()))
+    assert {s.value for s in place_states} == {"confirmed", "waitlisted", "applied", "cancelled"}
+    venue_confirmed = db.session.scalar(
+        select(func.count())
+        .select_from(Place)
+        .where(
+            Place.session_id == zemi.sessions[0].id,
+            Place.mode == "venue",
+            Place.status == "confirmed",
+        )
+    )
+    assert venue_confirmed == 40  # full, with people waiting
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 107

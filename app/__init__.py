@@ -129,6 +129,7 @@ def _init_extensions(app: Flask) -> None:
     # Models of every area, so Alembic and create_all see the whole schema.
     from app.accounts import models as _accounts  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
+    from app.checkin import models as _checkin  # noqa: F401
     from app.events import models as _events  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.main.views import bp as main_bp
     from app.orgs.views import bp as orgs_bp
+    from app.checkin import receivers  # noqa: F401 -- connects its signal receivers
     from app.registration import notifications  # noqa: F401 -- connects its signal receivers
     from app.registration.manage import bp as manage_bp
     from app.registration.views import bp as registration_bp

@@ -86,6 +86,8 @@ class Series(db.Model):
     #: ... where online counts when present for at least P% of the session
     online_threshold_percent: Mapped[int] = mapped_column(Integer, default=70)
     privacy_notice: Mapped[str] = mapped_column(Text, default="")
+    #: venue check-in opens this many minutes before a session starts (and closes at its end)
+    checkin_opens_minutes: Mapped[int] = mapped_column(Integer, default=120)
     #: lottery: when it was drawn and with which seed (so a draw can be checked afterwards)
     lottery_drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lottery_seed: Mapped[str | None] = mapped_column(String(64))

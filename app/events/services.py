@@ -146,6 +146,7 @@ SERIES_FIELDS = (
     "completion_min_sessions",
     "online_threshold_percent",
     "privacy_notice",
+    "checkin_opens_minutes",
 )
 
 
@@ -170,7 +171,12 @@ def _clean_series(data: dict, series: Series | None = None) -> dict:
         )
         or 70,
         "privacy_notice": _text(errors, merged, "privacy_notice"),
+        "checkin_opens_minutes": _int(
+            errors, merged, "checkin_opens_minutes", minimum=0, maximum=24 * 60
+        ),
     }
+    if cleaned["checkin_opens_minutes"] is None:
+        cleaned["checkin_opens_minutes"] = 120
     pref = merged.get("prefecture")
     cleaned["prefecture"] = None
     if pref not in (None, ""):

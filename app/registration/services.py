@@ -393,6 +393,27 @@ def switch_mode(registration: Registration, session_id: int, new_mode, *, now=No
     return outcome
 
 
+def arrived_at_venue(registration: Registration, session_id: int, now=None) -> Outcome:
+    """Someone registered online came to the venue and was let in: their place becomes a venue
+    place (even beyond the venue's capacity: they are in the room) and their online place goes
+    to the first person waiting online."""
+    now = now or utcnow()
+    outcome = Outcome(registration=registration)
+    place_id = _own_place(registration, session_id).id
+    with capacity.locked([session_id]):
+        place = db.session.get(Place, place_id)
+        if place.mode is Mode.venue:
+            return outcome
+        place.mode = Mode.venue
+        db.session.flush()
+        outcome.promoted = promote_from_waitlist(place.session, Mode.online, now)
+        record("registration.arrived_at_venue", subject=place.registration.user,
+               org=place.session.series.org, registration_id=place.registration_id,
+               session_id=session_id)  # fmt: skip
+    places_changed.send(place.registration, kind="switched", promoted=outcome.promoted)
+    return outcome
+
+
 def capacity_changed(session: Session, now=None) -> list[Place]:
     """After an organiser raises a capacity: give the new places to people waiting."""
     promoted = []

@@ -1,0 +1,10 @@
+"""What check-in announces; attendance listens (check-in never imports it)."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent with the Session after a check-in committed (checkin=CheckIn)
+checked_in = _signals.signal("checked-in")
+#: sent with the Session after a check-in was undone (checkin=CheckIn)
+checkin_undone = _signals.signal("checkin-undone")

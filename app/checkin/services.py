@@ -142,8 +142,13 @@ def reissue_ticket(registration: Registration, actor=None) -> Ticket:
     db.session.flush()
     ticket = Ticket(registration_id=registration.id, secret=secrets.token_urlsafe(20))
     db.session.add(ticket)
-    record("ticket.reissued", actor=actor, subject=registration.user,
-           org=registration.series.org, registration_id=registration.id)  # fmt: skip
+    record(
+        "ticket.reissued",
+        actor=actor,
+        subject=registration.user,
+        org=registration.series.org,
+        registration_id=registration.id,
+    )
     db.session.commit()
     return ticket
 
@@ -170,8 +175,9 @@ def _answers_for_checkin(registration: Registration) -> list[dict]:
     for q in registration.series.questions:
         if q.show_at_checkin and str(q.id) in registration.answers:
             value = registration.answers[str(q.id)]
-            shown.append({"label": q.label, "value": " / ".join(value) if isinstance(value, list)
-                          else value})  # fmt: skip
+            shown.append(
+                {"label": q.label, "value": " / ".join(value) if isinstance(value, list) else value}
+            )
     return shown
 
 
@@ -198,9 +204,13 @@ def _replay(existing: CheckIn) -> Verdict:
     if existing.duplicate_of_id:
         first = db.session.get(CheckIn, existing.duplicate_of_id)
         return Verdict("already_checked_in", registration=reg, checkin=first, duplicate=True)
-    return Verdict("ok", registration=reg, checkin=existing,
-                   warning="registered_online" if existing.mode_changed else None,
-                   answers=_answers_for_checkin(reg))  # fmt: skip
+    return Verdict(
+        "ok",
+        registration=reg,
+        checkin=existing,
+        warning="registered_online" if existing.mode_changed else None,
+        answers=_answers_for_checkin(reg),
+    )
 
 
 def _registration_for_secret(session: Session, secret) -> tuple[Registration | None, Reason | None]:
@@ -297,17 +307,27 @@ def decide(
                 registration_services.arrived_at_venue(registration, session.id)
                 warning = "registered_online"
             checked_in.send(session, checkin=checkin)
-            return Verdict("ok", registration=registration, checkin=checkin, warning=warning,
-                           answers=_answers_for_checkin(registration))  # fmt: skip
+            return Verdict(
+                "ok",
+                registration=registration,
+                checkin=checkin,
+                warning=warning,
+                answers=_answers_for_checkin(registration),
+            )
 
     if admitted_offline and standing is not None:
         # The same ticket was let in on another phone while offline: keep this admission too,
         # flagged, so the organiser sees it; the person still counts once.
         duplicate = CheckIn(
-            session_id=session.id, registration_id=registration.id, staff_id=getattr(staff, "id", None),
-            checked_in_at=at, nonce=nonce, device_id=str(device_id or "")[:64], source=source,
+            session_id=session.id,
+            registration_id=registration.id,
+            staff_id=getattr(staff, "id", None),
+            checked_in_at=at,
+            nonce=nonce,
+            device_id=str(device_id or "")[:64],
+            source=source,
             duplicate_of_id=standing.id,
-        )  # fmt: skip
+        )
         db.session.add(duplicate)
         try:
             db.session.commit()
@@ -316,8 +336,9 @@ def decide(
             replayed = _by_nonce(nonce)
             if replayed is not None:
                 return _replay(replayed)
-        return Verdict("already_checked_in", registration=registration, checkin=standing,
-                       duplicate=True)  # fmt: skip
+        return Verdict(
+            "already_checked_in", registration=registration, checkin=standing, duplicate=True
+        )
     return Verdict("already_checked_in", registration=registration, checkin=standing)
 
 
@@ -326,9 +347,14 @@ def undo(checkin: CheckIn, staff: User) -> None:
         return
     checkin.undone_at = utcnow()
     checkin.undone_by_id = staff.id
-    record("checkin.undone", actor=staff, subject=checkin.registration.user,
-           org=checkin.session.series.org, session_id=checkin.session_id,
-           checkin_id=checkin.id)  # fmt: skip
+    record(
+        "checkin.undone",
+        actor=staff,
+        subject=checkin.registration.user,
+        org=checkin.session.series.org,
+        session_id=checkin.session_id,
+        checkin_id=checkin.id,
+    )
     db.session.commit()
     checkin_undone.send(checkin.session, checkin=checkin)
 
@@ -348,9 +374,12 @@ def status(session: Session) -> dict:
     expected = db.session.scalar(
         select(func.count())
         .select_from(Place)
-        .where(Place.session_id == session.id, Place.mode == Mode.venue,
-               Place.status == PlaceStatus.confirmed)
-    )  # fmt: skip
+        .where(
+            Place.session_id == session.id,
+            Place.mode == Mode.venue,
+            Place.status == PlaceStatus.confirmed,
+        )
+    )
     rows = db.session.execute(
         select(
             func.count().filter(CheckIn.duplicate_of_id.is_(None)),
@@ -358,29 +387,50 @@ def status(session: Session) -> dict:
             func.count().filter(CheckIn.mode_changed.is_(True), CheckIn.duplicate_of_id.is_(None)),
         ).where(CheckIn.session_id == session.id, CheckIn.undone_at.is_(None))
     ).one()
-    return {"expected": expected, "checked_in": rows[0], "duplicates": rows[1],
-            "came_instead_of_online": rows[2]}  # fmt: skip
+    return {
+        "expected": expected,
+        "checked_in": rows[0],
+        "duplicates": rows[1],
+        "came_instead_of_online": rows[2],
+    }
 
 
 def offline_list(session: Session) -> list[dict]:
     """What a scanner needs to decide offline: no secrets (only their SHA-256), no emails."""
     rows = db.session.execute(
-        select(Ticket.secret, Registration.id, User.name, User.furigana, Place.mode, Place.status,
-               CheckIn.id)
+        select(
+            Ticket.secret,
+            Registration.id,
+            User.name,
+            User.furigana,
+            Place.mode,
+            Place.status,
+            CheckIn.id,
+        )
         .join(Registration, Registration.id == Ticket.registration_id)
         .join(User, User.id == Registration.user_id)
         .join(Place, (Place.registration_id == Registration.id) & (Place.session_id == session.id))
-        .outerjoin(CheckIn, (CheckIn.registration_id == Registration.id)
-                   & (CheckIn.session_id == session.id) & CheckIn.undone_at.is_(None)
-                   & CheckIn.duplicate_of_id.is_(None))
+        .outerjoin(
+            CheckIn,
+            (CheckIn.registration_id == Registration.id)
+            & (CheckIn.session_id == session.id)
+            & CheckIn.undone_at.is_(None)
+            & CheckIn.duplicate_of_id.is_(None),
+        )
         .where(Ticket.revoked_at.is_(None))
-    ).all()  # fmt: skip
+    ).all()
     return [
-        {"hash": hash_secret(secret), "registration_id": reg_id, "name": name,
-         "furigana": furigana, "mode": Mode(mode).value, "status": PlaceStatus(st).value,
-         "checked_in": checkin_id is not None}
+        {
+            "hash": hash_secret(secret),
+            "registration_id": reg_id,
+            "name": name,
+            "furigana": furigana,
+            "mode": Mode(mode).value,
+            "status": PlaceStatus(st).value,
+            "checked_in": checkin_id is not None,
+        }
         for secret, reg_id, name, furigana, mode, st, checkin_id in rows
-    ]  # fmt: skip
+    ]
 
 
 def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
@@ -389,13 +439,24 @@ def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
     if len(q) < 2 or "\x00" in q:
         return []
     pattern = f"%{q.replace('%', '').replace('_', '')}%"
-    return db.session.scalars(
-        select(Registration)
-        .join(Place, (Place.registration_id == Registration.id) & (Place.session_id == session.id))
-        .join(User, User.id == Registration.user_id)
-        .where(or_(User.name.ilike(pattern), User.furigana.ilike(pattern),
-                   User.email.ilike(pattern)))
-        .order_by(User.furigana)
-        .limit(limit)
-        .options(selectinload(Registration.places), joinedload(Registration.user))
-    ).unique().all()  # fmt: skip
+    return (
+        db.session.scalars(
+            select(Registration)
+            .join(
+                Place, (Place.registration_id == Registration.id) & (Place.session_id == session.id)
+            )
+            .join(User, User.id == Registration.user_id)
+            .where(
+                or_(
+                    User.name.ilike(pattern),
+                    User.furigana.ilike(pattern),
+                    User.email.ilike(pattern),
+                )
+            )
+            .order_by(User.furigana)
+            .limit(limit)
+            .options(selectinload(Registration.places), joinedload(Registration.user))
+        )
+        .unique()
+        .all()
+    )

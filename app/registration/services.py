@@ -407,9 +407,13 @@ def arrived_at_venue(registration: Registration, session_id: int, now=None) -> O
         place.mode = Mode.venue
         db.session.flush()
         outcome.promoted = promote_from_waitlist(place.session, Mode.online, now)
-        record("registration.arrived_at_venue", subject=place.registration.user,
-               org=place.session.series.org, registration_id=place.registration_id,
-               session_id=session_id)  # fmt: skip
+        record(
+            "registration.arrived_at_venue",
+            subject=place.registration.user,
+            org=place.session.series.org,
+            registration_id=place.registration_id,
+            session_id=session_id,
+        )
     places_changed.send(place.registration, kind="switched", promoted=outcome.promoted)
     return outcome
 

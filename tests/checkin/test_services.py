@@ -86,10 +86,15 @@ def test_every_rejection_has_its_reason(world, ctx):
     assert new.secret != old_secret
     assert reason(secret=old_secret) == ("rejected", "revoked")
 
-    only_later = make_series(world["org"], scope="session",
-                             sessions=[("venue", 5, None), ("venue", 5, None)])  # fmt: skip
-    r2 = reg.register(only_later, create_user("d@example.jp"), consent=True,
-                      session_ids=[only_later.sessions[1].id])  # fmt: skip
+    only_later = make_series(
+        world["org"], scope="session", sessions=[("venue", 5, None), ("venue", 5, None)]
+    )
+    r2 = reg.register(
+        only_later,
+        create_user("d@example.jp"),
+        consent=True,
+        session_ids=[only_later.sessions[1].id],
+    )
     first = only_later.sessions[0]
     first.starts_at = utcnow() + timedelta(minutes=10)
     db.session.commit()
@@ -138,29 +143,52 @@ def test_offline_scan_keeps_its_time_and_a_second_phone_is_flagged(world, ctx):
     session, staff = series.sessions[0], staff_user(world)
     secret = checkin.valid_ticket(r).secret
     scanned = utcnow() - timedelta(minutes=3)
-    first = checkin.decide(session, staff, secret=secret, nonce="phone-a-1", scanned_at=scanned,
-                           source="offline", admitted_offline=True)  # fmt: skip
+    first = checkin.decide(
+        session,
+        staff,
+        secret=secret,
+        nonce="phone-a-1",
+        scanned_at=scanned,
+        source="offline",
+        admitted_offline=True,
+    )
     assert first.status == "ok"
     assert abs((first.checkin.checked_in_at - scanned).total_seconds()) < 1
-    second = checkin.decide(session, staff, secret=secret, nonce="phone-b-1",
-                            scanned_at=scanned + timedelta(seconds=20), source="offline",
-                            admitted_offline=True)  # fmt: skip
+    second = checkin.decide(
+        session,
+        staff,
+        secret=secret,
+        nonce="phone-b-1",
+        scanned_at=scanned + timedelta(seconds=20),
+        source="offline",
+        admitted_offline=True,
+    )
     assert second.status == "already_checked_in" and second.duplicate
     # the queue is sent again: nothing new
     checkin.decide(session, staff, secret=secret, nonce="phone-b-1", admitted_offline=True)
     rows = db.session.scalars(select(CheckIn).order_by(CheckIn.id)).all()
-    assert [(c.nonce, c.duplicate_of_id) for c in rows] == [("phone-a-1", None),
-                                                            ("phone-b-1", rows[0].id)]  # fmt: skip
-    assert checkin.status(session) == {"expected": 1, "checked_in": 1, "duplicates": 1,
-                                       "came_instead_of_online": 0}  # fmt: skip
+    assert [(c.nonce, c.duplicate_of_id) for c in rows] == [
+        ("phone-a-1", None),
+        ("phone-b-1", rows[0].id),
+    ]
+    assert checkin.status(session) == {
+        "expected": 1,
+        "checked_in": 1,
+        "duplicates": 1,
+        "came_instead_of_online": 0,
+    }
 
 
 def test_a_future_device_clock_is_not_trusted(world, ctx):
     series = series_happening_now(world["org"])
     r = registered(series, "a@example.jp")
     future = utcnow() + timedelta(hours=5)
-    verdict = checkin.decide(series.sessions[0], staff_user(world),
-                             secret=checkin.valid_ticket(r).secret, scanned_at=future)  # fmt: skip
+    verdict = checkin.decide(
+        series.sessions[0],
+        staff_user(world),
+        secret=checkin.valid_ticket(r).secret,
+        scanned_at=future,
+    )
     assert verdict.status == "ok" and verdict.checkin.checked_in_at < future
 
 
@@ -176,10 +204,13 @@ def test_undo_then_check_in_again(world, ctx):
 
 def test_answers_marked_for_check_in_are_shown(world, ctx):
     series = series_happening_now(world["org"])
-    events.set_questions(series, [
-        {"kind": "text", "label": "アレルギー", "show_at_checkin": True},
-        {"kind": "text", "label": "ひとこと"},
-    ])  # fmt: skip
+    events.set_questions(
+        series,
+        [
+            {"kind": "text", "label": "アレルギー", "show_at_checkin": True},
+            {"kind": "text", "label": "ひとこと"},
+        ],
+    )
     q1, q2 = (str(q.id) for q in series.questions)
     r = registered(series, "a@example.jp", answers={q1: "そば", q2: "よろしく"})
     verdict = checkin.decide(series.sessions[0], staff_user(world), registration=r)
@@ -193,9 +224,17 @@ def test_offline_list_has_hashes_not_secrets_and_search_stays_in_the_session(wor
     session = series.sessions[0]
     listing = checkin.offline_list(session)
     secret = checkin.valid_ticket(r).secret
-    assert listing == [{"hash": hash_secret(secret), "registration_id": r.id, "name": "山田 花子",
-                        "furigana": "やまだ はなこ", "mode": "venue", "status": "confirmed",
-                        "checked_in": False}]  # fmt: skip
+    assert listing == [
+        {
+            "hash": hash_secret(secret),
+            "registration_id": r.id,
+            "name": "山田 花子",
+            "furigana": "やまだ はなこ",
+            "mode": "venue",
+            "status": "confirmed",
+            "checked_in": False,
+        }
+    ]
     assert secret not in str(listing)
     assert [x.id for x in checkin.search(session, "やまだ")] == [r.id]
     assert checkin.search(session, "や") == []

@@ -141,6 +141,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.checkin.views import bp as checkin_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
     from app.events.views import bp as events_bp
@@ -151,7 +152,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.registration.manage import bp as manage_bp
     from app.registration.views import bp as registration_bp
 
-    for bp in (main_bp, accounts_bp, orgs_bp, admin_bp, events_bp, manage_bp, registration_bp):
+    for bp in (
+        main_bp,
+        accounts_bp,
+        orgs_bp,
+        admin_bp,
+        events_bp,
+        manage_bp,
+        registration_bp,
+        checkin_bp,
+    ):
         app.register_blueprint(bp)
     init_api(app)
 

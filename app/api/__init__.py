@@ -70,9 +70,9 @@ def init_api(app) -> None:
     )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
-    from app.api import accounts, events, orgs, registration
+    from app.api import accounts, checkin, events, orgs, registration
 
-    for blp in (accounts.blp, orgs.blp, events.blp, registration.blp):
+    for blp in (accounts.blp, orgs.blp, events.blp, registration.blp, checkin.blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")
     app.before_request(_check_api_auth)

@@ -1,0 +1,5 @@
+"""Pages of check-in: the participant's ticket, and the staff scanner."""
+
+from flask import Blueprint
+
+bp = Blueprint("checkin", __name__)

@@ -141,6 +141,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.checkin.ticket_views import bp as tickets_bp
     from app.checkin.views import bp as checkin_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
@@ -161,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
         manage_bp,
         registration_bp,
         checkin_bp,
+        tickets_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)

@@ -131,6 +131,7 @@ def _init_extensions(app: Flask) -> None:
     from app.audit import models as _audit  # noqa: F401
     from app.checkin import models as _checkin  # noqa: F401
     from app.events import models as _events  # noqa: F401
+    from app.live import models as _live  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
 

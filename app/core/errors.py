@@ -118,3 +118,18 @@ class AlreadyRegistered(Conflict):
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "registration_id": self.registration_id}
+
+
+class RoomClosed(Conflict):
+    code = "room_closed"
+    message = _l("The live room is not open now.")
+
+
+class NotRegisteredOnline(PermissionDenied):
+    code = "not_registered_online"
+    message = _l("Only people registered to attend this session online may enter the room.")
+
+
+class Muted(PermissionDenied):
+    code = "muted"
+    message = _l("An organiser has muted you in this room.")

@@ -88,6 +88,10 @@ class Series(db.Model):
     privacy_notice: Mapped[str] = mapped_column(Text, default="")
     #: venue check-in opens this many minutes before a session starts (and closes at its end)
     checkin_opens_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    #: the live room of an online or hybrid session opens this long before it starts ...
+    room_opens_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    #: ... and closes this long after it ends
+    room_closes_minutes: Mapped[int] = mapped_column(Integer, default=30)
     #: lottery: when it was drawn and with which seed (so a draw can be checked afterwards)
     lottery_drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lottery_seed: Mapped[str | None] = mapped_column(String(64))

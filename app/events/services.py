@@ -147,6 +147,8 @@ SERIES_FIELDS = (
     "online_threshold_percent",
     "privacy_notice",
     "checkin_opens_minutes",
+    "room_opens_minutes",
+    "room_closes_minutes",
 )
 
 
@@ -175,8 +177,15 @@ def _clean_series(data: dict, series: Series | None = None) -> dict:
             errors, merged, "checkin_opens_minutes", minimum=0, maximum=24 * 60
         ),
     }
-    if cleaned["checkin_opens_minutes"] is None:
-        cleaned["checkin_opens_minutes"] = 120
+    for field, default in (
+        ("checkin_opens_minutes", 120),
+        ("room_opens_minutes", 15),
+        ("room_closes_minutes", 30),
+    ):
+        if field != "checkin_opens_minutes":
+            cleaned[field] = _int(errors, merged, field, minimum=0, maximum=24 * 60)
+        if cleaned[field] is None:
+            cleaned[field] = default
     pref = merged.get("prefecture")
     cleaned["prefecture"] = None
     if pref not in (None, ""):
@@ -246,45 +255,61 @@ def cancel_series(series: Series, actor) -> None:
 
 
 def set_questions(series: Series, questions: list[dict]) -> None:
-    """Replace the series' questions ({kind, label, options, required, show_at_checkin})."""
+    """Replace the series' questions ({id, kind, label, options, required, show_at_checkin}).
+
+    A question given with the id of one of this series' questions is changed in place, so the
+    answers people already gave stay attached to it; questions left out are deleted."""
     errors = _Errors()
     if not isinstance(questions, list) or len(questions) > MAX_QUESTIONS:
         raise ValidationFailed(
             fields={"questions": [_l("At most %(n)d questions.", n=MAX_QUESTIONS)]}
         )
+    existing = {q.id: q for q in series.questions}
     rows = []
     for i, q in enumerate(questions):
         if not isinstance(q, dict):
             errors.add(f"questions.{i}", _l("Each question must be an object."))
             continue
-        label = _line(errors, q, "label", 300, required=True)
-        kind = _choice(errors, q, "kind", QuestionKind, QuestionKind.text)
+        row_errors = _Errors()  # keyed by field here, by questions.<i>.<field> for the caller
+        label = _line(row_errors, q, "label", 300, required=True)
+        kind = _choice(row_errors, q, "kind", QuestionKind, QuestionKind.text)
         options = q.get("options") or []
         if isinstance(options, str):
             options = [o for o in options.splitlines()]
         try:
             options = [single_line(o, 200) for o in options if str(o).strip()]
         except (ValueError, TypeError):
-            errors.add(f"questions.{i}.options", _l("One option per line, each on one line."))
+            row_errors.add("options", _l("One option per line, each on one line."))
             options = []
         if kind is not QuestionKind.text and not 2 <= len(options) <= MAX_OPTIONS:
-            errors.add(
-                f"questions.{i}.options", _l("Give between 2 and %(n)d options.", n=MAX_OPTIONS)
-            )
+            row_errors.add("options", _l("Give between 2 and %(n)d options.", n=MAX_OPTIONS))
         if len(set(options)) != len(options):
-            errors.add(f"questions.{i}.options", _l("Options must differ."))
+            row_errors.add("options", _l("Options must differ."))
+        for field, messages in row_errors.items():
+            for message in messages:
+                errors.add(f"questions.{i}.{field}", message)
+        qid = q.get("id")
         rows.append(
-            Question(
-                position=i,
-                kind=kind,
-                label=label,
-                options=options if kind is not QuestionKind.text else [],
-                required=bool(q.get("required")),
-                show_at_checkin=bool(q.get("show_at_checkin")),
+            (
+                existing.pop(qid, None) if type(qid) is int else None,  # not a bool
+                {
+                    "position": i,
+                    "kind": kind,
+                    "label": label,
+                    "options": options if kind is not QuestionKind.text else [],
+                    "required": bool(q.get("required")),
+                    "show_at_checkin": bool(q.get("show_at_checkin")),
+                },
             )
         )
     errors.check()
-    series.questions = rows
+    kept = []
+    for question, values in rows:
+        question = question or Question()
+        for key, value in values.items():
+            setattr(question, key, value)
+        kept.append(question)
+    series.questions = kept
     db.session.commit()
 
 

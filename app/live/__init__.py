@@ -1,0 +1,1 @@
+"""Live session rooms for online attendees: stream link, presence, chat, Q&A, polls."""

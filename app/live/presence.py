@@ -1,0 +1,134 @@
+"""Who is in a room, and for how long: connection intervals per socket, merged per person."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.core.types import utcnow
+from app.extensions import db
+from app.live.models import Connection
+
+#: a socket not heard of for this long is gone (its process crashed or the network died)
+STALE_AFTER = timedelta(seconds=90)
+
+
+def connect(session_id: int, user_id: int, sid: str, process: str, now=None) -> Connection:
+    now = now or utcnow()
+    connection = Connection(
+        session_id=session_id,
+        user_id=user_id,
+        sid=sid,
+        process=process,
+        joined_at=now,
+        last_seen_at=now,
+    )
+    db.session.add(connection)
+    db.session.commit()
+    return connection
+
+
+def disconnect(sid: str, process: str, now=None) -> list[Connection]:
+    """Close the socket's open intervals (a socket may have joined more than one room)."""
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(Connection).where(
+            Connection.sid == sid, Connection.process == process, Connection.left_at.is_(None)
+        )
+    ).all()
+    for c in rows:
+        c.left_at = now
+        c.last_seen_at = now
+    db.session.commit()
+    return rows
+
+
+def heartbeat(sids, process: str, now=None) -> int:
+    """Mark this process's live sockets as seen: one UPDATE however many sockets."""
+    sids = list(sids)
+    if not sids:
+        return 0
+    result = db.session.execute(
+        update(Connection)
+        .where(
+            Connection.process == process, Connection.sid.in_(sids), Connection.left_at.is_(None)
+        )
+        .values(last_seen_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def close_stale(now=None) -> int:
+    """End intervals nobody has vouched for lately at their last sign of life (crashed
+    processes, lost networks). Safe to run from every process."""
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(Connection).where(
+            Connection.left_at.is_(None), Connection.last_seen_at < now - STALE_AFTER
+        )
+    ).all()
+    for c in rows:
+        c.left_at = c.last_seen_at
+    db.session.commit()
+    return len(rows)
+
+
+def close_process(process: str) -> int:
+    """A restarted process closes what its previous life left open, at last seen."""
+    rows = db.session.scalars(
+        select(Connection).where(Connection.process == process, Connection.left_at.is_(None))
+    ).all()
+    for c in rows:
+        c.left_at = c.last_seen_at
+    db.session.commit()
+    return len(rows)
+
+
+def present_user_ids(session_id: int, now=None) -> list[int]:
+    """People with a live socket in the room, across every server process."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Connection.user_id)
+            .where(
+                Connection.session_id == session_id,
+                Connection.left_at.is_(None),
+                Connection.last_seen_at >= now - STALE_AFTER,
+            )
+            .distinct()
+        )
+    )
+
+
+def merge_presence_intervals(intervals) -> list[tuple[datetime, datetime]]:
+    """Union of (start, end) intervals: overlapping tabs and reconnects count once."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def intervals_by_user(session_id: int, now=None) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each person's merged time in the room; open intervals run to their last sign of life."""
+    now = now or utcnow()
+    found: dict[int, list] = {}
+    for c in db.session.scalars(select(Connection).where(Connection.session_id == session_id)):
+        end = c.left_at or min(now, c.last_seen_at + STALE_AFTER)
+        found.setdefault(c.user_id, []).append((c.joined_at, end))
+    return {user_id: merge_presence_intervals(spans) for user_id, spans in found.items()}
+
+
+def seconds_in(intervals, start: datetime, end: datetime) -> int:
+    """Seconds of merged intervals inside [start, end] (time clipped to the session)."""
+    total = 0.0
+    for s, e in intervals:
+        lo, hi = max(s, start), min(e, end)
+        if hi > lo:
+            total += (hi - lo).total_seconds()
+    return int(total)

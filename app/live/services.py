@@ -1,0 +1,557 @@
+"""The rules of a live room: who may enter and when, chat, Q&A, polls, moderation, and the
+state a client receives when it joins. Socket handlers only validate, call these, and emit.
+
+Names are shown to the people allowed to see them: a participant may hide their name from other
+participants, and a question may be anonymous to them — never to the organisers.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.accounts.models import User
+from app.audit.services import record
+from app.core.errors import (
+    Conflict,
+    Muted,
+    NotFound,
+    NotRegisteredOnline,
+    PermissionDenied,
+    RoomClosed,
+    ValidationFailed,
+)
+from app.core.text import has_control_chars
+from app.core.types import utcnow
+from app.events.models import Mode, Session
+from app.extensions import db
+from app.live import presence
+from app.live.models import (
+    Announcement,
+    ChatMessage,
+    LiveQuestion,
+    Poll,
+    PollVote,
+    QuestionVote,
+    RoomMember,
+)
+from app.orgs.models import Role
+from app.orgs.services import membership
+from app.registration.models import Place, PlaceStatus, Registration
+
+CHAT_MAX = 1000
+QUESTION_MAX = 500
+ANNOUNCEMENT_MAX = 500
+POLL_OPTIONS_MAX = 10
+RECENT_CHAT = 50
+
+
+class RoomRole(enum.StrEnum):
+    participant = "participant"
+    staff = "staff"
+    organizer = "organizer"
+
+    @property
+    def moderates(self) -> bool:
+        return self is RoomRole.organizer
+
+
+@dataclass
+class Viewer:
+    user: User
+    role: RoomRole
+
+    @property
+    def moderates(self) -> bool:
+        return self.role.moderates
+
+
+# --- entering ----------------------------------------------------------------------------------
+
+
+def room_window(session: Session):
+    series = session.series
+    return (
+        session.starts_at - timedelta(minutes=series.room_opens_minutes),
+        session.ends_at + timedelta(minutes=series.room_closes_minutes),
+    )
+
+
+def get_room_session(session_id) -> Session:
+    session = db.session.get(Session, session_id) if isinstance(session_id, int) else None
+    if (
+        session is None
+        or Mode.online not in session.modes
+        or session.series.status.value == "draft"
+    ):
+        raise NotFound(_l("There is no live room for this session."))
+    return session
+
+
+def admit(session: Session, user: User, now=None) -> Viewer:
+    """The viewer's role in the room, or an error saying why they may not enter."""
+    now = now or utcnow()
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied(_l("Please log in."))
+    m = membership(user, session.series.org_id)
+    if m is not None:
+        return Viewer(
+            user, RoomRole.organizer if m.role.at_least(Role.organizer) else RoomRole.staff
+        )
+    place = db.session.scalar(
+        select(Place)
+        .join(Registration)
+        .where(
+            Place.session_id == session.id,
+            Registration.user_id == user.id,
+            Place.status == PlaceStatus.confirmed,
+            Place.mode == Mode.online,
+        )
+    )
+    if place is None:
+        raise NotRegisteredOnline()
+    if session.is_cancelled:
+        raise RoomClosed(_l("This session has been cancelled."))
+    opens, closes = room_window(session)
+    if not opens <= now <= closes:
+        raise RoomClosed()
+    return Viewer(user, RoomRole.participant)
+
+
+def stream_info(url: str) -> dict | None:
+    """How the page shows the stream: a YouTube embed, or a link to Zoom/Jitsi/elsewhere."""
+    if not url:
+        return None
+    parsed = urlparse(url)
+    host = (parsed.hostname or "").lower()
+    video = None
+    if host.endswith("youtube.com"):
+        video = parse_qs(parsed.query).get("v", [None])[0]
+        if not video and parsed.path.startswith(("/live/", "/embed/")):
+            video = parsed.path.split("/")[2]
+    elif host == "youtu.be":
+        video = parsed.path.lstrip("/")
+    if video and video.replace("-", "").replace("_", "").isalnum():
+        return {
+            "kind": "youtube",
+            "url": url,
+            "embed_url": f"https://www.youtube-nocookie.com/embed/{video}",
+        }
+    kind = "zoom" if "zoom.us" in host else "jitsi" if "jit.si" in host else "link"
+    return {"kind": kind, "url": url}
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+def clean_text(value, max_length: int, field: str = "text") -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed(fields={field: [_l("Must be text.")]})
+    text = value.strip()
+    if not text:
+        raise ValidationFailed(fields={field: [_l("Write something first.")]})
+    if len(text) > max_length or has_control_chars(text.replace("\n", " ").replace("\t", " ")):
+        raise ValidationFailed(fields={field: [_l("Use at most %(n)d characters.", n=max_length)]})
+    return text
+
+
+def _member(session: Session, user_id: int) -> RoomMember | None:
+    return db.session.scalar(
+        select(RoomMember).where(RoomMember.session_id == session.id, RoomMember.user_id == user_id)
+    )
+
+
+def _member_for_update(session: Session, user_id: int) -> RoomMember:
+    member = _member(session, user_id)
+    if member is None:
+        member = RoomMember(session_id=session.id, user_id=user_id)
+        db.session.add(member)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            member = _member(session, user_id)
+    return member
+
+
+def _require_moderator(viewer: Viewer) -> None:
+    if not viewer.moderates:
+        raise PermissionDenied(_l("Only organisers can do this."))
+
+
+# --- chat --------------------------------------------------------------------------------------
+
+
+def post_chat(session: Session, viewer: Viewer, text) -> ChatMessage:
+    text = clean_text(text, CHAT_MAX)
+    member = _member(session, viewer.user.id)
+    if member is not None and member.muted_at is not None:
+        raise Muted()
+    message = ChatMessage(session_id=session.id, user_id=viewer.user.id, text=text)
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def delete_chat(session: Session, viewer: Viewer, message_id) -> ChatMessage:
+    _require_moderator(viewer)
+    message = db.session.get(ChatMessage, message_id) if isinstance(message_id, int) else None
+    if message is None or message.session_id != session.id:
+        raise NotFound()
+    if message.deleted_at is None:
+        message.deleted_at = utcnow()
+        message.deleted_by_id = viewer.user.id
+        record(
+            "live.chat_deleted",
+            actor=viewer.user,
+            subject=message.user,
+            org=session.series.org,
+            session_id=session.id,
+            message_id=message.id,
+        )
+        db.session.commit()
+    return message
+
+
+def set_muted(session: Session, viewer: Viewer, user_id, muted: bool) -> RoomMember:
+    _require_moderator(viewer)
+    if not isinstance(user_id, int) or db.session.get(User, user_id) is None:
+        raise NotFound()
+    member = _member_for_update(session, user_id)
+    member.muted_at = utcnow() if muted else None
+    member.muted_by_id = viewer.user.id if muted else None
+    record(
+        "live.muted" if muted else "live.unmuted",
+        actor=viewer.user,
+        subject=member.user,
+        org=session.series.org,
+        session_id=session.id,
+    )
+    db.session.commit()
+    return member
+
+
+def set_hide_name(session: Session, viewer: Viewer, hide: bool) -> RoomMember:
+    member = _member_for_update(session, viewer.user.id)
+    member.hide_name = bool(hide)
+    db.session.commit()
+    return member
+
+
+# --- Q&A ---------------------------------------------------------------------------------------
+
+
+def ask(session: Session, viewer: Viewer, text, anonymous=False) -> LiveQuestion:
+    text = clean_text(text, QUESTION_MAX)
+    member = _member(session, viewer.user.id)
+    if member is not None and member.muted_at is not None:
+        raise Muted()
+    question = LiveQuestion(
+        session_id=session.id, user_id=viewer.user.id, text=text, anonymous=bool(anonymous)
+    )
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def _question(session: Session, question_id) -> LiveQuestion:
+    q = db.session.get(LiveQuestion, question_id) if isinstance(question_id, int) else None
+    if q is None or q.session_id != session.id or q.hidden_at is not None:
+        raise NotFound()
+    return q
+
+
+def upvote(session: Session, viewer: Viewer, question_id) -> LiveQuestion:
+    """One vote per person per question; the count is updated in the same transaction."""
+    q = _question(session, question_id)
+    db.session.add(QuestionVote(question_id=q.id, user_id=viewer.user.id))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_l("You have already voted for this question.")) from None
+    db.session.execute(
+        update(LiveQuestion).where(LiveQuestion.id == q.id).values(votes=LiveQuestion.votes + 1)
+    )
+    db.session.commit()
+    db.session.refresh(q)
+    return q
+
+
+def mark_answered(session: Session, viewer: Viewer, question_id, answered=True) -> LiveQuestion:
+    _require_moderator(viewer)
+    q = _question(session, question_id)
+    q.answered_at = utcnow() if answered else None
+    db.session.commit()
+    return q
+
+
+def hide_question(session: Session, viewer: Viewer, question_id) -> LiveQuestion:
+    _require_moderator(viewer)
+    q = _question(session, question_id)
+    q.hidden_at = utcnow()
+    record(
+        "live.question_hidden",
+        actor=viewer.user,
+        org=session.series.org,
+        session_id=session.id,
+        question_id=q.id,
+    )
+    db.session.commit()
+    return q
+
+
+# --- polls -------------------------------------------------------------------------------------
+
+
+def create_poll(session: Session, viewer: Viewer, question, options, multiple=False) -> Poll:
+    _require_moderator(viewer)
+    question = clean_text(question, 300, "question")
+    if not isinstance(options, list) or not 2 <= len(options) <= POLL_OPTIONS_MAX:
+        raise ValidationFailed(
+            fields={"options": [_l("Give between 2 and %(n)d options.", n=POLL_OPTIONS_MAX)]}
+        )
+    cleaned = [clean_text(o, 100, "options") for o in options]
+    if len(set(cleaned)) != len(cleaned):
+        raise ValidationFailed(fields={"options": [_l("Options must differ.")]})
+    poll = Poll(
+        session_id=session.id,
+        question=question,
+        options=cleaned,
+        multiple=bool(multiple),
+        created_by_id=viewer.user.id,
+    )
+    db.session.add(poll)
+    db.session.commit()
+    return poll
+
+
+def _poll(session: Session, poll_id) -> Poll:
+    poll = db.session.get(Poll, poll_id) if isinstance(poll_id, int) else None
+    if poll is None or poll.session_id != session.id:
+        raise NotFound()
+    return poll
+
+
+def open_poll(session: Session, viewer: Viewer, poll_id) -> Poll:
+    """Open a poll; one poll is open at a time, so any other open one closes."""
+    _require_moderator(viewer)
+    poll = _poll(session, poll_id)
+    now = utcnow()
+    for other in db.session.scalars(
+        select(Poll).where(Poll.session_id == session.id, Poll.status == "open", Poll.id != poll.id)
+    ):
+        other.status, other.closed_at = "closed", now
+    poll.status, poll.opened_at, poll.closed_at = "open", now, None
+    db.session.commit()
+    return poll
+
+
+def close_poll(session: Session, viewer: Viewer, poll_id) -> Poll:
+    _require_moderator(viewer)
+    poll = _poll(session, poll_id)
+    if poll.status == "open":
+        poll.status, poll.closed_at = "closed", utcnow()
+        db.session.commit()
+    return poll
+
+
+def vote_poll(session: Session, viewer: Viewer, poll_id, choices) -> Poll:
+    """A person's answer to the open poll; answering again replaces their answer."""
+    poll = _poll(session, poll_id)
+    if poll.status != "open":
+        raise Conflict(_l("This poll is not open."))
+    if isinstance(choices, int) and not isinstance(choices, bool):
+        choices = [choices]
+    valid = isinstance(choices, list) and all(
+        isinstance(c, int) and not isinstance(c, bool) and 0 <= c < len(poll.options)
+        for c in choices
+    )
+    if not valid or not choices or len(set(choices)) != len(choices):
+        raise ValidationFailed(fields={"choices": [_l("Choose from the options.")]})
+    if not poll.multiple and len(choices) != 1:
+        raise ValidationFailed(fields={"choices": [_l("Choose one option.")]})
+    vote = db.session.get(PollVote, (poll.id, viewer.user.id))
+    if vote is None:
+        db.session.add(PollVote(poll_id=poll.id, user_id=viewer.user.id, choices=sorted(choices)))
+    else:
+        vote.choices = sorted(choices)
+    try:
+        db.session.commit()
+    except IntegrityError:  # two tabs answering at once: the later answer wins
+        db.session.rollback()
+        vote = db.session.get(PollVote, (poll.id, viewer.user.id))
+        vote.choices = sorted(choices)
+        db.session.commit()
+    return poll
+
+
+def poll_results(poll: Poll) -> dict:
+    counts = [0] * len(poll.options)
+    voters = 0
+    for choices in db.session.scalars(select(PollVote.choices).where(PollVote.poll_id == poll.id)):
+        voters += 1
+        for c in choices:
+            if 0 <= c < len(counts):
+                counts[c] += 1
+    return {"voters": voters, "counts": counts}
+
+
+# --- announcements -----------------------------------------------------------------------------
+
+
+def announce(session: Session, viewer: Viewer, text) -> Announcement | None:
+    """Pin a banner (empty text clears it)."""
+    _require_moderator(viewer)
+    now = utcnow()
+    for current in db.session.scalars(
+        select(Announcement).where(
+            Announcement.session_id == session.id, Announcement.cleared_at.is_(None)
+        )
+    ):
+        current.cleared_at = now
+    pinned = None
+    if isinstance(text, str) and text.strip():
+        pinned = Announcement(
+            session_id=session.id,
+            created_by_id=viewer.user.id,
+            text=clean_text(text, ANNOUNCEMENT_MAX),
+        )
+        db.session.add(pinned)
+    db.session.commit()
+    return pinned
+
+
+# --- what a client sees ------------------------------------------------------------------------
+
+
+def _members(session: Session) -> dict[int, RoomMember]:
+    return {
+        m.user_id: m
+        for m in db.session.scalars(select(RoomMember).where(RoomMember.session_id == session.id))
+    }
+
+
+def person(user: User | None, viewer: Viewer, members: dict, *, anonymous=False) -> dict:
+    """How a person is shown to `viewer`."""
+    if user is None:
+        return {"id": None, "name": str(_l("Deleted user"))}
+    hidden = anonymous or (members.get(user.id) is not None and members[user.id].hide_name)
+    if hidden and not viewer.moderates and user.id != viewer.user.id:
+        return {"id": None, "name": str(_l("Anonymous") if anonymous else _l("Participant"))}
+    return {"id": user.id, "name": user.name, "hidden": hidden}
+
+
+def chat_payload(message: ChatMessage, viewer: Viewer, members: dict) -> dict:
+    return {
+        "id": message.id,
+        "user": person(message.user, viewer, members),
+        "text": message.text,
+        "at": message.created_at.isoformat(),
+    }
+
+
+def question_payload(q: LiveQuestion, viewer: Viewer, members: dict, voted=()) -> dict:
+    return {
+        "id": q.id,
+        "user": person(q.user, viewer, members, anonymous=q.anonymous),
+        "text": q.text,
+        "votes": q.votes,
+        "answered": q.answered_at is not None,
+        "anonymous": q.anonymous,
+        "voted": q.id in voted,
+        "at": q.created_at.isoformat(),
+    }
+
+
+def poll_payload(poll: Poll, viewer: Viewer) -> dict:
+    mine = db.session.get(PollVote, (poll.id, viewer.user.id))
+    return {
+        "id": poll.id,
+        "question": poll.question,
+        "options": poll.options,
+        "multiple": poll.multiple,
+        "status": poll.status,
+        "results": poll_results(poll),
+        "my_choices": mine.choices if mine else [],
+    }
+
+
+def presence_payload(session: Session, viewer: Viewer, members=None) -> dict:
+    members = members if members is not None else _members(session)
+    ids = presence.present_user_ids(session.id)
+    users = db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.furigana)).all()
+    return {"count": len(ids), "people": [person(u, viewer, members) for u in users]}
+
+
+def snapshot(session: Session, viewer: Viewer) -> dict:
+    """Everything a client needs on joining or reconnecting (a few queries, none per item)."""
+    members = _members(session)
+    chat = db.session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.session_id == session.id, ChatMessage.deleted_at.is_(None))
+        .order_by(ChatMessage.id.desc())
+        .limit(RECENT_CHAT)
+        .options(joinedload(ChatMessage.user))
+    ).all()
+    questions = db.session.scalars(
+        select(LiveQuestion)
+        .where(LiveQuestion.session_id == session.id, LiveQuestion.hidden_at.is_(None))
+        .order_by(LiveQuestion.votes.desc(), LiveQuestion.id)
+        .options(joinedload(LiveQuestion.user))
+    ).all()
+    voted = set(
+        db.session.scalars(
+            select(QuestionVote.question_id).where(
+                QuestionVote.user_id == viewer.user.id,
+                QuestionVote.question_id.in_([q.id for q in questions]),
+            )
+        )
+    )
+    polls = db.session.scalars(
+        select(Poll)
+        .where(
+            Poll.session_id == session.id,
+            Poll.status.in_(["open", "draft", "closed"] if viewer.moderates else ["open"]),
+        )
+        .order_by(Poll.id)
+    ).all()
+    pinned = db.session.scalar(
+        select(Announcement)
+        .where(Announcement.session_id == session.id, Announcement.cleared_at.is_(None))
+        .order_by(Announcement.id.desc())
+    )
+    me = members.get(viewer.user.id)
+    return {
+        "session": {
+            "id": session.id,
+            "title": session.title,
+            "series": session.series.title,
+            "starts_at": session.starts_at.isoformat(),
+            "ends_at": session.ends_at.isoformat(),
+        },
+        "me": {
+            "id": viewer.user.id,
+            "name": viewer.user.name,
+            "role": viewer.role.value,
+            "muted": bool(me and me.muted_at),
+            "hide_name": bool(me and me.hide_name),
+        },
+        "stream": stream_info(session.stream_url),
+        "chat": [chat_payload(m, viewer, members) for m in reversed(chat)],
+        "questions": [question_payload(q, viewer, members, voted) for q in questions],
+        "polls": [poll_payload(p, viewer) for p in polls],
+        "announcement": pinned.text if pinned else None,
+        "presence": presence_payload(session, viewer, members),
+    }
+
+
+def message_count(session: Session) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(ChatMessage).where(ChatMessage.session_id == session.id)
+    )

@@ -38,6 +38,11 @@ vendor: node_modules/.installed
 	mkdir -p $(VENDOR)/swagger-ui
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
 	   node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui/
+	mkdir -p $(VENDOR)/jsqr
+	cp node_modules/jsqr/dist/jsQR.js node_modules/jsqr/LICENSE $(VENDOR)/jsqr/
+	mkdir -p $(VENDOR)/socket.io
+	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/LICENSE \
+	   $(VENDOR)/socket.io/
 
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel -q compile -f -d app/translations

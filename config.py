@@ -30,6 +30,10 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Live rooms: the Redis channel the server processes share, and how often each process
+    # vouches for its sockets (a socket silent for three beats is gone, closed at last seen).
+    LIVE_CHANNEL = os.environ.get("LIVE_CHANNEL", "kakawari-live")
+    LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "30"))
 
     # Public base URL used in emails (links must work outside a request).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -79,3 +83,5 @@ class Config:
     JSON_SORT_KEYS = False
 
     PROXY_FIX = _bool("PROXY_FIX")  # trust X-Forwarded-* from one reverse proxy (nginx)
+    REGISTRATION_LOCKING = os.environ.get("REGISTRATION_LOCKING", "1") != "0"
+    REGISTRATION_RACE_WINDOW = float(os.environ.get("REGISTRATION_RACE_WINDOW", "0"))

@@ -60,6 +60,10 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
     register_error_handlers(app)
     register_filters(app)
     _register_cli(app)
+
+    from app.live.socket import attach_socket_server
+
+    attach_socket_server(app)  # Socket.IO under /socket.io/, in front of everything else
     return app
 
 
@@ -142,14 +146,15 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
-    from app.checkin.ticket_views import bp as tickets_bp
-    from app.checkin.views import bp as checkin_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
+    from app.checkin import receivers  # noqa: F401 -- connects its signal receivers
+    from app.checkin.ticket_views import bp as tickets_bp
+    from app.checkin.views import bp as checkin_bp
     from app.events.views import bp as events_bp
+    from app.live.views import bp as live_bp
     from app.main.views import bp as main_bp
     from app.orgs.views import bp as orgs_bp
-    from app.checkin import receivers  # noqa: F401 -- connects its signal receivers
     from app.registration import notifications  # noqa: F401 -- connects its signal receivers
     from app.registration.manage import bp as manage_bp
     from app.registration.views import bp as registration_bp
@@ -164,6 +169,7 @@ def _register_blueprints(app: Flask) -> None:
         registration_bp,
         checkin_bp,
         tickets_bp,
+        live_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)

@@ -1,5 +1,346 @@
-"""API: series and sessions."""
+"""API: series and sessions.
 
+Anyone may read published series; organisers of a series' organisation create series and add
+sessions. Every rule about the input lives in app.events.services: these views parse, authorise,
+call a service and answer. The stream URL is never part of a public answer.
+"""
+
+from functools import wraps
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, Schema, fields
+from marshmallow.validate import OneOf
+
+from app.api import ErrorSchema
+from app.api.accounts import BEARER, Prefecture
+from app.core.access import declare, public, require_user
+from app.core.errors import NotFound, ValidationFailed
+from app.core.prefectures import prefecture_code, prefecture_name
+from app.events import services
+from app.events.models import Scope, Selection, Series, SeriesStatus, SessionFormat
+from app.orgs.access import load_org_for, org_role_required
+from app.orgs.models import Role
+from app.orgs.services import membership
+from app.registration import capacity
 
 blp = Blueprint("api_events", __name__, description="Series (連続講座) and sessions (回)")
+
+EXAMPLE_TIME = "2026-08-24T13:30:00+09:00"
+
+
+def _values(enum_cls) -> list[str]:
+    return [e.value for e in enum_cls]
+
+
+def errors(blp, described: dict[int, str]):
+    """Document the JSON errors a route answers with (status: when)."""
+
+    def decorator(view):
+        for status, description in described.items():
+            view = blp.alt_response(status, schema=ErrorSchema, description=description)(view)
+        return view
+
+    return decorator
+
+
+ORGANIZER_ERRORS = {
+    401: "Not logged in",
+    403: "Staff of the organisation may not do this",
+    404: "No such series in your organisations",
+}
+
+
+def series_organizer(view):
+    """For routes keyed by `series_id`: only organisers (and owners) of the series' organisation.
+
+    The view receives the loaded `series`. Other tenants get 404, weaker roles 403."""
+
+    @wraps(view)
+    def wrapper(*args, series_id, **kwargs):
+        require_user()
+        series = services.get_series(series_id)
+        load_org_for(Role.organizer, series.org_id)
+        return view(*args, series=series, **kwargs)
+
+    return declare(wrapper, "org:organizer")
+
+
+# --- schemas -----------------------------------------------------------------------------------
+
+
+class SeriesFilters(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    prefecture = fields.String(metadata={"description": "Japanese name (島根県) or JIS code (32)"})
+    format = fields.String(
+        validate=OneOf(
+            _values(SessionFormat), error=_l("Choose one of: %(v)s.", v="venue, online, hybrid")
+        ),
+        metadata={"description": "Only series with a session held this way"},
+    )
+    online = fields.Boolean(metadata={"description": "Only series one can attend online"})
+
+
+class SeriesCreate(Schema):
+    title = fields.String(required=True)
+    description = fields.String(metadata={"description": "Markdown"})
+    prefecture = fields.Raw(
+        allow_none=True, metadata={"description": "Japanese name (島根県) or JIS code (32)"}
+    )
+    municipality = fields.String()
+    selection = fields.String(
+        metadata={"enum": _values(Selection), "description": "first_come (default) or lottery"}
+    )
+    scope = fields.String(
+        metadata={
+            "enum": _values(Scope),
+            "description": "series: one registration covers every session (default); "
+            "session: people choose sessions",
+        }
+    )
+    registration_opens_at = fields.DateTime(allow_none=True, metadata={"example": EXAMPLE_TIME})
+    registration_closes_at = fields.DateTime(
+        allow_none=True,
+        metadata={"example": EXAMPLE_TIME, "description": "Also the lottery's deadline"},
+    )
+    waitlist_enabled = fields.Boolean(metadata={"description": "Default true"})
+    completion_min_sessions = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": "Sessions to attend for the certificate"},
+    )
+    online_threshold_percent = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": "Share of a session online that counts (70)"},
+    )
+    privacy_notice = fields.String()
+    published = fields.Boolean(metadata={"description": "Publish at once (default: a draft)"})
+
+
+class SessionCreate(Schema):
+    title = fields.String(required=True)
+    starts_at = fields.DateTime(
+        required=True,
+        metadata={"example": EXAMPLE_TIME, "description": "ISO 8601 with its UTC offset"},
+    )
+    ends_at = fields.DateTime(
+        required=True,
+        metadata={"example": "2026-08-24T17:30:00+09:00", "description": "ISO 8601 with offset"},
+    )
+    format = fields.String(required=True, metadata={"enum": _values(SessionFormat)})
+    venue_name = fields.String()
+    venue_address = fields.String()
+    map_url = fields.String()
+    venue_capacity = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "venue, hybrid"}
+    )
+    online_capacity = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "online, hybrid; null is unlimited"}
+    )
+    stream_url = fields.String(metadata={"description": "Shown only in the live room"})
+    notes = fields.String()
+
+
+class OrgBrief(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class ModePlaces(Schema):
+    capacity = fields.Integer(allow_none=True, metadata={"description": "null: unlimited"})
+    left = fields.Integer(allow_none=True, metadata={"description": "null: unlimited"})
+    waitlisted = fields.Integer()
+    applied = fields.Integer(metadata={"description": "Lottery entries not drawn yet"})
+    availability = fields.String(metadata={"enum": ["available", "few", "full", "unlimited"]})
+
+
+class SessionBrief(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    format = fields.String(metadata={"enum": _values(SessionFormat)})
+    status = fields.String(metadata={"enum": ["scheduled", "cancelled"]})
+
+
+class SessionOut(SessionBrief):
+    venue_name = fields.String()
+    venue_address = fields.String()
+    map_url = fields.String()
+    notes = fields.String()
+    places = fields.Dict(
+        keys=fields.String(metadata={"enum": ["venue", "online"]}),
+        values=fields.Nested(ModePlaces),
+        metadata={"description": "Per mode the session offers"},
+    )
+
+
+class OrganizerSession(SessionOut):
+    stream_url = fields.String(metadata={"description": "Only ever returned to organisers"})
+
+
+class QuestionOut(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": ["text", "single", "multiple"]})
+    label = fields.String()
+    options = fields.List(fields.String())
+    required = fields.Boolean()
+
+
+class SeriesSummary(Schema):
+    id = fields.Integer()
+    org = fields.Nested(OrgBrief)
+    title = fields.String()
+    prefecture = fields.Nested(Prefecture, allow_none=True)
+    municipality = fields.String()
+    status = fields.String(metadata={"enum": _values(SeriesStatus)})
+    selection = fields.String(metadata={"enum": _values(Selection)})
+    scope = fields.String(metadata={"enum": _values(Scope)})
+    registration_opens_at = fields.DateTime(allow_none=True)
+    registration_closes_at = fields.DateTime(allow_none=True)
+    sessions = fields.List(fields.Nested(SessionBrief))
+
+
+class SeriesOut(SeriesSummary):
+    description = fields.String(metadata={"description": "Markdown"})
+    waitlist_enabled = fields.Boolean()
+    completion_min_sessions = fields.Integer(strict=True, allow_none=True)
+    online_threshold_percent = fields.Integer()
+    privacy_notice = fields.String()
+    lottery_drawn_at = fields.DateTime(allow_none=True)
+    questions = fields.List(
+        fields.Nested(QuestionOut),
+        metadata={"description": "Answer them by id in a registration's `answers`"},
+    )
+    sessions = fields.List(fields.Nested(SessionOut))
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+def prefecture_payload(code: str | None) -> dict | None:
+    return {"code": code, "name": prefecture_name(code, "ja")} if code else None
+
+
+def series_summary(series: Series) -> dict:
+    return {
+        "id": series.id,
+        "org": series.org,
+        "title": series.title,
+        "prefecture": prefecture_payload(series.prefecture),
+        "municipality": series.municipality,
+        "status": series.status,
+        "selection": series.selection,
+        "scope": series.scope,
+        "registration_opens_at": series.registration_opens_at,
+        "registration_closes_at": series.registration_closes_at,
+        "sessions": series.sessions,
+    }
+
+
+PUBLIC_SESSION_FIELDS = (
+    "id",
+    "title",
+    "starts_at",
+    "ends_at",
+    "format",
+    "status",
+    "venue_name",
+    "venue_address",
+    "map_url",
+    "notes",
+)
+
+
+def session_payload(session, places: dict) -> dict:
+    """Everything public about a session (never the stream URL) with its places per mode."""
+    return {
+        **{f: getattr(session, f) for f in PUBLIC_SESSION_FIELDS},
+        "places": {
+            mode.value: {**info, "availability": capacity.availability(info)}
+            for mode, info in places.items()
+        },
+    }
+
+
+def series_payload(series: Series) -> dict:
+    places = capacity.summary(series.sessions)
+    return {
+        **series_summary(series),
+        "description": series.description,
+        "waitlist_enabled": series.waitlist_enabled,
+        "completion_min_sessions": series.completion_min_sessions,
+        "online_threshold_percent": series.online_threshold_percent,
+        "privacy_notice": series.privacy_notice,
+        "lottery_drawn_at": series.lottery_drawn_at,
+        "questions": series.questions,
+        "sessions": [session_payload(s, places[s.id]) for s in series.sessions],
+    }
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+@blp.route("/series", methods=["GET"])
+@blp.arguments(SeriesFilters, location="query")
+@blp.response(200, SeriesSummary(many=True))
+@public
+def list_series(filters):
+    """Published series, those with an upcoming session first (soonest first)."""
+    code = None
+    if filters.get("prefecture"):
+        code = prefecture_code(filters["prefecture"])
+        if code is None:
+            raise ValidationFailed(fields={"prefecture": [_l("Choose one of the 47 prefectures.")]})
+    found = services.public_series(
+        prefecture=code,
+        fmt=SessionFormat(filters["format"]) if filters.get("format") else None,
+        online=filters.get("online"),
+    )
+    return [series_summary(s) for s in found]
+
+
+@blp.route("/series/<int:series_id>", methods=["GET"])
+@blp.response(200, SeriesOut)
+@blp.alt_response(404, schema=ErrorSchema, description="No such published series")
+@public
+def get_series(series_id: int):
+    """A published series with its questions, sessions and the places left per mode.
+
+    Drafts are visible to members of the organisation only."""
+    series = services.get_series(series_id)
+    if series.status is SeriesStatus.draft and not (
+        current_user.is_authenticated and membership(current_user, series.org_id)
+    ):
+        raise NotFound()
+    return series_payload(series)
+
+
+@blp.route("/orgs/<int:org_id>/series", methods=["POST"])
+@blp.arguments(SeriesCreate)
+@blp.response(201, SeriesOut)
+@errors(blp, {**ORGANIZER_ERRORS, 404: "Not a member of this organisation"})
+@blp.doc(security=BEARER)
+@org_role_required(Role.organizer)
+def create_series(body, org_id: int):
+    """Create a series (a draft unless `published`); organisers and owners."""
+    series = services.create_series(g.org, current_user, body)
+    return series_payload(series)
+
+
+@blp.route("/series/<int:series_id>/sessions", methods=["POST"])
+@blp.arguments(SessionCreate)
+@blp.response(201, OrganizerSession)
+@errors(blp, ORGANIZER_ERRORS)
+@blp.doc(security=BEARER)
+@series_organizer
+def add_session(body, series: Series):
+    """Add a session; times are ISO 8601 with their offset (a time without one is refused)."""
+    session = services.add_session(series, current_user, body)
+    places = capacity.summary([session])[session.id]
+    return {**session_payload(session, places), "stream_url": session.stream_url}

@@ -280,6 +280,8 @@ def decide(
         return Verdict("rejected", reason=reason, registration=registration)
 
     standing = _standing(session.id, registration.id)
+    if standing is not None and standing.nonce == nonce:  # this scan's retry, committed meanwhile
+        return _replay(standing)
     if standing is None:
         checkin = CheckIn(
             session_id=session.id,

@@ -1,5 +1,101 @@
-"""Pages of check-in: the participant's ticket, and the staff scanner."""
+"""Pages of check-in: the participant's ticket, and the staff scanner.
 
-from flask import Blueprint
+The scanner page is a shell: it talks to the JSON API (app/api/checkin.py) with the session
+cookie and the CSRF token from its <meta>, and keeps working offline through a service worker
+(static/js/scanner-sw.js) and the session's list in IndexedDB.
+"""
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, g, render_template, send_from_directory, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.checkin.services import REASON_MESSAGES, checkin_window
+from app.core.access import public
+from app.core.types import utcnow
+from app.events import services as events
+from app.events.models import Mode, Series, SeriesStatus, Session, SessionFormat
+from app.extensions import db
+from app.orgs.access import org_role_required
+from app.orgs.models import Role
+from app.registration.services import mode_label
 
 bp = Blueprint("checkin", __name__)
+staff_only = org_role_required(Role.staff)
+
+#: the start page lists sessions that ended this recently and start this soon
+RECENT = timedelta(days=7)
+UPCOMING = timedelta(days=30)
+#: the service worker controls every scanner page of an organisation (and nothing else)
+SW_SCOPE = "/orgs/{org_id}/checkin/"
+#: the JSON API the page talks to (app/api/checkin.py)
+API_BASE = "/api/v1"
+
+
+def _venue_sessions(org_id: int) -> list[Session]:
+    """Sessions of the organisation with a venue, from a week ago to a month ahead."""
+    now = utcnow()
+    return db.session.scalars(
+        select(Session)
+        .join(Series, Series.id == Session.series_id)
+        .where(
+            Series.org_id == org_id,
+            Series.status != SeriesStatus.draft,
+            Session.format != SessionFormat.online,
+            Session.ends_at >= now - RECENT,
+            Session.starts_at <= now + UPCOMING,
+        )
+        .order_by(Session.starts_at)
+        .options(joinedload(Session.series))
+    ).all()
+
+
+def _window_state(session: Session, now) -> str:
+    opens, closes = checkin_window(session)
+    if session.is_cancelled:
+        return "cancelled"
+    return "upcoming" if now < opens else "closed" if now > closes else "open"
+
+
+@bp.route("/orgs/<int:org_id>/checkin")
+@staff_only
+def start(org_id: int):
+    now = utcnow()
+    groups = {"open": [], "upcoming": [], "closed": [], "cancelled": []}
+    for session in _venue_sessions(org_id):
+        groups[_window_state(session, now)].append((session, checkin_window(session)))
+    groups["closed"].reverse()  # the most recent first
+    return render_template("checkin/start.html", org=g.org, groups=groups)
+
+
+@bp.route("/orgs/<int:org_id>/checkin/sessions/<int:session_id>")
+@staff_only
+def scanner(org_id: int, session_id: int):
+    session = events.get_session(session_id, org_id=org_id)
+    opens, closes = checkin_window(session)
+    return render_template(
+        "checkin/scanner.html",
+        org=g.org,
+        session=session,
+        opens=opens,
+        closes=closes,
+        state=_window_state(session, utcnow()),
+        reasons={reason.value: message for reason, message in REASON_MESSAGES.items()},
+        modes={mode.value: mode_label(mode) for mode in Mode},
+        api_base=API_BASE,
+        sw_url=url_for("checkin.service_worker"),
+        sw_scope=SW_SCOPE.format(org_id=org_id),
+    )
+
+
+@bp.route("/checkin/sw.js")
+@public
+def service_worker():
+    """The scanner's service worker: static code, so public; allowed to control /orgs/."""
+    response = send_from_directory(
+        current_app.static_folder, "js/scanner-sw.js", mimetype="text/javascript", max_age=0
+    )
+    response.headers["Service-Worker-Allowed"] = "/orgs/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

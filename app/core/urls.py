@@ -1,9 +1,11 @@
-from flask import current_app, url_for
+from flask import current_app
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for emails, built from BASE_URL (never from the request's Host header)."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+    """An absolute link for emails, built from BASE_URL (never from the request's Host header).
+    Works outside a request too (e.g. a lottery drawn by cron tells people by email)."""
+    path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

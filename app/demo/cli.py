@@ -83,9 +83,14 @@ def seed_demo() -> dict:
 @with_appcontext
 def seed_command() -> None:
     """Load the demo (safe to run again)."""
-    # Thousands of demo confirmations are not worth mailing, even to the log.
+    # Thousands of demo confirmations are not worth mailing, even to the log. Only while
+    # seeding: the app may live on (tests share one), and its mail must work again.
+    suppress = current_app.config.get("MAIL_SUPPRESS")
     current_app.config["MAIL_SUPPRESS"] = True
-    result = seed_demo()
+    try:
+        result = seed_demo()
+    finally:
+        current_app.config["MAIL_SUPPRESS"] = suppress
     click.echo(f"Demo data ready ({result['users_created']} new accounts).")
 
 

@@ -485,12 +485,16 @@ def poll_payload(poll: Poll, viewer: Viewer) -> dict:
 def presence_payload(session: Session, viewer: Viewer, members=None) -> dict:
     members = members if members is not None else _members(session)
     ids = presence.present_user_ids(session.id)
-    users = db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.furigana)).all()
+    # ids and names only: a full room is a thousand people, and this runs on every join
+    users = db.session.execute(
+        select(User.id, User.name).where(User.id.in_(ids)).order_by(User.furigana)
+    ).all()
     return {"count": len(ids), "people": [person(u, viewer, members) for u in users]}
 
 
-def snapshot(session: Session, viewer: Viewer) -> dict:
-    """Everything a client needs on joining or reconnecting (a few queries, none per item)."""
+def snapshot(session: Session, viewer: Viewer, presence_now: dict | None = None) -> dict:
+    """Everything a client needs on joining or reconnecting (a few queries, none per item).
+    `presence_now` is a presence payload the caller already has (a join storm reuses one)."""
     members = _members(session)
     chat = db.session.scalars(
         select(ChatMessage)
@@ -547,7 +551,7 @@ def snapshot(session: Session, viewer: Viewer) -> dict:
         "questions": [question_payload(q, viewer, members, voted) for q in questions],
         "polls": [poll_payload(p, viewer) for p in polls],
         "announcement": pinned.text if pinned else None,
-        "presence": presence_payload(session, viewer, members),
+        "presence": presence_now or presence_payload(session, viewer, members),
     }
 
 

@@ -1,1 +1,291 @@
-"""Emails to participants, sent when registration or events announce a change (signals)."""
+"""Emails to participants, sent when registration or events announce a change (signals).
+
+The signals come after the change committed, outside the capacity lock. A mail that cannot be
+sent is logged and never undoes or breaks the change (a queue with retries comes later).
+Every mail is written in the recipient's language and carries a calendar file: REQUEST for a
+place (a waiting place is tentative), CANCEL when a session or a place is gone.
+"""
+
+import logging
+from collections import defaultdict
+from functools import wraps
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.core.mail import send_mail
+from app.core.timefmt import format_span
+from app.core.urls import external_url
+from app.events.models import Mode, Series, SeriesStatus, Session
+from app.events.signals import series_cancelled, session_changed
+from app.extensions import db
+from app.registration import calendar, capacity
+from app.registration.models import Place, PlaceStatus, Registration
+from app.registration.signals import places_changed
+
+log = logging.getLogger("kakawari.notifications")
+
+ACTIVE = (PlaceStatus.confirmed, PlaceStatus.waitlisted, PlaceStatus.applied)
+
+
+def _never_raises(receiver):
+    """A failing notification is logged; the change it reports on stands."""
+
+    @wraps(receiver)
+    def wrapper(*args, **kwargs):
+        try:
+            receiver(*args, **kwargs)
+        except Exception as exc:
+            log.exception("Notification %s failed", receiver.__name__)
+            if isinstance(exc, SQLAlchemyError):
+                db.session.rollback()
+
+    return wrapper
+
+
+def _id(obj) -> int:
+    """The primary key without a query (objects are expired after the change committed)."""
+    return inspect(obj).identity[0]
+
+
+# --- receivers ---------------------------------------------------------------------------------
+
+
+@places_changed.connect
+@_never_raises
+def _on_places_changed(registration: Registration, kind: str, promoted=(), **_extra):
+    compose = {
+        "registered": _registered,
+        "lottery": _lottery_result,
+        "cancelled": _cancelled_by_person,
+    }.get(kind)
+    if compose:
+        _tell(_load(_id(registration)), compose)
+    by_registration = defaultdict(list)
+    for place in _places(Place.id.in_([_id(p) for p in promoted])):
+        by_registration[place.registration].append(place)
+    for promoted_registration, places in by_registration.items():
+        _tell(promoted_registration, _promoted, places)
+
+
+@session_changed.connect
+@_never_raises
+def _on_session_changed(session: Session, changes: set, **_extra):
+    if "cancelled" in changes:
+        if session.series.status is SeriesStatus.cancelled:
+            return  # the series' cancellation mail lists this session already
+        for place in _held_places(session.id):
+            _tell(place.registration, _session_cancelled, [place])
+    elif changes & {"time", "place"}:
+        for place in _held_places(session.id):
+            _tell(place.registration, _session_moved, place, changes)
+
+
+@series_cancelled.connect
+@_never_raises
+def _on_series_cancelled(series: Series, **_extra):
+    cancelled = [s.id for s in series.sessions if s.is_cancelled]
+    by_registration = defaultdict(list)
+    for place in _held_places(*cancelled):
+        by_registration[place.registration].append(place)
+    for registration, places in by_registration.items():
+        _tell(registration, _session_cancelled, places)
+
+
+# --- loading in few queries --------------------------------------------------------------------
+
+
+def _load(registration_id: int) -> Registration:
+    """The registration with its person, series, organisation, places and sessions."""
+    return db.session.scalars(
+        select(Registration)
+        .where(Registration.id == registration_id)
+        .options(
+            joinedload(Registration.user),
+            joinedload(Registration.series).joinedload(Series.org),
+            selectinload(Registration.places).joinedload(Place.session),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _places(condition) -> list[Place]:
+    """Places with their sessions, people, series and organisations, in one query."""
+    return db.session.scalars(
+        select(Place)
+        .where(condition)
+        .options(
+            joinedload(Place.session),
+            joinedload(Place.registration).joinedload(Registration.user),
+            joinedload(Place.registration).joinedload(Registration.series).joinedload(Series.org),
+        )
+        .order_by(Place.id)
+    ).all()
+
+
+def _held_places(*session_ids) -> list[Place]:
+    """Places held (or waited for) in these sessions."""
+    return _places(Place.session_id.in_(session_ids) & Place.status.in_(ACTIVE))
+
+
+# --- writing and sending -----------------------------------------------------------------------
+
+
+def _tell(registration: Registration, compose, *args) -> None:
+    """Write the mail in the person's language and send it; a failure is logged, not raised."""
+    user = registration.user
+    if not user.is_active:
+        return
+    try:
+        with force_locale(user.locale):
+            subject, lines, entries, method = compose(registration, *args)
+            body = "\n".join(
+                [
+                    _("Dear %(name)s,", name=user.name),
+                    "",
+                    *lines,
+                    "",
+                    _("Your registration: %(url)s", url=_detail_url(registration)),
+                    "",
+                    "— " + registration.series.org.name + " / Kakawari",
+                ]
+            )
+            ics = calendar.build_calendar(entries, method=method, attendee=user)
+        send_mail(
+            user.email,
+            subject,
+            body,
+            attachments=[("invite.ics", ics, f"text/calendar; method={method}")],
+        )
+    except Exception:
+        log.exception("Could not email %s about registration %s", user.id, registration.id)
+
+
+def _detail_url(registration: Registration) -> str:
+    return external_url("registration.registration_detail", registration_id=registration.id)
+
+
+def _session_line(session: Session) -> str:
+    return f"- {session.title}  {format_span(session.starts_at, session.ends_at)}"
+
+
+def _place_line(place: Place, positions: dict) -> str:
+    session = place.session
+    mode = _("at the venue") if place.mode is Mode.venue else _("online")
+    status = {
+        PlaceStatus.confirmed: _("confirmed"),
+        PlaceStatus.applied: _("lottery pending"),
+        PlaceStatus.cancelled: _("cancelled"),
+    }.get(place.status) or _("waitlist number %(n)d", n=positions.get(place.id, 0))
+    lines = [_session_line(session), f"  {mode} — {status}"]
+    if place.mode is Mode.venue and session.venue_name:
+        lines.append(f"  {session.venue_name} {session.venue_address}".rstrip())
+    else:
+        page = external_url("registration.session_page", session_id=session.id)
+        lines.append("  " + _("Join from: %(url)s", url=page))
+    return "\n".join(lines)
+
+
+def _places_block(places) -> list[str]:
+    positions = capacity.waitlist_positions(places)
+    return [_place_line(p, positions) for p in places]
+
+
+def _held(registration: Registration) -> list[Place]:
+    return [p for p in registration.places if p.status in ACTIVE]
+
+
+# --- what each mail says -----------------------------------------------------------------------
+# Each returns (subject, body lines, calendar entries, calendar method).
+
+
+def _about(subject, intro: list, registration: Registration, places, method="REQUEST"):
+    """A mail about some of the person's places: the intro, then those places, and their
+    calendar entries."""
+    lines = [*intro, "", registration.series.title, *_places_block(places)]
+    return subject, lines, calendar.place_entries(places), method
+
+
+def _registered(registration: Registration):
+    series = registration.series
+    status = registration.status.value
+    if status == "confirmed":
+        subject = _("Registration confirmed: %(series)s", series=series.title)
+        intro = _("Thank you for registering for %(series)s.", series=series.title)
+    elif status == "applied":
+        subject = _("Application received: %(series)s", series=series.title)
+        intro = _(
+            "Thank you for applying for %(series)s. Places are drawn by lottery after "
+            "registration closes; we will email you the result.",
+            series=series.title,
+        )
+    else:
+        subject = _("You are on the waitlist: %(series)s", series=series.title)
+        intro = _(
+            "%(series)s is full for now. You are on the waitlist; when a place frees up it "
+            "goes to the first person waiting, and we will email you.",
+            series=series.title,
+        )
+    return _about(subject, [intro], registration, _held(registration))
+
+
+def _promoted(registration: Registration, places: list):
+    subject = _("You have a place: %(series)s", series=registration.series.title)
+    intro = [
+        _("A place became free and it is yours now."),
+        _("If you can no longer come, please cancel so the next person gets the place."),
+    ]
+    return _about(subject, intro, registration, places)
+
+
+def _lottery_result(registration: Registration):
+    series = registration.series
+    if registration.status.value == "confirmed":
+        subject = _("Lottery result: you have a place in %(series)s", series=series.title)
+        intro = _("Good news: you were drawn for %(series)s.", series=series.title)
+    else:
+        subject = _("Lottery result: %(series)s", series=series.title)
+        intro = _(
+            "You were not drawn for %(series)s this time. You are on the waitlist and get a "
+            "place by email as soon as one frees up.",
+            series=series.title,
+        )
+    return _about(subject, [intro], registration, _held(registration))
+
+
+def _cancelled_by_person(registration: Registration):
+    """The places cancelled just now (they share one cancellation time)."""
+    cancelled = [p for p in registration.places if p.status is PlaceStatus.cancelled]
+    latest = max((p.cancelled_at for p in cancelled if p.cancelled_at), default=None)
+    places = [p for p in cancelled if p.cancelled_at == latest]
+    subject = _("Cancellation confirmed: %(series)s", series=registration.series.title)
+    return _about(subject, [_("These places are cancelled:")], registration, places, "CANCEL")
+
+
+def _session_moved(registration: Registration, place: Place, changes: set):
+    title = f"{registration.series.title} {place.session.title}"
+    intro = []
+    if "time" in changes:
+        intro.append(_("The time has changed."))
+    if "place" in changes:
+        intro.append(_("The venue or the format has changed."))
+    intro.append(_("The new details (your calendar entry is updated by the attached file):"))
+    return _about(_("Changed: %(session)s", session=title), intro, registration, [place])
+
+
+def _session_cancelled(registration: Registration, places: list):
+    series = registration.series
+    if len(places) == 1:
+        subject = _("Cancelled: %(session)s", session=f"{series.title} {places[0].session.title}")
+    else:
+        subject = _("Cancelled: %(session)s", session=series.title)
+    lines = [
+        _("We are sorry: the organiser has cancelled these sessions."),
+        "",
+        series.title,
+        *(_session_line(p.session) for p in places),
+    ]
+    return subject, lines, calendar.place_entries(places), "CANCEL"

@@ -176,6 +176,14 @@ def _mode_for(session: Session, modes, default) -> Mode:
     return mode
 
 
+def _collect(errors: dict, check, *args):
+    """Run one check; its field errors join the others', so a form shows them all at once."""
+    try:
+        return check(*args)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+
+
 # --- registering -------------------------------------------------------------------------------
 
 
@@ -200,12 +208,13 @@ def register(
     now = now or utcnow()
     if source == "self":
         registration_window(series, now)
-        if consent is not True:
-            raise ValidationFailed(
-                fields={"consent": [_l("Please agree to the privacy notice to register.")]}
-            )
-    cleaned = clean_answers(series, answers)
-    sessions = _chosen_sessions(series, session_ids, now)
+    errors = {}
+    if source == "self" and consent is not True:
+        errors["consent"] = [_l("Please agree to the privacy notice to register.")]
+    cleaned = _collect(errors, clean_answers, series, answers)
+    sessions = _collect(errors, _chosen_sessions, series, session_ids, now)
+    if errors:
+        raise ValidationFailed(fields=errors)
     wanted = [(s, _mode_for(s, modes, mode)) for s in sessions]
     series_id, user_id = series.id, user.id
     lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None

@@ -1,0 +1,318 @@
+"""Organiser forms for series, questions and sessions.
+
+They only collect input: times typed in Asia/Tokyo become aware datetimes here, and
+app.events.services decides what is valid (its field errors come back through show_errors).
+"""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import DateTimeLocalInput, NumberInput, URLInput
+
+from app.core.forms import apply_errors, choices
+from app.core.prefectures import prefecture_choices
+from app.core.timefmt import TOKYO, to_local
+from app.events.models import (
+    QuestionKind,
+    Scope,
+    Selection,
+    SeriesStatus,
+    SessionFormat,
+    SessionStatus,
+)
+
+SERIES_STATUS_LABELS = {
+    SeriesStatus.draft: _l("Draft"),
+    SeriesStatus.published: _l("Published"),
+    SeriesStatus.cancelled: _l("Cancelled"),
+}
+SCOPE_LABELS = {
+    Scope.series: _l("One registration covers every session"),
+    Scope.session: _l("People choose the sessions they come to"),
+}
+SELECTION_LABELS = {
+    Selection.first_come: _l("First come, first served"),
+    Selection.lottery: _l("Lottery at the deadline"),
+}
+FORMAT_LABELS = {
+    SessionFormat.venue: _l("At the venue"),
+    SessionFormat.online: _l("Online"),
+    SessionFormat.hybrid: _l("Hybrid (venue and online)"),
+}
+SESSION_STATUS_LABELS = {
+    SessionStatus.scheduled: _l("Scheduled"),
+    SessionStatus.cancelled: _l("Cancelled"),
+}
+KIND_LABELS = {
+    QuestionKind.text: _l("Free text"),
+    QuestionKind.single: _l("One choice"),
+    QuestionKind.multiple: _l("Several choices"),
+}
+BAD_TIME = _l("Enter a date and time, e.g. 2026-08-24 13:30.")
+
+
+def local_input(value: datetime | None) -> str:
+    """A stored time as the value of an <input type="datetime-local"> (Asia/Tokyo)."""
+    return to_local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def read_local(value) -> datetime | str | None:
+    """What a datetime-local input sent, as an aware Asia/Tokyo time. Text that is no time is
+    passed on as typed, so the service refuses it beside its field."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TOKYO)
+
+
+def error_text(exc) -> str:
+    """A service error as one line for a flash message: its field messages, else its own."""
+    return " ".join(str(m) for ms in exc.fields.values() for m in ms) or str(exc.message)
+
+
+def number(label, description=None, **limits):
+    """A number input that keeps the text: the service says what a good number is."""
+    return StringField(label, description=description, widget=NumberInput(**limits))
+
+
+class TokyoTimeField(StringField):
+    widget = DateTimeLocalInput()
+
+
+class ServiceForm(FlaskForm):
+    """A form whose fields (except the CSRF token) are the service's input, by name."""
+
+    def service_data(self) -> dict:
+        data = {}
+        for name, field in self._fields.items():
+            if name == "csrf_token":
+                continue
+            data[name] = read_local(field.data) if isinstance(field, TokyoTimeField) else field.data
+        return data
+
+    def show_errors(self, fields: dict) -> None:
+        apply_errors(self, fields)
+        for field in self:
+            if isinstance(field, TokyoTimeField) and isinstance(read_local(field.data), str):
+                field.errors = [str(BAD_TIME)]  # friendlier than the API's "ISO 8601"
+
+
+class SeriesForm(ServiceForm):
+    title = StringField(
+        _l("Title"),
+        description=_l("e.g. しまね関係人口ゼミ 2026"),
+        render_kw={"maxlength": 200},
+    )
+    description = TextAreaField(
+        _l("Description"),
+        description=_l("Markdown: **bold**, lists with -, links as [text](https://…)."),
+        render_kw={"rows": 8},
+    )
+    prefecture = SelectField(_l("Prefecture of the region"), choices=[], validate_choice=False)
+    municipality = StringField(
+        _l("Municipality"), description=_l("e.g. 松江市"), render_kw={"maxlength": 100}
+    )
+    registration_opens_at = TokyoTimeField(
+        _l("Registration opens"), description=_l("Japan time. Empty: open as soon as published.")
+    )
+    registration_closes_at = TokyoTimeField(
+        _l("Registration closes"),
+        description=_l("Japan time. For a lottery this is when it is drawn."),
+    )
+    scope = SelectField(
+        _l("What people register for"),
+        choices=choices((s.value, label) for s, label in SCOPE_LABELS.items()),
+        validate_choice=False,
+    )
+    selection = SelectField(
+        _l("Who gets a place"),
+        choices=choices((s.value, label) for s, label in SELECTION_LABELS.items()),
+        validate_choice=False,
+    )
+    waitlist_enabled = BooleanField(_l("Keep a waitlist when a session is full"), default=True)
+    completion_min_sessions = number(
+        _l("Completed after attending at least this many sessions"),
+        _l("Empty: no certificate."),
+        min=1,
+    )
+    online_threshold_percent = number(
+        _l("Online attendance counts from this share of the session (%)"), min=1, max=100
+    )
+    checkin_opens_minutes = number(
+        _l("Venue check-in opens this many minutes before a session"), min=0, max=1440
+    )
+    privacy_notice = TextAreaField(
+        _l("Privacy notice"),
+        description=_l("Shown on the registration form: who uses the data, for what."),
+        render_kw={"rows": 5},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prefecture.choices = choices([("", _l("Choose…")), *prefecture_choices()])
+
+    @staticmethod
+    def initial(series) -> dict:
+        if series is None:
+            return {
+                "online_threshold_percent": "70",
+                "checkin_opens_minutes": "120",
+                "waitlist_enabled": True,
+            }
+        return {
+            "title": series.title,
+            "description": series.description,
+            "prefecture": series.prefecture or "",
+            "municipality": series.municipality,
+            "registration_opens_at": local_input(series.registration_opens_at),
+            "registration_closes_at": local_input(series.registration_closes_at),
+            "scope": series.scope.value,
+            "selection": series.selection.value,
+            "waitlist_enabled": series.waitlist_enabled,
+            "completion_min_sessions": series.completion_min_sessions or "",
+            "online_threshold_percent": series.online_threshold_percent,
+            "checkin_opens_minutes": series.checkin_opens_minutes,
+            "privacy_notice": series.privacy_notice,
+        }
+
+
+class SessionForm(ServiceForm):
+    title = StringField(
+        _l("Title"), description=_l("e.g. 第1回 地域を知る"), render_kw={"maxlength": 200}
+    )
+    starts_at = TokyoTimeField(_l("Starts"), description=_l("Japan time."))
+    ends_at = TokyoTimeField(_l("Ends"), description=_l("Japan time."))
+    format = SelectField(
+        _l("Format"),
+        choices=choices((f.value, label) for f, label in FORMAT_LABELS.items()),
+        validate_choice=False,
+    )
+    venue_name = StringField(_l("Venue"), render_kw={"maxlength": 200})
+    venue_address = StringField(_l("Venue address"), render_kw={"maxlength": 300})
+    map_url = StringField(_l("Map link"), widget=URLInput(), render_kw={"maxlength": 500})
+    venue_capacity = number(_l("Places at the venue"), min=0)
+    online_capacity = number(_l("Places online"), _l("Empty: unlimited."), min=0)
+    stream_url = StringField(
+        _l("Stream or meeting link"),
+        description=_l("YouTube, Zoom or Jitsi. Only registered people see it, in the live room."),
+        widget=URLInput(),
+        render_kw={"maxlength": 500},
+    )
+    notes = TextAreaField(
+        _l("Notes for participants"),
+        description=_l("e.g. what to bring, how to get there."),
+        render_kw={"rows": 4},
+    )
+
+    @staticmethod
+    def initial(session) -> dict:
+        if session is None:
+            return {"format": SessionFormat.hybrid.value}
+        return {
+            "title": session.title,
+            "starts_at": local_input(session.starts_at),
+            "ends_at": local_input(session.ends_at),
+            "format": session.format.value,
+            "venue_name": session.venue_name,
+            "venue_address": session.venue_address,
+            "map_url": session.map_url,
+            "venue_capacity": "" if session.venue_capacity is None else session.venue_capacity,
+            "online_capacity": "" if session.online_capacity is None else session.online_capacity,
+            "stream_url": session.stream_url,
+            "notes": session.notes,
+        }
+
+
+class QuestionRow(Form):
+    """One question of the editor; a row left empty is no question."""
+
+    id = HiddenField()
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices((k.value, label) for k, label in KIND_LABELS.items()),
+        validate_choice=False,
+    )
+    label = StringField(_l("Question"), render_kw={"maxlength": 300})
+    options = TextAreaField(
+        _l("Options"),
+        description=_l("For a choice: one option per line."),
+        render_kw={"rows": 4},
+    )
+    required = BooleanField(_l("An answer is required"))
+    show_at_checkin = BooleanField(_l("Show the answer to staff at check-in"))
+
+    def is_blank(self) -> bool:
+        return not (self.label.data or "").strip() and not (self.options.data or "").strip()
+
+
+class QuestionsForm(FlaskForm):
+    BLANK_ROWS = 3
+
+    questions = FieldList(FormField(QuestionRow))
+
+    @classmethod
+    def initial(cls, series) -> dict:
+        rows = [
+            {
+                "id": q.id,
+                "kind": q.kind.value,
+                "label": q.label,
+                "options": "\n".join(q.options),
+                "required": q.required,
+                "show_at_checkin": q.show_at_checkin,
+            }
+            for q in series.questions
+        ]
+        return {"questions": rows + [{"kind": QuestionKind.text.value}] * cls.BLANK_ROWS}
+
+    def service_rows(self) -> tuple[list[dict], list[int]]:
+        """The filled rows as the service takes them, and the row index of each."""
+        rows, index = [], []
+        for i, entry in enumerate(self.questions.entries):
+            row = entry.form
+            if row.is_blank():
+                continue
+            qid = (row.id.data or "").strip()
+            rows.append(
+                {
+                    "id": int(qid) if qid.isdigit() else None,
+                    "kind": row.kind.data,
+                    "label": row.label.data,
+                    "options": row.options.data or "",
+                    "required": row.required.data,
+                    "show_at_checkin": row.show_at_checkin.data,
+                }
+            )
+            index.append(i)
+        return rows, index
+
+    def show_errors(self, fields: dict, index: list[int]) -> None:
+        """Service errors are keyed questions.<n>.<field> by position among the filled rows."""
+        for key, messages in fields.items():
+            parts = key.split(".")
+            row = None
+            if len(parts) >= 2 and parts[0] == "questions" and parts[1].isdigit():
+                n = int(parts[1])
+                row = self.questions.entries[index[n]].form if n < len(index) else None
+            field = getattr(row, parts[2], None) if row is not None and len(parts) == 3 else None
+            if field is None:
+                self.form_errors.extend(str(m) for m in messages)
+            else:
+                field.errors = [*field.errors, *(str(m) for m in messages)]
+        entries = [entry.errors for entry in self.questions.entries]
+        self.questions.errors = entries if any(entries) else []  # as FieldList.validate does

@@ -1,0 +1,125 @@
+"""Participant forms. They only collect input; registration.services decides what is valid."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+
+from app.core.forms import MultiCheckboxField, choices
+from app.core.prefectures import prefecture_choices, prefecture_code
+from app.events.models import Mode, QuestionKind, Scope, SessionFormat
+from app.registration.capacity import availability
+
+MODE_LABELS = {Mode.venue: _l("At the venue"), Mode.online: _l("Online")}
+FORMAT_LABELS = {
+    SessionFormat.venue: _l("At the venue"),
+    SessionFormat.online: _l("Online"),
+    SessionFormat.hybrid: _l("Venue or online"),
+}
+
+
+class SeriesFilterForm(FlaskForm):
+    """The filters of the public list, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    prefecture = SelectField(_l("Region"), choices=[], validate_choice=False)
+    format = SelectField(_l("Format"), choices=[], validate_choice=False)
+    online = BooleanField(_l("Can take part online"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prefecture.choices = choices([("", _l("Anywhere")), *prefecture_choices()])
+        self.format.choices = choices([("", _l("Any format")), *FORMAT_LABELS.items()])
+
+    def filters(self) -> dict:
+        """Keyword arguments for events.services.public_series; unknown values are ignored."""
+        fmt = self.format.data
+        return {
+            "prefecture": prefecture_code(self.prefecture.data) if self.prefecture.data else None,
+            "fmt": SessionFormat(fmt) if fmt in SessionFormat.__members__ else None,
+            "online": bool(self.online.data),
+        }
+
+
+class RegistrationForm(FlaskForm):
+    """Built per series by registration_form(): a mode per hybrid session, the sessions (when
+    people choose them), one field per question, and consent to the series' privacy notice."""
+
+    consent = BooleanField(_l("I agree to the privacy notice above"))
+
+    def modes(self) -> dict[int, str]:
+        return {s.id: self[f"mode_{s.id}"].data for s in self.hybrid_sessions}
+
+    def session_ids(self) -> list[int] | None:
+        if "sessions" not in self:
+            return None
+        return [int(v) for v in self.sessions.data or [] if str(v).isdigit()]
+
+    def answers(self) -> dict:
+        return {str(q.id): self[f"q_{q.id}"].data for q in self.questions}
+
+    def field_errors(self, fields: dict) -> dict:
+        """A service's field names as this form's: answers.<id> is q_<id>, session_ids is
+        sessions; anything else (e.g. mode) stays as is and shows above the form."""
+        renamed = {"session_ids": "sessions"}
+        return {
+            renamed.get(k, k.replace("answers.", "q_", 1) if k.startswith("answers.") else k): v
+            for k, v in fields.items()
+        }
+
+
+def default_mode(session, info: dict, user, series) -> Mode:
+    """People near the region come to the venue, the others join online; a full mode gives way
+    to the other when that one has room."""
+    preferred = Mode.venue if user.prefecture == series.prefecture else Mode.online
+    other = Mode.online if preferred is Mode.venue else Mode.venue
+    if availability(info[preferred]) == "full" and availability(info[other]) != "full":
+        return other
+    return preferred
+
+
+def registration_form(series, sessions, summary: dict, user, **kwargs) -> RegistrationForm:
+    """The form for `series`. sessions: the upcoming ones people can register for."""
+
+    class Form(RegistrationForm):
+        pass
+
+    hybrid = [s for s in sessions if s.format is SessionFormat.hybrid]
+    for s in hybrid:
+        setattr(
+            Form,
+            f"mode_{s.id}",
+            RadioField(
+                _l("How you take part in %(session)s", session=s.title),
+                choices=choices(MODE_LABELS.items()),
+                default=default_mode(s, summary[s.id], user, series).value,
+                validate_choice=False,
+            ),
+        )
+    if series.scope is Scope.session:
+        Form.sessions = MultiCheckboxField(
+            _l("Sessions you come to"), choices=choices((str(s.id), s.title) for s in sessions)
+        )
+    for q in series.questions:
+        setattr(Form, f"q_{q.id}", _question_field(q))
+    form = Form(**kwargs)
+    form.hybrid_sessions = hybrid
+    form.questions = list(series.questions)
+    return form
+
+
+def _question_field(question):
+    label, hint = question.label, _l("Required.") if question.required else ""
+    if question.kind is QuestionKind.text:
+        return TextAreaField(label, description=hint, render_kw={"maxlength": 2000, "rows": 3})
+    options = choices((o, o) for o in question.options)
+    if question.kind is QuestionKind.single:
+        return RadioField(label, description=hint, choices=options, validate_choice=False)
+    return MultiCheckboxField(label, description=hint, choices=options)
+
+
+class ModeForm(FlaskForm):
+    """Switch one session's place to the other mode."""
+
+    mode = HiddenField()

@@ -1,0 +1,121 @@
+"""Registration rush: N people register for one session of capacity C at the same instant,
+against a real server (gunicorn + gevent workers) on its own database.
+
+    .venv/bin/python bench/registration_rush.py                  # 300 clients, 20 seats
+    .venv/bin/python bench/registration_rush.py --total 3000     # sustained throughput
+
+Prints registrations/s, p50/p99 latency, confirmed, waitlisted and overbooked counts. The
+database is a throwaway PostgreSQL one unless --database-url names an existing empty one.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.concurrency.live import (  # noqa: E402 -- after the path is set
+    Call,
+    Database,
+    LiveServer,
+    make_people,
+    make_stage,
+    percentile,
+    place_counts,
+    registration_calls,
+    rush,
+    setup_app,
+    sustained,
+)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=300, help="simultaneous clients (300)")
+    parser.add_argument("--capacity", type=int, default=20, help="venue seats (20)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn gevent workers (3)")
+    parser.add_argument(
+        "--total",
+        type=int,
+        default=0,
+        help="sustained mode: this many registrations sent by --clients keep-alive clients",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="an existing, empty database to use and keep (default: a throwaway PostgreSQL one)",
+    )
+    parser.add_argument(
+        "--unlocked",
+        action="store_true",
+        help="control run: REGISTRATION_LOCKING=0 and a 50 ms race window (it should overbook)",
+    )
+    return parser.parse_args(argv)
+
+
+def machine_speed() -> float:
+    """Seconds for a fixed piece of pure Python: figures from a slow or busy machine compare."""
+    started = time.perf_counter()
+    sum(range(10**7))
+    return time.perf_counter() - started
+
+
+def report(results, wall: float, counts: dict, capacity: int) -> None:
+    answered = Counter(r.status for r in results)
+    ok = [r for r in results if r.status == 201]
+    latencies = sorted(r.seconds * 1000 for r in results if r.status)
+    confirmed = counts.get("confirmed", 0)
+    print(f"requests        {len(results)}  answers {dict(sorted(answered.items()))}")
+    print(f"registrations/s {len(ok) / wall:.1f}  ({len(ok)} in {wall:.2f} s)")
+    print(
+        f"latency ms      p50 {percentile(latencies, 50):.0f}  p99 {percentile(latencies, 99):.0f}"
+    )
+    print(f"confirmed       {confirmed}  (capacity {capacity})")
+    print(f"waitlisted      {counts.get('waitlisted', 0)}")
+    print(f"overbooked      {max(confirmed - capacity, 0)}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    database = Database(args.database_url) if args.database_url else Database.create("bench")
+    with tempfile.TemporaryDirectory(prefix="kakawari-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            database.migrate()
+            app = setup_app(database.url, workdir / "instance")
+            stage = make_stage(app, args.capacity)
+            people = make_people(app, args.total or args.clients, "bench")
+            calls = registration_calls(stage, people)
+            env = {"REGISTRATION_LOCKING": "0", "REGISTRATION_RACE_WINDOW": "0.05"}
+            with LiveServer(
+                database.url, workdir, workers=args.workers, env=env if args.unlocked else {}
+            ) as server:
+                mode = f"sustained, {args.clients} clients" if args.total else "one burst"
+                print(f"{len(calls)} registrations ({mode}), {args.workers} gevent workers")
+                # warm up: each worker opens its database connections, loads what it loads lazily
+                page = Call("GET", f"/api/v1/series/{stage.series_id}", people[0].token)
+                rush(server.port, [page] * 3 * args.workers * 15)
+                print(f"machine         sum(range(10**7)) in {machine_speed():.2f} s")
+                cpu = server.cpu_seconds()
+                if args.total:
+                    results = sustained(server.port, calls, args.clients)
+                else:
+                    results = rush(server.port, calls)
+                cpu = server.cpu_seconds() - cpu
+                wall = max(r.finished for r in results) - min(r.started for r in results)
+            report(results, wall, place_counts(app, stage.session_id), args.capacity)
+            print(f"server CPU      {cpu / len(calls) * 1000:.0f} ms per request (workers)")
+            from app.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()
+        finally:
+            database.drop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Two online participants on phones in one live room: a chat message sent on one appears on
+the other, an HTML payload shows as the text that was typed, and a phone that lost its
+connection catches up when it is back."""
+
+from datetime import timedelta
+
+import pytest
+from flask import session as flask_session
+from flask_login import login_user
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.core.types import utcnow
+from app.extensions import db
+from app.registration import services as reg
+from tests.conftest import create_org, create_user
+from tests.registration.factories import make_series
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def open_room(app):
+    """A hybrid session starting in 5 minutes (its room is open) with two people online."""
+    with app.app_context():
+        org = create_org(organizer=create_user("organizer@example.jp"))
+        series = make_series(org.id, sessions=[("hybrid", 5, 5)])
+        session = series.sessions[0]
+        session.stream_url = "https://meet.jit.si/kakawari-e2e"  # a link: nothing to fetch
+        for email, name in (("misaki@example.jp", "佐藤 美咲"), ("kenta@example.jp", "田中 健太")):
+            reg.register(series, create_user(email, name=name), mode="online", consent=True)
+        session.starts_at = utcnow() + timedelta(minutes=5)
+        session.ends_at = session.starts_at + timedelta(hours=2)
+        db.session.commit()
+        return session.id
+
+
+def session_cookie(app, email) -> str:
+    """A logged-in session cookie, made the way the login page makes it (without spending
+    seconds on password hashing for every page)."""
+    with app.test_request_context():
+        login_user(db.session.scalar(select(User).where(User.email == email)))
+        return app.session_interface.get_signing_serializer(app).dumps(dict(flask_session))
+
+
+def phones(app, browser, live_server, *emails):
+    """One logged-in 360 px phone per person, watching for script errors and dialogs."""
+    pages = []
+    for email in emails:
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740}, locale="ja-JP", base_url=live_server
+        )
+        name = app.config["SESSION_COOKIE_NAME"]
+        value = session_cookie(app, email)
+        context.add_cookies([{"name": name, "value": value, "url": live_server}])
+        page = context.new_page()
+        page.problems = []
+        page.on("console", lambda m, p=page: m.type == "error" and p.problems.append(m.text))
+        page.on("dialog", lambda d, p=page: (p.problems.append(d.message), d.dismiss()))
+        pages.append(page)
+    return pages
+
+
+def test_a_chat_message_reaches_the_other_phone_as_plain_text(app, browser, live_server, open_room):
+    misaki, kenta = phones(app, browser, live_server, "misaki@example.jp", "kenta@example.jp")
+    for page in (misaki, kenta):
+        page.goto(f"/sessions/{open_room}/live")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "connected")
+        expect(page.locator(".live-join")).to_have_attribute("target", "_blank")
+
+    misaki.locator("#chat-text").fill("こんにちは、東京から参加しています")
+    misaki.locator("#chat-text").press("Enter")
+    received = kenta.locator("#chat-list .live-msg")
+    expect(received.last.locator(".live-text")).to_have_text("こんにちは、東京から参加しています")
+    expect(received.last.locator(".live-who")).to_have_text("佐藤 美咲")
+    expect(misaki.locator("#chat-text")).to_have_value("")
+
+    misaki.locator("#chat-text").fill(XSS)
+    misaki.locator("#chat-form button[type=submit]").click()
+    expect(received.last.locator(".live-text")).to_have_text(XSS)
+    expect(misaki.locator("#chat-list .live-msg").last.locator(".live-text")).to_have_text(XSS)
+    # Back from a dropped connection, the room is redrawn from the state `join` returns.
+    kenta.context.set_offline(True)
+    expect(kenta.locator("#live-status")).to_have_attribute("data-state", "offline")
+    misaki.locator("#chat-text").fill("いま再開しました")
+    misaki.locator("#chat-text").press("Enter")
+    expect(misaki.locator("#chat-list .live-msg")).to_have_count(3)
+    kenta.context.set_offline(False)  # the next try comes with backoff: up to seconds later
+    expect(kenta.locator("#live-status")).to_have_attribute(
+        "data-state", "connected", timeout=20_000
+    )
+    expect(received.last.locator(".live-text")).to_have_text("いま再開しました")
+    kenta.problems = [p for p in kenta.problems if "ERR_INTERNET_DISCONNECTED" not in p]
+
+    for page in (misaki, kenta):
+        assert page.locator("#chat-list img").count() == 0
+        expect(page.locator("#live-people-count")).to_have_text("(2)")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.problems == []  # no alert(), no CSP violation, no script error
+    misaki.context.close()
+    kenta.context.close()

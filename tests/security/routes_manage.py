@@ -1,0 +1,42 @@
+"""Organiser pages of participants (lists, CSV, adding by hand, email, lottery), for the
+authorization matrix."""
+
+from app.accounts.models import User
+from app.extensions import db
+from app.registration import services as reg
+from tests.registration.factories import make_series
+from tests.security.routes_events import organizers
+
+SERIES = "/orgs/{org}/series/{mg_series}"
+SESSION = SERIES + "/sessions/{mg_session}"
+LOTTERY = "/orgs/{org}/series/{mg_lottery}"
+MESSAGE = {"subject": "ご案内", "body": "本文"}
+
+ROWS = [
+    ("manage.series", "GET", SERIES, None, organizers(200)),
+    ("manage.participants", "GET", SERIES + "/participants", None, organizers(200)),
+    ("manage.participants", "GET", SESSION + "/participants", None, organizers(200)),
+    ("manage.participants_csv", "GET", SERIES + "/participants.csv", None, organizers(200)),
+    ("manage.participants_csv", "GET", SESSION + "/participants.csv", None, organizers(200)),
+    ("manage.add_participant", "GET", SERIES + "/participants/new", None, organizers(200)),
+    ("manage.add_participant", "POST", SERIES + "/participants/new", {}, organizers(422)),
+    ("manage.send_message", "POST", SERIES + "/messages", MESSAGE, organizers(302)),
+    ("manage.send_message", "POST", SESSION + "/messages", MESSAGE, organizers(302)),
+    ("manage.lottery", "GET", LOTTERY + "/lottery", None, organizers(200)),
+    ("manage.lottery", "POST", LOTTERY + "/lottery", {}, organizers(302)),
+    ("manage.lottery", "GET", SERIES + "/lottery", None, organizers(404)),  # first come
+]  # fmt: skip
+
+
+def targets(app, world):
+    """A first-come series the participant registered for, and a lottery series."""
+    with app.app_context():
+        participant = db.session.get(User, world["participant"])
+        series = make_series(world["org"], title="名簿のある講座")
+        reg.register(series, participant, mode="online", consent=True)
+        lottery = make_series(world["org"], title="抽選の講座", selection="lottery")
+        return {
+            "mg_series": series.id,
+            "mg_session": series.sessions[0].id,
+            "mg_lottery": lottery.id,
+        }

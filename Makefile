@@ -7,11 +7,23 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 VENDOR := static/vendor
 
-.PHONY: run test setup setup-dev vendor translations db seed logins lint format \
+.PHONY: run run-https test setup setup-dev vendor translations db seed logins lint format \
         test-sqlite test-postgres extract-messages clean
 
 run: setup db seed logins  ## set up, migrate, seed the demo and serve on http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The scanner from a phone on the same network: a camera needs HTTPS, so serve with a
+# self-signed certificate (made once into instance/) on all interfaces.
+run-https: setup db seed logins instance/dev-cert.pem
+	@echo "Open https://$$(hostname -I | cut -d' ' -f1):5443 on the phone and accept the certificate."
+	$(FLASK) run --host 0.0.0.0 --port 5443 --cert instance/dev-cert.pem --key instance/dev-key.pem
+
+instance/dev-cert.pem:
+	mkdir -p instance
+	openssl req -x509 -newkey rsa:2048 -nodes -days 90 -subj "/CN=kakawari.local" \
+	  -addext "subjectAltName=IP:127.0.0.1,IP:$$(hostname -I | cut -d' ' -f1),DNS:localhost" \
+	  -keyout instance/dev-key.pem -out instance/dev-cert.pem
 
 setup: $(VENV)/.runtime vendor translations
 

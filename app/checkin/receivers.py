@@ -1,8 +1,9 @@
 """Tickets follow registrations: issued when a place is confirmed, revoked on cancellation."""
 
 from app.checkin.services import issue_ticket, revoke_tickets
+from app.checkin.tickets import ticket_attachments
 from app.registration.models import RegistrationStatus
-from app.registration.signals import places_changed
+from app.registration.signals import mail_attachments, places_changed
 
 
 @places_changed.connect
@@ -15,3 +16,11 @@ def _tickets_follow_registrations(registration, kind, promoted):
             issue_ticket(reg)
         elif reg.status is RegistrationStatus.cancelled:
             revoke_tickets(reg)
+
+
+@mail_attachments.connect
+def _ticket_in_emails(registration):
+    """Emails about a confirmed registration carry its ticket's QR code."""
+    if registration.status is not RegistrationStatus.confirmed:
+        return []
+    return ticket_attachments(issue_ticket(registration))

@@ -7,7 +7,7 @@ from werkzeug.security import generate_password_hash
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.demo.people import demo_participants
-from app.demo.series import seed_series
+from app.demo.series import move_live_session_to_now, seed_series
 from app.extensions import db
 from app.orgs.models import Membership, Organization, Role
 
@@ -103,3 +103,19 @@ def logins_command() -> None:
     click.echo(f"  {'participant@example.jp':<26} participant (東京都)")
     click.echo(f"  {'p001@example.jp … p120':<26} participants from 東京都, 大阪府, 島根県 …")
     click.echo(f"  {'admin@example.jp':<26} site administrator")
+
+
+@demo_cli.command("live-now")
+@with_appcontext
+def live_now_command() -> None:
+    """Move the demo's online session (第3回) to start in 10 minutes: its live room opens now."""
+    org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
+    suppress = current_app.config.get("MAIL_SUPPRESS")
+    current_app.config["MAIL_SUPPRESS"] = True  # no "session moved" mails for a demo
+    try:
+        session = move_live_session_to_now(org) if org else None
+    finally:
+        current_app.config["MAIL_SUPPRESS"] = suppress
+    if session is None:
+        raise click.ClickException("Load the demo first: flask --app wsgi demo seed")
+    click.echo(f"The live room of session {session.id} is open: /sessions/{session.id}/live")

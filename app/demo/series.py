@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.events import services as events
-from app.events.models import Series
+from app.events.models import Series, Session
 from app.extensions import db
 from app.orgs.models import Organization
 from app.registration import services as registration
@@ -67,9 +67,10 @@ def _zemi(org: Organization, now):
         ("第5回 発表会と交流会", 28, "hybrid"),
     ]
     for title, days, fmt in plan:
-        # The third session starts within the hour, so its live room is open right after setup.
+        # The third session starts in 10 minutes: its live room (open from 15 minutes before)
+        # is open right after setup; `flask --app wsgi demo live-now` moves it again later.
         start = (
-            (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+            (now + timedelta(minutes=10)).replace(second=0, microsecond=0)
             if days == 0
             else (_at(now, days, 13))
         )
@@ -177,3 +178,22 @@ def seed_series(org: Organization) -> list[Series]:
         registration.register(marumori, person, mode=rng.choice(["venue", "online"]),
                               consent=True)  # fmt: skip
     return [zemi, marumori]
+
+
+LIVE_SESSION_TITLE = "第3回 地域の仕事をのぞく"
+
+
+def move_live_session_to_now(org: Organization) -> Session | None:
+    """Start the demo's online session in 10 minutes, so its live room is open now."""
+    session = db.session.scalar(
+        select(Session)
+        .join(Series)
+        .where(Series.org_id == org.id, Series.title == ZEMI, Session.title == LIVE_SESSION_TITLE)
+    )
+    if session is None:
+        return None
+    start = (utcnow() + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    events.update_session(
+        session, None, {"starts_at": start, "ends_at": start + timedelta(hours=2)}
+    )
+    return session

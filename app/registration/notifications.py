@@ -24,7 +24,7 @@ from app.events.signals import series_cancelled, session_changed
 from app.extensions import db
 from app.registration import calendar, capacity
 from app.registration.models import Place, PlaceStatus, Registration
-from app.registration.signals import places_changed
+from app.registration.signals import mail_attachments, places_changed
 
 log = logging.getLogger("kakawari.notifications")
 
@@ -154,12 +154,13 @@ def _tell(registration: Registration, compose, *args) -> None:
                 ]
             )
             ics = calendar.build_calendar(entries, method=method, attendee=user)
-        send_mail(
-            user.email,
-            subject,
-            body,
-            attachments=[("invite.ics", ics, f"text/calendar; method={method}")],
-        )
+        attachments = [("invite.ics", ics, f"text/calendar; method={method}")]
+        # The ticket goes with the news of a place (not with every change, which would
+        # load one ticket per person when a whole session moves).
+        if compose in (_registered, _promoted, _lottery_result):
+            for _receiver, extra in mail_attachments.send(registration):
+                attachments += extra or []
+        send_mail(user.email, subject, body, attachments=attachments)
     except Exception:
         log.exception("Could not email %s about registration %s", user.id, registration.id)
 

@@ -67,3 +67,16 @@ def test_reissue_gives_a_new_secret_and_revokes_the_old(client, world, ctx):
     assert new != old
     verdict = checkin.decide(r.series.sessions[0], None, secret=old)
     assert verdict.reason.value in ("revoked", "too_early")
+
+
+def test_confirmation_email_carries_the_ticket_qr_but_a_waitlist_email_does_not(world, ctx, smtp):
+    series = make_series(world["org"], sessions=[("venue", 1, None)])
+    confirmed = reg.register(series, create_user("first@example.jp"), consent=True)
+    reg.register(series, create_user("second@example.jp"), consent=True)  # waits
+    first_mail = next(m for m in smtp if m["To"] == "first@example.jp")
+    pngs = [p for p in first_mail.iter_attachments() if p.get_content_type() == "image/png"]
+    assert len(pngs) == 1
+    decoded = zxingcpp.read_barcode(PIL.Image.open(io.BytesIO(pngs[0].get_content()))).text
+    assert decoded == checkin.valid_ticket(db.session.get(Registration, confirmed.id)).secret
+    second_mail = next(m for m in smtp if m["To"] == "second@example.jp")
+    assert not [p for p in second_mail.iter_attachments() if p.get_content_type() == "image/png"]

@@ -168,3 +168,25 @@ def test_demo_seed_is_idempotent_and_has_the_documented_people(app, ctx):
     )
     assert venue_confirmed == 40  # full, with people waiting
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 107
+
+
+def test_demo_live_room_is_open_after_seeding_and_live_now_reopens_it(app, ctx):
+    from datetime import timedelta
+
+    from app.accounts.models import User as U
+    from app.core.types import utcnow
+    from app.events.models import Session
+    from app.live import services as live
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    session = db.session.scalar(select(Session).where(Session.title == "第3回 地域の仕事をのぞく"))
+    participant = db.session.scalar(select(U).where(U.email == "participant@example.jp"))
+    assert live.admit(session, participant).role.value == "participant"  # open right now
+    session.starts_at = utcnow() - timedelta(days=3)
+    session.ends_at = session.starts_at + timedelta(hours=2)
+    db.session.commit()
+    result = runner.invoke(args=["demo", "live-now"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert live.admit(db.session.get(Session, session.id), participant)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -27,3 +27,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def str_enum(cls, name: str) -> Enum:
+    """A Python StrEnum stored as its value in a VARCHAR (portable; no native enum type)."""
+    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)

@@ -2,16 +2,12 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import UTCDateTime, str_enum, utcnow
 from app.extensions import db
 from app.orgs.models import Organization
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
 
 
 class SeriesStatus(enum.StrEnum):
@@ -70,14 +66,14 @@ class Series(db.Model):
     prefecture: Mapped[str | None] = mapped_column(String(2), index=True)
     municipality: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[SeriesStatus] = mapped_column(
-        _enum(SeriesStatus, "series_status"), default=SeriesStatus.draft, index=True
+        str_enum(SeriesStatus, "series_status"), default=SeriesStatus.draft, index=True
     )
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: also the lottery deadline
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    scope: Mapped[Scope] = mapped_column(_enum(Scope, "series_scope"), default=Scope.series)
+    scope: Mapped[Scope] = mapped_column(str_enum(Scope, "series_scope"), default=Scope.series)
     selection: Mapped[Selection] = mapped_column(
-        _enum(Selection, "series_selection"), default=Selection.first_come
+        str_enum(Selection, "series_selection"), default=Selection.first_come
     )
     #: with first_come: whether people may wait for a place once a mode is full
     waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -124,7 +120,7 @@ class Session(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    format: Mapped[SessionFormat] = mapped_column(_enum(SessionFormat, "session_format"))
+    format: Mapped[SessionFormat] = mapped_column(str_enum(SessionFormat, "session_format"))
     venue_name: Mapped[str] = mapped_column(String(200), default="")
     venue_address: Mapped[str] = mapped_column(String(300), default="")
     map_url: Mapped[str] = mapped_column(String(500), default="")
@@ -136,7 +132,7 @@ class Session(db.Model):
     stream_url: Mapped[str] = mapped_column(String(500), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SessionStatus] = mapped_column(
-        _enum(SessionStatus, "session_status"), default=SessionStatus.scheduled
+        str_enum(SessionStatus, "session_status"), default=SessionStatus.scheduled
     )
     #: iCalendar identity: the UID never changes, SEQUENCE grows with every change people see
     ical_uid: Mapped[str] = mapped_column(String(80), default=lambda: f"{uuid.uuid4()}@kakawari")
@@ -176,7 +172,7 @@ class Question(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "question_kind"))
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind, "question_kind"))
     label: Mapped[str] = mapped_column(String(300))
     #: choices for single/multiple
     options: Mapped[list] = mapped_column(JSON, default=list)

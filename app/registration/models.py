@@ -1,17 +1,13 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import UTCDateTime, str_enum, utcnow
 from app.events.models import Mode, Series, Session
 from app.extensions import db
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
 
 
 class PlaceStatus(enum.StrEnum):
@@ -53,7 +49,7 @@ class Registration(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     #: summary of the places, kept up to date by services.refresh_status()
     status: Mapped[RegistrationStatus] = mapped_column(
-        _enum(RegistrationStatus, "registration_status"), index=True
+        str_enum(RegistrationStatus, "registration_status"), index=True
     )
     #: answers to the series' questions: {question_id: text or [choices]}
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -85,8 +81,8 @@ class Place(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
-    mode: Mapped[Mode] = mapped_column(_enum(Mode, "place_mode"))
-    status: Mapped[PlaceStatus] = mapped_column(_enum(PlaceStatus, "place_status"))
+    mode: Mapped[Mode] = mapped_column(str_enum(Mode, "place_mode"))
+    status: Mapped[PlaceStatus] = mapped_column(str_enum(PlaceStatus, "place_status"))
     #: the waitlist order: lower first (insertion order, or the lottery's random order)
     queue_key: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

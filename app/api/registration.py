@@ -93,7 +93,7 @@ class RegisteredError(Schema):
     )
 
 
-class ConflictSchema(Schema):
+class RegistrationConflictSchema(Schema):
     error = fields.Nested(RegisteredError, required=True)
 
 
@@ -196,7 +196,7 @@ def _modes_by_session(modes):
     """JSON object keys are text; the service wants {session_id: mode}."""
     if not modes:
         return None
-    if not all(str(k).isdigit() for k in modes):
+    if not all(k.isascii() and k.isdigit() for k in modes):
         raise ValidationFailed(fields={"modes": [_l("Choose sessions of this series.")]})
     return {int(k): v for k, v in modes.items()}
 
@@ -210,7 +210,7 @@ def _modes_by_session(modes):
 @errors(blp, {401: "Not logged in", 404: "No such published series"})
 @blp.alt_response(
     409,
-    schema=ConflictSchema,
+    schema=RegistrationConflictSchema,
     description="`already_registered` (with `registration_id`), `registration_not_open`, "
     "`registration_closed`, `session_full` (no waitlist), `session_cancelled`, "
     "`session_started`",

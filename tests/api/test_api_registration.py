@@ -167,6 +167,7 @@ def test_anonymous_cannot_register(client, series_factory):
         ({"mode": None}, "mode"),
         ({"mode": 1}, "mode"),
         ({"modes": {"abc": "venue"}}, "modes"),
+        ({"modes": {"²": "venue"}}, "modes"),
         ({"modes": ["venue"]}, "modes"),
         ({"modes": {"1": 5}}, "modes"),
         ({"session_ids": "1"}, "session_ids"),

@@ -84,7 +84,7 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         ready = self.workdir / f"ready-{self.port}"
         ready.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MAIL_SERVER")}

@@ -46,6 +46,13 @@ def client_options(deflate: bool) -> dict:
 # --- the swarm: one asyncio process per slice of the clients -----------------------------------
 
 
+def browser_like(client) -> None:
+    """Tolerate a late server ping as a browser does (socket.io-client waits pingInterval +
+    pingTimeout, 45 s); python-engineio's client gives up 5 s after the ping interval, so a
+    silent client in a busy room would otherwise drop out of the measurement."""
+    client.eio.ping_timeout = client.eio.ping_interval + client.eio.ping_timeout
+
+
 async def _swarm(url, tokens, session_id, deflate, pipe):
     import socketio
 
@@ -70,6 +77,7 @@ async def _swarm(url, tokens, session_id, deflate, pipe):
                     auth={"token": token},
                     wait_timeout=120,
                 )
+                browser_like(client)
                 ack = await client.call(
                     "join", {"session_id": session_id}, namespace="/live", timeout=120
                 )
@@ -139,6 +147,7 @@ class Senders:
                 auth={"token": token},
                 wait_timeout=120,
             )
+            browser_like(client)
             ack = await client.call(
                 "join", {"session_id": self.session_id}, namespace="/live", timeout=120
             )

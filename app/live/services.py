@@ -484,12 +484,13 @@ def poll_payload(poll: Poll, viewer: Viewer) -> dict:
 
 def presence_payload(session: Session, viewer: Viewer, members=None) -> dict:
     members = members if members is not None else _members(session)
-    ids = presence.present_user_ids(session.id)
-    # ids and names only: a full room is a thousand people, and this runs on every join
+    # one query, ids and names only: a full room is a thousand people
     users = db.session.execute(
-        select(User.id, User.name).where(User.id.in_(ids)).order_by(User.furigana)
+        select(User.id, User.name)
+        .where(User.id.in_(presence.present_users(session.id)))
+        .order_by(User.furigana)
     ).all()
-    return {"count": len(ids), "people": [person(u, viewer, members) for u in users]}
+    return {"count": len(users), "people": [person(u, viewer, members) for u in users]}
 
 
 def snapshot(session: Session, viewer: Viewer, presence_now: dict | None = None) -> dict:

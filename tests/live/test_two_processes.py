@@ -13,7 +13,7 @@ import socketio
 from sqlalchemy import select
 
 from tests.concurrency.live import Database, LiveServer, make_people, setup_app
-from tests.live.test_socket import wait_for
+from tests.live.test_socket import forget, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -157,6 +157,7 @@ def test_two_processes_share_chat_and_presence_and_a_killed_one_is_closed(tmp_pa
 
         # process B dies without a word: its socket is left open in the database ...
         time.sleep(1.5)  # a heartbeat or two from B
+        forget(on_a)
         os.killpg(b.process.pid, signal.SIGKILL)
         b.process.wait(10)
         (bobs,) = [c for c in connections(app, session_id) if c.user_id == bob.user_id]

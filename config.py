@@ -33,6 +33,8 @@ class Config:
     # Live rooms: the Redis channel the server processes share, and how often each process
     # vouches for its sockets (a socket silent for three beats is gone, closed at last seen).
     LIVE_CHANNEL = os.environ.get("LIVE_CHANNEL", "kakawari-live")
+    #: attendance becomes final this many hours after a session ends
+    ATTENDANCE_FINAL_HOURS = float(os.environ.get("ATTENDANCE_FINAL_HOURS", "24"))
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "30"))
 
     # Public base URL used in emails (links must work outside a request).

@@ -132,6 +132,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Models of every area, so Alembic and create_all see the whole schema.
     from app.accounts import models as _accounts  # noqa: F401
+    from app.attendance import models as _attendance  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.checkin import models as _checkin  # noqa: F401
     from app.events import models as _events  # noqa: F401
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
+    from app.attendance import receivers as _attendance_receivers  # noqa: F401
     from app.checkin import receivers  # noqa: F401 -- connects its signal receivers
     from app.checkin.ticket_views import bp as tickets_bp
     from app.checkin.views import bp as checkin_bp
@@ -177,9 +179,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
+    from app.attendance.cli import attendance_cli
     from app.demo.cli import demo_cli
     from app.registration.cli import registration_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(attendance_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(registration_cli)

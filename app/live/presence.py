@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from app.core.types import utcnow
 from app.extensions import db
 from app.live.models import Connection
+from app.live.signals import presence_closed
 
 #: a socket not heard of for this long is gone (its process crashed or the network died)
 STALE_AFTER = timedelta(seconds=90)
@@ -39,6 +40,7 @@ def disconnect(sid: str, process: str, now=None) -> list[Connection]:
         c.left_at = now
         c.last_seen_at = now
     db.session.commit()
+    _announce(rows)
     return rows
 
 
@@ -71,6 +73,7 @@ def close_stale(now=None) -> int:
     for c in rows:
         c.left_at = c.last_seen_at
     db.session.commit()
+    _announce(rows)
     return len(rows)
 
 
@@ -82,7 +85,16 @@ def close_process(process: str) -> int:
     for c in rows:
         c.left_at = c.last_seen_at
     db.session.commit()
+    _announce(rows)
     return len(rows)
+
+
+def _announce(closed) -> None:
+    by_session: dict[int, set[int]] = {}
+    for c in closed:
+        by_session.setdefault(c.session_id, set()).add(c.user_id)
+    for session_id, user_ids in by_session.items():
+        presence_closed.send(session_id, user_ids=sorted(user_ids))
 
 
 def present_users(session_id: int, now=None):

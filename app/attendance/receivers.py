@@ -1,0 +1,16 @@
+"""Attendance listens to check-in and the live room (neither of them imports it)."""
+
+from app.attendance.services import update_people
+from app.checkin.signals import checked_in, checkin_undone
+from app.live.signals import presence_closed
+
+
+@checked_in.connect
+@checkin_undone.connect
+def _checkin_counts(session, checkin):
+    update_people(session.id, [checkin.registration.user_id])
+
+
+@presence_closed.connect
+def _time_in_the_room_counts(session_id, user_ids):
+    update_people(session_id, user_ids)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.types import utcnow
+from app.demo.attendance import seed_attendance
 from app.events import services as events
 from app.events.models import Series, Session
 from app.extensions import db
@@ -172,6 +173,9 @@ def seed_series(org: Organization) -> list[Series]:
     # Three people cancelled before the first session; waiting people moved up.
     for r in registrations[5:8]:
         registration.cancel(r, now=signed_up + timedelta(days=2))
+
+    staff = db.session.scalar(select(User).where(User.email == "staff@example.jp"))
+    seed_attendance(org, zemi, people, participant, staff, now)
 
     marumori = _marumori(org, now)
     for person in [participant, *people[60:90]]:

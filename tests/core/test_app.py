@@ -167,7 +167,30 @@ def test_demo_seed_is_idempotent_and_has_the_documented_people(app, ctx):
         )
     )
     assert venue_confirmed == 40  # full, with people waiting
-    assert db.session.scalar(select(func.count()).select_from(Registration)) == 107
+    # 107 for the two 2026 series, 56 for the spring course
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 163
+
+    # past sessions have attendance from real-looking evidence; the participant completed the
+    # spring course and is half-way through the ゼミ
+    from app.attendance import services as attendance
+    from app.attendance.models import Attendance
+
+    spring = db.session.scalar(select(Series).where(Series.title == "しまね関係人口ゼミ 2026 春"))
+    statuses = set(db.session.scalars(select(Attendance.status).distinct()))
+    assert {s.value for s in statuses} == {
+        "attended_venue",
+        "attended_online",
+        "partial",
+        "absent",
+        "excused",
+    }
+    assert all(attendance.is_final(s.id) for s in spring.sessions + zemi.sessions[:2])
+    participant = db.session.scalar(select(User).where(User.email == "participant@example.jp"))
+    done = attendance.progress(participant.id, [spring.id, zemi.id])
+    assert done[spring.id].completed and (done[zemi.id].attended, done[zemi.id].completed) == (
+        2,
+        False,
+    )
 
 
 def test_demo_live_room_is_open_after_seeding_and_live_now_reopens_it(app, ctx):

@@ -146,6 +146,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.core.urls import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api

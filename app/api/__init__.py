@@ -13,6 +13,7 @@ from marshmallow import Schema, fields
 from app.accounts.services import user_for_api_token
 from app.core.access import public
 from app.core.errors import AuthenticationRequired
+from app.core.urls import BoundedIntConverter, bounded_int_schema
 from app.extensions import csrf, login_manager
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -69,6 +70,7 @@ def init_api(app) -> None:
         },
     )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.register_converter(BoundedIntConverter, bounded_int_schema)
 
     from app.api import accounts, checkin, events, orgs, registration
 

@@ -1,4 +1,5 @@
 from flask import current_app
+from werkzeug.routing import IntegerConverter
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -13,3 +14,19 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` that fits the database's integer columns: a larger number in a URL is a
+    404 like any other unknown id, not an overflow deep in the database driver."""
+
+    MAX = 2**31 - 1
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", self.MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def bounded_int_schema(converter) -> dict:
+    """The converter's OpenAPI parameter schema (flask-smorest)."""
+    return {"type": "integer", "minimum": 0, "maximum": converter.max}

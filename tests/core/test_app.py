@@ -213,3 +213,15 @@ def test_demo_live_room_is_open_after_seeding_and_live_now_reopens_it(app, ctx):
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert live.admit(db.session.get(Session, session.id), participant)
+
+
+def test_an_id_too_big_for_the_database_is_not_found_not_an_error(client, world):
+    """Integer columns hold 2**31 - 1 at most (PostgreSQL's integer); a bigger id in a URL
+    would overflow in the driver."""
+    for path in ("/series/2147483648", "/series/99999999999999999999999"):
+        assert client.get(path).status_code == 404
+    response = client.get("/api/v1/series/99999999999999999999999")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+    spec = client.get("/api/v1/openapi.json").get_json()
+    (param,) = spec["paths"]["/api/v1/series/{series_id}"]["parameters"]
+    assert param["schema"]["maximum"] == 2**31 - 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -24,6 +24,7 @@ from app.checkin.models import CheckIn, Ticket
 from app.checkin.signals import checked_in, checkin_undone
 from app.core.errors import NotFound
 from app.core.secrets import hash_secret
+from app.core.text import name_matches
 from app.core.types import utcnow
 from app.events.models import Mode, Session
 from app.extensions import db
@@ -440,7 +441,6 @@ def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
     q = " ".join(str(query or "").split())
     if len(q) < 2 or "\x00" in q:
         return []
-    pattern = f"%{q.replace('%', '').replace('_', '')}%"
     return (
         db.session.scalars(
             select(Registration)
@@ -448,13 +448,7 @@ def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
                 Place, (Place.registration_id == Registration.id) & (Place.session_id == session.id)
             )
             .join(User, User.id == Registration.user_id)
-            .where(
-                or_(
-                    User.name.ilike(pattern),
-                    User.furigana.ilike(pattern),
-                    User.email.ilike(pattern),
-                )
-            )
+            .where(name_matches(User.name, User.furigana, User.email, q))
             .order_by(User.furigana)
             .limit(limit)
             .options(selectinload(Registration.places), joinedload(Registration.user))

@@ -25,3 +25,28 @@ def single_line(value, max_length: int) -> str:
 def printable(value, max_length: int) -> str:
     """For logging what someone typed (e.g. a failed login's email): never fails."""
     return _CONTROL.sub("", str(value or ""))[:max_length]
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern for "contains `text`", with LIKE's own characters taken literally
+    (use with escape="\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def to_hiragana(text: str) -> str:
+    """Katakana to hiragana, so ヤマダ finds the reading やまだ."""
+    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+
+
+def name_matches(name_column, furigana_column, email_column, query: str):
+    """A person's name, reading (in either kana) or email contains the query; spaces in the
+    query and the names do not matter."""
+    from sqlalchemy import func, or_
+
+    words = query.replace(" ", "")
+    return or_(
+        func.replace(name_column, " ", "").ilike(like_pattern(words), escape="\\"),
+        func.replace(furigana_column, " ", "").like(like_pattern(to_hiragana(words)), escape="\\"),
+        email_column.ilike(like_pattern(words), escape="\\"),
+    )

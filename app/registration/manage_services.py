@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, or_, select, true
+from sqlalchemy import func, inspect, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -25,7 +25,7 @@ from app.audit.services import record
 from app.core.errors import KakawariError, ValidationFailed
 from app.core.mail import send_mail
 from app.core.prefectures import RELATIONS, prefecture_code, prefecture_name
-from app.core.text import has_control_chars, single_line
+from app.core.text import has_control_chars, name_matches, single_line
 from app.core.timefmt import to_local
 from app.events.models import Mode, Series
 from app.extensions import db
@@ -111,15 +111,6 @@ def _status_is(column, status: str):
     return column == status
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
-
-
 def participants(series: Series, filters: Filters) -> list[Registration]:
     """The series' registrations matching `filters`, by furigana, in three queries whatever
     their number: registrations with people, their places, their relations."""
@@ -142,14 +133,7 @@ def participants(series: Series, filters: Filters) -> list[Registration]:
     if filters.prefecture:
         query = query.where(User.prefecture == filters.prefecture)
     if filters.q:
-        words = filters.q.replace(" ", "")
-        query = query.where(
-            or_(
-                func.replace(User.name, " ", "").ilike(_like(words), escape="\\"),
-                func.replace(User.furigana, " ", "").like(_like(_hiragana(words)), escape="\\"),
-                User.email.ilike(_like(words), escape="\\"),
-            )
-        )
+        query = query.where(name_matches(User.name, User.furigana, User.email, filters.q))
     return db.session.scalars(query).unique().all()
 
 

@@ -16,6 +16,7 @@ database (dropped at the end).
 """
 
 import argparse
+import json
 import queue
 import sys
 import tempfile
@@ -45,6 +46,7 @@ TARGET_P99_MS = 50
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--tickets", type=int, default=1000, help="tickets, scans per phase")
     parser.add_argument("--rate", type=float, default=100, help="open-loop scans/s (100)")
     parser.add_argument(
@@ -200,6 +202,20 @@ def main(argv=None) -> int:
             p99 = rows[0]["p99"]
             verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
             print(f"target p99 < {TARGET_P99_MS} ms at {args.rate:g} scans/s: {verdict}")
+            if args.json:
+                figures = {
+                    "database": args.database,
+                    "workers": workers,
+                    "rate": args.rate,
+                    "achieved_per_s": round(rows[0]["scans/s"], 1),
+                    "p50_ms": round(rows[0]["p50"], 1),
+                    "p99_ms": round(p99, 1),
+                    "max_throughput_per_s": round(rows[1]["scans/s"], 1),
+                    "repeat_scans_per_s": round(rows[2]["scans/s"], 1),
+                    "verdicts": {r["phase"]: r["verdicts"] for r in rows},
+                    "cpu_check_s": round(cpu_check(), 2),
+                }
+                args.json.write_text(json.dumps(figures, indent=2))
             from app.extensions import db
 
             with app.app_context():

@@ -15,6 +15,7 @@ every delivery) and the deliveries per second of the burst. Target on a 2-core m
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import shutil
@@ -190,6 +191,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="length of the steady phase")
     parser.add_argument("--burst", type=int, default=200, help="messages sent at once")
     parser.add_argument("--deflate", action="store_true", help="clients offer permessage-deflate")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
     # a timeout's SIGTERM still drops the database and stops the server
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -296,6 +298,22 @@ def main() -> None:
             f"{max(client_cpu) / span:.0%})"
         )
         print(f"server worker RSS {proc_rss_mb(worker_pid):.0f} MB")
+        if args.json:
+            figures = {
+                "clients": args.clients,
+                "joined": len(joins),
+                "join_failures": len(failures),
+                "connect_wall_s": round(connect_wall, 1),
+                "join_p99_ms": round(percentile(joins, 99) * 1000),
+                "chat_rate": args.rate,
+                "chat_deliveries": len(steady),
+                "chat_expected": sent * len(joins),
+                "chat_p50_ms": round(percentile(latencies, 50) * 1000),
+                "chat_p99_ms": round(percentile(latencies, 99) * 1000),
+                "burst_deliveries_per_s": round(len(bursts) / span),
+                "server_rss_mb": round(proc_rss_mb(worker_pid)),
+            }
+            args.json.write_text(json.dumps(figures, indent=2))
     finally:
         for proc in procs:
             proc.join(10)

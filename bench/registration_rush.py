@@ -9,6 +9,7 @@ database is a throwaway PostgreSQL one unless --database-url names an existing e
 """
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -53,6 +54,7 @@ def parse_args(argv=None):
         action="store_true",
         help="control run: REGISTRATION_LOCKING=0 and a 50 ms race window (it should overbook)",
     )
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     return parser.parse_args(argv)
 
 
@@ -63,7 +65,7 @@ def machine_speed() -> float:
     return time.perf_counter() - started
 
 
-def report(results, wall: float, counts: dict, capacity: int) -> None:
+def report(results, wall: float, counts: dict, capacity: int) -> dict:
     answered = Counter(r.status for r in results)
     ok = [r for r in results if r.status == 201]
     latencies = sorted(r.seconds * 1000 for r in results if r.status)
@@ -76,6 +78,18 @@ def report(results, wall: float, counts: dict, capacity: int) -> None:
     print(f"confirmed       {confirmed}  (capacity {capacity})")
     print(f"waitlisted      {counts.get('waitlisted', 0)}")
     print(f"overbooked      {max(confirmed - capacity, 0)}")
+    return {
+        "requests": len(results),
+        "answers": {str(k): n for k, n in sorted(answered.items())},
+        "errors": sum(n for k, n in answered.items() if k not in (201, 409)),
+        "registrations_per_s": round(len(ok) / wall, 1),
+        "p50_ms": round(percentile(latencies, 50)),
+        "p99_ms": round(percentile(latencies, 99)),
+        "confirmed": confirmed,
+        "capacity": capacity,
+        "waitlisted": counts.get("waitlisted", 0),
+        "overbooked": max(confirmed - capacity, 0),
+    }
 
 
 def main(argv=None) -> int:
@@ -106,8 +120,12 @@ def main(argv=None) -> int:
                     results = rush(server.port, calls)
                 cpu = server.cpu_seconds() - cpu
                 wall = max(r.finished for r in results) - min(r.started for r in results)
-            report(results, wall, place_counts(app, stage.session_id), args.capacity)
+            figures = report(results, wall, place_counts(app, stage.session_id), args.capacity)
             print(f"server CPU      {cpu / len(calls) * 1000:.0f} ms per request (workers)")
+            figures["server_cpu_ms_per_request"] = round(cpu / len(calls) * 1000)
+            figures["cpu_check_s"] = round(machine_speed(), 2)
+            if args.json:
+                args.json.write_text(json.dumps(figures, indent=2))
             from app.extensions import db
 
             with app.app_context():

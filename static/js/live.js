@@ -403,9 +403,20 @@
     randomizationFactor: 0.5,
   });
 
+  // Events sent with an acknowledgement, by name: a refusal of one of them comes twice (an
+  // "error" event, then the acknowledgement), and only the acknowledgement is shown.
+  const awaiting = new Map();
+  function emitWithAck(event, data, timeout, callback) {
+    awaiting.set(event, (awaiting.get(event) || 0) + 1);
+    socket.timeout(timeout).emit(event, data, (err, answer) => {
+      awaiting.set(event, awaiting.get(event) - 1);
+      callback(err, answer);
+    });
+  }
+
   function join() {
     room.joined = false;
-    socket.timeout(15000).emit("join", { session_id: sessionId }, (err, answer) => {
+    emitWithAck("join", { session_id: sessionId }, 15000, (err, answer) => {
       if (err) { // no answer in time: drop the connection and let the backoff try again
         socket.disconnect().connect();
         return;
@@ -500,7 +511,11 @@
       showMuted(userId, muted);
     }
   });
-  socket.on("error", (error) => toast(errorText(error)));
+  socket.on("error", (error) => {
+    if (!(error && awaiting.get(error.event) > 0)) {
+      toast(errorText(error));
+    }
+  });
 
   // --- what people do ----------------------------------------------------------------------------
 
@@ -509,7 +524,7 @@
       toast(S.send_failed);
       return;
     }
-    socket.timeout(10000).emit(event, data, (err, answer) => {
+    emitWithAck(event, data, 10000, (err, answer) => {
       if (err) {
         toast(S.send_failed);
       } else if (!answer || answer.error) {

@@ -137,7 +137,6 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
     )
     db.session.add(invitation)
     record("org.member_invited", actor=inviter, org=org, email=email, role=role.value)
-    db.session.commit()
     link = external_url("orgs.invitation", token=secret)
     with force_locale(existing.locale if existing else "ja"):
         subject = _("Invitation to %(org)s on Kakawari", org=org.name)
@@ -151,6 +150,7 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
             link=link,
         )
     send_mail(email, subject, body)
+    db.session.commit()  # the invitation and its mail together
     return invitation
 
 

@@ -1,9 +1,11 @@
 """Emails to participants, sent when registration or events announce a change (signals).
 
-The signals come after the change committed, outside the capacity lock. A mail that cannot be
-sent is logged and never undoes or breaks the change (a queue with retries comes later).
+The signals come after the change committed, outside the capacity lock. A mail is queued
+(app/mail/), committed by the receiver, and sent by the queue's drainer, which retries; a mail
+that cannot even be written is logged and never undoes or breaks the change.
 Every mail is written in the recipient's language and carries a calendar file: REQUEST for a
-place (a waiting place is tentative), CANCEL when a session or a place is gone.
+place (a waiting place is tentative), CANCEL when a session or a place is gone. The calendar
+file and the ticket are built when the mail is sent (deferred attachments), not in the request.
 """
 
 import logging
@@ -16,12 +18,14 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.accounts.models import User
 from app.core.mail import send_mail
 from app.core.timefmt import format_span
 from app.core.urls import external_url
 from app.events.models import Mode, Series, SeriesStatus, Session
 from app.events.signals import series_cancelled, session_changed
 from app.extensions import db
+from app.mail.attachments import Deferred, deferred_builder
 from app.registration import calendar, capacity
 from app.registration.models import Place, PlaceStatus, Registration
 from app.registration.signals import mail_attachments, places_changed
@@ -38,12 +42,24 @@ def _never_raises(receiver):
     def wrapper(*args, **kwargs):
         try:
             receiver(*args, **kwargs)
+            _commit_queued_mail()
         except Exception as exc:
             log.exception("Notification %s failed", receiver.__name__)
             if isinstance(exc, SQLAlchemyError):
                 db.session.rollback()
 
     return wrapper
+
+
+def _commit_queued_mail() -> None:
+    """Commit the mails the receiver queued: they go out once committed. The change itself
+    committed before the signal, so nothing else is new and the caller's objects stay loaded."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _id(obj) -> int:
@@ -153,16 +169,54 @@ def _tell(registration: Registration, compose, *args) -> None:
                     "— " + registration.series.org.name + " / Kakawari",
                 ]
             )
-            ics = calendar.build_calendar(entries, method=method, attendee=user)
-        attachments = [("invite.ics", ics, f"text/calendar; method={method}")]
+        attachments = [_calendar_file(user, entries, method)]
         # The ticket goes with the news of a place (not with every change, which would
         # load one ticket per person when a whole session moves).
         if compose in (_registered, _promoted, _lottery_result):
-            for _receiver, extra in mail_attachments.send(registration):
-                attachments += extra or []
+            attachments.append(
+                Deferred("registration-extras", {"registration_id": registration.id})
+            )
         send_mail(user.email, subject, body, attachments=attachments)
     except Exception:
         log.exception("Could not email %s about registration %s", user.id, registration.id)
+
+
+def _calendar_file(user: User, entries, method: str) -> Deferred:
+    """The calendar file, as the entries stand now (session, mode, tentative), built at send
+    time with the sessions' details then (their SEQUENCE only grows, so that is never stale)."""
+    rows = [[e.session.id, e.mode.value if e.mode else None, e.tentative] for e in entries]
+    return Deferred("registration-calendar", {"user_id": user.id, "method": method, "rows": rows})
+
+
+@deferred_builder("registration-calendar")
+def _build_calendar_file(user_id: int, method: str, rows: list):
+    user = db.session.get(User, user_id)
+    sessions = db.session.scalars(
+        select(Session)
+        .where(Session.id.in_([row[0] for row in rows]))
+        .options(joinedload(Session.series).joinedload(Series.org))
+    ).all()
+    by_id = {s.id: s for s in sessions}
+    entries = [
+        calendar.Entry(by_id[sid], Mode(mode) if mode else None, tentative)
+        for sid, mode, tentative in rows
+        if sid in by_id
+    ]
+    with force_locale(user.locale if user else "ja"):
+        ics = calendar.build_calendar(entries, method=method, attendee=user)
+    return [("invite.ics", ics, f"text/calendar; method={method}")]
+
+
+@deferred_builder("registration-extras")
+def _build_extras(registration_id: int):
+    """What other areas attach (check-in: the ticket of a confirmed registration)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        return []
+    attachments = []
+    for _receiver, extra in mail_attachments.send(registration):
+        attachments += extra or []
+    return attachments
 
 
 def _detail_url(registration: Registration) -> str:

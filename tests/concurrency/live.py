@@ -93,6 +93,8 @@ class LiveServer:
             SECRET_KEY=secrets.token_hex(16),
             KAKAWARI_INSTANCE_DIR=str(self.workdir / "instance"),
             KAKAWARI_READY_DIR=str(ready),
+            # as in production: mail is queued by the request and sent by `flask mail worker`
+            MAIL_DELIVERY="worker",
             **self.env,
         )
         with open(self.log_path, "wb") as log:

@@ -23,6 +23,7 @@ from tests.security.matrix import (
 ROWS = [
     ("main.index", "GET", "/", None, PUBLIC),
     ("main.privacy", "GET", "/privacy", None, PUBLIC),
+    ("ops.healthz", "GET", "/healthz", None, PUBLIC),
     ("accounts.signup", "GET", "/signup", None, GUESTS),
     ("accounts.login", "GET", "/login", None, GUESTS),
     ("accounts.logout", "POST", "/logout", {}, everyone(302)),

@@ -76,7 +76,17 @@ def _webargs_fields(exc: HTTPException):
             merged.update(value)
         else:
             merged["_" + str(location)] = value
-    return _translate(merged)
+    return {field: _messages(value) for field, value in _translate(merged).items()}
+
+
+def _messages(value) -> list[str]:
+    """The documented shape, a list of messages per field, also when marshmallow nests them by
+    item or key ({"relations": {"0": [...]}}): the field's messages, once each."""
+    if isinstance(value, dict):
+        return list(dict.fromkeys(m for v in value.values() for m in _messages(v)))
+    if isinstance(value, list | tuple):
+        return list(dict.fromkeys(m for v in value for m in _messages(v)))
+    return [str(value)]
 
 
 def register_error_handlers(app) -> None:
@@ -101,10 +111,13 @@ def register_error_handlers(app) -> None:
     def handle_http_exception(exc: HTTPException):
         status = exc.code or 500
         code, message = HTTP_CODES.get(status, ("error", exc.name))
+        # Keep the exception's own headers (Allow on a 405), not its HTML content type.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_json():
             fields = _webargs_fields(exc) if status in (400, 422) else None
-            return json_error(code, message, status, fields)
-        return render_template("errors/error.html", status=status, message=message), status
+            body, status = json_error(code, message, status, fields)
+            return body, status, headers
+        return render_template("errors/error.html", status=status, message=message), status, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -1,0 +1,166 @@
+"""Organisers' figures: a series' dashboard, and the organisation's 年度 report with its CSV and
+Excel files. Organisers and owners only (staff 403, other organisations 404)."""
+
+from flask import Blueprint, Response, g, render_template, request
+from flask_babel import gettext as _
+
+from app.attendance import report_exports as exports
+from app.attendance import reports
+from app.attendance.series_dashboard import series_dashboard as build_dashboard
+from app.attendance.services import ensure_current
+from app.audit.services import record
+from app.core.errors import NotFound, ValidationFailed
+from app.core.prefectures import RELATIONS, prefecture_name
+from app.events import services as events
+from app.orgs.access import org_role_required
+from app.orgs.models import Role
+
+bp = Blueprint("attendance_reports", __name__)
+organizers = org_role_required(Role.organizer)
+REPORTS = "/orgs/<int:org_id>/reports"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- the series dashboard ----------------------------------------------------------------------
+
+
+@bp.route("/orgs/<int:org_id>/series/<int:series_id>/dashboard")
+@organizers
+def series_dashboard(org_id: int, series_id: int):
+    series = events.get_series(series_id, org_id=org_id)
+    ensure_current(series.sessions)
+    board = build_dashboard(series)
+    return render_template(
+        "attendance/series_dashboard.html",
+        org=g.org,
+        series=series,
+        board=board,
+        relation_labels=RELATIONS,
+        charts=_charts(board),
+    )
+
+
+def _charts(board) -> dict:
+    """What static/js/dashboard_charts.js draws; the page's tables hold the same numbers."""
+    sessions = board.sessions
+    held = [f for f in sessions if f.retained is not None]
+    people = _("People")
+
+    def column(key):
+        return [f.counts[key] for f in sessions]
+
+    return {
+        "sessions": {
+            "labels": [f.session.title for f in sessions],
+            "series": [
+                {"label": _("Attended at the venue"), "data": column("attended_venue")},
+                {"label": _("Attended online"), "data": column("attended_online")},
+                {"label": _("Partly online"), "data": column("partial")},
+                {"label": _("Absent"), "data": column("absent")},
+            ],
+            "stacked": True,
+        },
+        "retention": {
+            "labels": [f.session.title for f in held],
+            "series": [
+                {"label": _("Attendees of the first session"), "data": [f.retained for f in held]}
+            ],
+        },
+        "funnel": {
+            "labels": [_("%(n)d or more", n=k) for k, _n in board.funnel],
+            "series": [{"label": people, "data": [n for _k, n in board.funnel]}],
+        },
+        "prefectures": {
+            "labels": [prefecture_name(code) or _("Unknown") for code, _n in board.prefectures],
+            "series": [{"label": people, "data": [n for _c, n in board.prefectures]}],
+            "horizontal": True,
+        },
+        "relations": {
+            "labels": [str(RELATIONS.get(code, code)) for code, _n in board.relations],
+            "series": [{"label": people, "data": [n for _c, n in board.relations]}],
+            "horizontal": True,
+        },
+    }
+
+
+# --- the organisation's 年度 report -------------------------------------------------------------
+
+
+def _year_or_error(org_id: int):
+    """The 年度 asked for, or the report page saying what is wrong with it."""
+    try:
+        return reports.parse_fiscal_year(request.args.get("year")), None
+    except ValidationFailed as exc:
+        page = render_template(
+            "attendance/org_report.html",
+            org=g.org,
+            report=None,
+            error=exc.fields["year"][0],
+            years=reports.years_with_sessions(org_id),
+            year=None,
+        )
+        return None, (page, exc.status)
+
+
+def _report(org_id: int, year: int):
+    sessions = reports.year_sessions(org_id, year)
+    ensure_current(sessions)
+    return sessions, reports.org_report(org_id, year, sessions)
+
+
+@bp.route(REPORTS)
+@organizers
+def org_report(org_id: int):
+    year, failed = _year_or_error(org_id)
+    if failed:
+        return failed
+    _sessions, report = _report(org_id, year)
+    return render_template(
+        "attendance/org_report.html",
+        org=g.org,
+        report=report,
+        error=None,
+        years=reports.years_with_sessions(org_id),
+        year=year,
+    )
+
+
+@bp.route(f"{REPORTS}/export.csv")
+@organizers
+def org_report_csv(org_id: int):
+    table = request.args.get("table", "summary")
+    if table not in exports.TABLES:
+        raise NotFound()
+    year, failed = _year_or_error(org_id)
+    if failed:
+        return failed
+    sessions, report = _report(org_id, year)
+    people = reports.participant_lines(org_id, year, sessions) if table == "participants" else None
+    _audit(year, table, len(people) if people is not None else None)
+    return _download(exports.to_csv(table, report, people), "text/csv", f"{year}-{table}.csv")
+
+
+@bp.route(f"{REPORTS}/export.xlsx")
+@organizers
+def org_report_xlsx(org_id: int):
+    year, failed = _year_or_error(org_id)
+    if failed:
+        return failed
+    sessions, report = _report(org_id, year)
+    people = reports.participant_lines(org_id, year, sessions)
+    _audit(year, "xlsx", len(people))
+    return _download(exports.to_xlsx(report, people), XLSX, f"{year}.xlsx")
+
+
+def _audit(year: int, table: str, rows: int | None) -> None:
+    """Files with people's names in them leave a trace in the security log."""
+    if rows is not None:
+        record("report.exported", org=g.org, year=year, table=table, rows=rows, commit=True)
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="kakawari-report-{name}"'},
+    )

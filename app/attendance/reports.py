@@ -1,0 +1,277 @@
+"""The organisation's report for a 年度 (April to March, Japan time) for the programme that
+funds it: the 関係人口 KPIs (participants, continuing participants, completions, how people
+attended), participants by 都道府県, each series' figures, and a line per participant.
+
+Aggregate queries only, as in series_dashboard.py; callers bring the year's sessions up to
+date first (`year_sessions`, then `services.ensure_current`).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.orm import contains_eager
+
+from app.accounts.models import User
+from app.attendance.models import Attendance, AttendanceStatus
+from app.attendance.series_dashboard import ATTENDED
+from app.core.errors import ValidationFailed
+from app.core.prefectures import PREFECTURES
+from app.core.timefmt import TOKYO, to_local
+from app.core.types import utcnow
+from app.events.models import Series, Session, SessionStatus
+from app.extensions import db
+
+#: the 年度 a report may ask for: from this year to the one after the current
+FIRST_YEAR = 2000
+
+
+def fiscal_year_of(moment: datetime) -> int:
+    """The 年度 (April to March, in Japan's time) a moment belongs to."""
+    local = to_local(moment)
+    return local.year if local.month >= 4 else local.year - 1
+
+
+def fiscal_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """[1 April of `year`, 1 April of the next year), midnight in Tokyo, as UTC."""
+    start = datetime(year, 4, 1, tzinfo=TOKYO).astimezone(UTC)
+    end = datetime(year + 1, 4, 1, tzinfo=TOKYO).astimezone(UTC)
+    return start, end
+
+
+def parse_fiscal_year(value: str | None, now: datetime | None = None) -> int:
+    """The 年度 a query string asks for; the current one when it asks for none."""
+    current = fiscal_year_of(now or utcnow())
+    if value is None or value == "":
+        return current
+    text = value.strip()
+    last = current + 1
+    if text.isascii() and text.isdigit() and FIRST_YEAR <= int(text) <= last:
+        return int(text)
+    raise ValidationFailed(
+        fields={
+            "year": [
+                _l(
+                    "Choose a fiscal year between %(first)d and %(last)d, such as %(current)d.",
+                    first=FIRST_YEAR,
+                    last=last,
+                    current=current,
+                )
+            ]
+        }
+    )
+
+
+@dataclass
+class Kpis:
+    participants: int = 0  # attended at least one session in the year
+    continuing_sessions: int = 0  # ... two or more sessions
+    continuing_series: int = 0  # ... sessions of two or more series
+    completions: int = 0  # people and series meeting the rule, series ending in the year
+    venue_only: int = 0
+    online_only: int = 0
+    both: int = 0
+
+
+@dataclass
+class SeriesLine:
+    series_id: int
+    title: str
+    sessions: int  # sessions in the year
+    participants: int
+    completions: int
+
+
+@dataclass
+class ParticipantLine:
+    name: str
+    furigana: str
+    prefecture: str
+    venue: int  # sessions attended at the venue
+    online: int  # ... online
+    series: int  # series they attended a session of
+    completions: int
+
+    @property
+    def figures(self) -> tuple[int, int, int, int]:
+        return self.venue, self.online, self.series, self.completions
+
+
+@dataclass
+class OrgReport:
+    year: int
+    kpis: Kpis
+    #: (code, participants, continuing over sessions) for each of the 47, then "" for
+    #: people whose prefecture is unknown (only when there are some)
+    prefectures: list[tuple[str, int, int]]
+    series: list[SeriesLine]
+
+
+def year_sessions(org_id: int, year: int) -> list[Session]:
+    """The organisation's sessions that take place in the 年度, with their series."""
+    start, end = fiscal_year_bounds(year)
+    return list(
+        db.session.scalars(
+            select(Session)
+            .join(Series, Series.id == Session.series_id)
+            .options(contains_eager(Session.series))
+            .where(
+                Series.org_id == org_id,
+                Session.status == SessionStatus.scheduled,
+                Session.starts_at >= start,
+                Session.starts_at < end,
+            )
+            .order_by(Session.starts_at, Session.id)
+        ).unique()
+    )
+
+
+def _per_person(session_ids: list[int]):
+    """A row per participant of the sessions: sessions attended, at the venue, online, and
+    how many series (a subquery)."""
+    return (
+        select(
+            Attendance.user_id.label("user_id"),
+            func.count().label("sessions"),
+            func.count(distinct(Session.series_id)).label("series"),
+            _people_where(Attendance.status == AttendanceStatus.attended_venue).label("venue"),
+            _people_where(Attendance.status == AttendanceStatus.attended_online).label("online"),
+        )
+        .join(Session, Session.id == Attendance.session_id)
+        .where(Attendance.session_id.in_(session_ids), Attendance.status.in_(ATTENDED))
+        .group_by(Attendance.user_id)
+        .subquery()
+    )
+
+
+def _completed(org_id: int, year: int):
+    """(user id, series id) for each completion of a series whose last session is in the 年度,
+    so a series that spans two years counts its completions once (a subquery)."""
+    start, end = fiscal_year_bounds(year)
+    ending = (
+        select(Session.series_id)
+        .join(Series, Series.id == Session.series_id)
+        .where(Series.org_id == org_id, Session.status == SessionStatus.scheduled)
+        .group_by(Session.series_id)
+        .having(func.max(Session.starts_at) >= start, func.max(Session.starts_at) < end)
+    )
+    return (
+        select(Attendance.user_id.label("user_id"), Session.series_id.label("series_id"))
+        .join(Session, Session.id == Attendance.session_id)
+        .join(Series, Series.id == Session.series_id)
+        .where(
+            Session.series_id.in_(ending),
+            Session.status == SessionStatus.scheduled,
+            Attendance.status.in_(ATTENDED),
+            Series.completion_min_sessions.is_not(None),
+        )
+        .group_by(Attendance.user_id, Session.series_id, Series.completion_min_sessions)
+        .having(func.count() >= Series.completion_min_sessions)
+        .subquery()
+    )
+
+
+def _people_where(condition):
+    """How many rows meet the condition (0 when there are none)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
+    """The 関係人口 KPIs of a 年度 from `year_sessions`, in three aggregate queries: the KPIs
+    and prefectures from one pass over the year's attendance, completions, and per series."""
+    ids = [s.id for s in sessions]
+    person = _per_person(ids)
+    completed = _completed(org_id, year)
+    kpis, found = Kpis(), {}
+    fields = ("participants", "continuing_sessions", "continuing_series", "venue_only",
+              "online_only", "both")  # fmt: skip
+    for code, *figures in db.session.execute(
+        select(
+            User.prefecture,
+            func.count(),
+            _people_where(person.c.sessions >= 2),
+            _people_where(person.c.series >= 2),
+            _people_where(and_(person.c.venue > 0, person.c.online == 0)),
+            _people_where(and_(person.c.venue == 0, person.c.online > 0)),
+            _people_where(and_(person.c.venue > 0, person.c.online > 0)),
+        )
+        .join(person, person.c.user_id == User.id)
+        .group_by(User.prefecture)
+    ):
+        for name, n in zip(fields, figures, strict=True):
+            setattr(kpis, name, getattr(kpis, name) + n)
+        n, continuing = found.get(code or "", (0, 0))
+        found[code or ""] = (n + figures[0], continuing + figures[1])
+    completions = dict(
+        db.session.execute(
+            select(completed.c.series_id, func.count()).group_by(completed.c.series_id)
+        ).all()
+    )
+    kpis.completions = sum(completions.values())
+    prefectures = [(code, *found.pop(code, (0, 0))) for code, _, _ in PREFECTURES]
+    if found:  # an unknown code: count it rather than lose it
+        prefectures.append(
+            ("", sum(n for n, _ in found.values()), sum(c for _, c in found.values()))
+        )
+
+    per_series = dict(
+        db.session.execute(
+            select(Session.series_id, func.count(distinct(Attendance.user_id)))
+            .join(Attendance, Attendance.session_id == Session.id)
+            .where(Session.id.in_(ids), Attendance.status.in_(ATTENDED))
+            .group_by(Session.series_id)
+        ).all()
+    )
+    lines: dict[int, SeriesLine] = {}
+    for s in sessions:
+        line = lines.get(s.series_id)
+        if line is None:
+            line = lines[s.series_id] = SeriesLine(
+                s.series_id,
+                s.series.title,
+                0,
+                per_series.get(s.series_id, 0),
+                completions.get(s.series_id, 0),
+            )
+        line.sessions += 1
+    return OrgReport(year, kpis, prefectures, list(lines.values()))
+
+
+def participant_lines(org_id: int, year: int, sessions: list[Session]) -> list[ParticipantLine]:
+    """Each participant of the 年度 with their figures, by ふりがな (for the Excel export)."""
+    person = _per_person([s.id for s in sessions])
+    completed = _completed(org_id, year)
+    per_user = (
+        select(completed.c.user_id, func.count().label("n"))
+        .group_by(completed.c.user_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            User.name,
+            User.furigana,
+            User.prefecture,
+            person.c.venue,
+            person.c.online,
+            person.c.series,
+            func.coalesce(per_user.c.n, 0),
+        )
+        .join(person, person.c.user_id == User.id)
+        .outerjoin(per_user, per_user.c.user_id == User.id)
+        .order_by(User.furigana, User.id)
+    )
+    return [ParticipantLine(*r) for r in rows]
+
+
+def years_with_sessions(org_id: int, now: datetime | None = None) -> list[int]:
+    """The 年度 to offer: from the organisation's first session to its last (or this year)."""
+    first, last = db.session.execute(
+        select(func.min(Session.starts_at), func.max(Session.starts_at))
+        .join(Series, Series.id == Session.series_id)
+        .where(Series.org_id == org_id)
+    ).one()
+    current = fiscal_year_of(now or utcnow())
+    low = fiscal_year_of(first) if first else current
+    high = fiscal_year_of(last) if last else current
+    return list(range(max(high, current), min(low, current) - 1, -1))

@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 VENDOR := static/vendor
 
 .PHONY: run run-https test setup setup-dev vendor translations db seed logins lint format \
-        test-sqlite test-postgres extract-messages clean
+        test-sqlite test-postgres security extract-messages clean
 
 run: setup db seed logins  ## set up, migrate, seed the demo and serve on http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -55,6 +55,8 @@ vendor: node_modules/.installed
 	mkdir -p $(VENDOR)/socket.io
 	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/LICENSE \
 	   $(VENDOR)/socket.io/
+	mkdir -p $(VENDOR)/chartjs
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(VENDOR)/chartjs/
 
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel -q compile -f -d app/translations
@@ -73,6 +75,17 @@ logins:
 	@$(FLASK) demo logins
 	@echo "Serving on http://$(HOST):$(PORT)  (PORT=8000 make run to change)"
 
+# Production (README "Running in production"): gevent workers for pages, API and live rooms,
+# on PostgreSQL and Redis, settings from the environment (app/ops/gunicorn_conf.py refuses to
+# start without DATABASE_URL, REDIS_URL and a real SECRET_KEY). Run `flask db upgrade` first.
+.PHONY: serve-prod mail-worker
+serve-prod: setup
+	$(BIN)/gunicorn -c app/ops/gunicorn_conf.py wsgi:app
+
+# Sends the queued mail, retrying while the SMTP server is away; run one or more beside it.
+mail-worker: setup
+	$(FLASK) mail worker
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -81,14 +94,35 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Every test: lint, then the whole suite on SQLite and again on PostgreSQL.
-test: setup-dev lint test-sqlite test-postgres
+# Known weaknesses: bandit over app/ (medium and high findings fail; ruff's S rules check the
+# rest line by line), then the pinned Python and npm packages against advisory databases.
+security: setup-dev
+	$(BIN)/bandit -q -c pyproject.toml -r app --severity-level medium
+	$(BIN)/python tests/security/audit_deps.py python requirements.txt requirements-dev.txt
+	$(BIN)/python tests/security/audit_deps.py npm --level high
+
+# Every test: lint, security, the whole suite on SQLite and again on PostgreSQL, then the
+# fault tests.
+test: setup-dev lint security test-sqlite test-postgres test-resilience
 
 test-sqlite: setup-dev
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-postgres: setup-dev
 	KAKAWARI_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider -m "not e2e"
+
+# Faults on purpose (tests/resilience/): a server killed during a live session, PostgreSQL
+# restarted while scans arrive, Redis down and back, and everything at once under load. Needs
+# PostgreSQL and Redis as above, plus initdb/pg_ctl and redis-server for private instances.
+.PHONY: test-resilience
+test-resilience: setup-dev
+	KAKAWARI_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider -m resilience tests/resilience
+
+# Every benchmark against production-mode servers (gunicorn + gevent, PostgreSQL), one table
+# of figure, target and result; the JSON goes to bench/results/. QUICK=1 for a smoke run.
+.PHONY: bench
+bench: setup-dev
+	$(BIN)/python bench/all.py $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance .pytest_cache

@@ -21,6 +21,13 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def _pool_options() -> dict:
+    """Database connections per process, when the operator sets them (production: enough for
+    the requests one gevent worker serves at once)."""
+    names = {"pool_size": "DATABASE_POOL_SIZE", "max_overflow": "DATABASE_MAX_OVERFLOW"}
+    return {key: int(os.environ[var]) for key, var in names.items() if os.environ.get(var)}
+
+
 class Config:
     INSTANCE_DIR = Path(os.environ.get("KAKAWARI_INSTANCE_DIR", BASE_DIR / "instance"))
     #: None means "generate one into instance/secret_key on first run" (see app.core.secrets).
@@ -28,7 +35,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = normalize_database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'kakawari.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, **_pool_options()}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Live rooms: the Redis channel the server processes share, and how often each process
     # vouches for its sockets (a socket silent for three beats is gone, closed at last seen).
@@ -49,6 +56,19 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "Kakawari <no-reply@kakawari.local>"
     )
+    MAIL_SMTP_TIMEOUT = float(os.environ.get("MAIL_SMTP_TIMEOUT", "15"))
+    # Mail goes through a queue (app/mail/). Who sends it: "thread" (a thread in the server
+    # process; the default), "worker" (`flask mail worker`; production), "inline" (right after
+    # the commit; the default under TESTING).
+    MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY") or None
+    MAIL_POLL_SECONDS = float(os.environ.get("MAIL_POLL_SECONDS", "5"))
+    MAIL_BATCH_SIZE = int(os.environ.get("MAIL_BATCH_SIZE", "20"))
+    # Retries: after 30 s, doubling up to an hour, 12 attempts in all (about 5 hours).
+    MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS", "30"))
+    MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "12"))
+    # A mail claimed by a drainer that died is claimed again after this long.
+    MAIL_SENDING_LEASE_SECONDS = float(os.environ.get("MAIL_SENDING_LEASE_SECONDS", "300"))
 
     # Cookies and transport. HTTPS=1 in production turns on Secure cookies, HSTS and redirects.
     HTTPS = _bool("HTTPS")
@@ -68,10 +88,19 @@ class Config:
     # Rate limits (Flask-Limiter syntax). Failed logins count per account and per address.
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not turn logins and sign-ups into 500s: each process counts in its own
+    # memory until Redis answers again, and a hung Redis costs a request 2 s, not forever.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes")
     LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50 per 15 minutes")
     SIGNUPS_PER_ADDRESS = os.environ.get("SIGNUPS_PER_ADDRESS", "20 per hour")
     PASSWORD_RESETS_PER_ADDRESS = os.environ.get("PASSWORD_RESETS_PER_ADDRESS", "10 per hour")
+    #: the public certificate check: enough for people, too few to guess codes
+    CERTIFICATE_CHECKS_PER_ADDRESS = os.environ.get(
+        "CERTIFICATE_CHECKS_PER_ADDRESS", "20 per minute;200 per day"
+    )
 
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link stays valid
     INVITATION_MAX_AGE_DAYS = 14

@@ -9,7 +9,9 @@ from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from app.core.errors import AuthenticationRequired, KakawariError
 from app.extensions import db
@@ -28,7 +30,13 @@ HTTP_CODES = {
     422: ("validation_error", _l("Some fields need your attention.")),
     429: ("rate_limited", _l("Too many attempts. Please wait a while and try again.")),
     500: ("internal_error", _l("Something went wrong on our side. Please try again.")),
+    503: (
+        "service_unavailable",
+        _l("The service is briefly unavailable. Please try again in a moment."),
+    ),
 }
+#: a retry may succeed: the database went away (restart, failover, network)
+RETRY_AFTER_SECONDS = 5
 
 # marshmallow's stock messages, so API validation errors also read in Japanese
 MARSHMALLOW_MESSAGES = {
@@ -89,6 +97,12 @@ def _messages(value) -> list[str]:
     return [str(value)]
 
 
+def _database_away(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError | PoolTimeout) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(KakawariError)
     def handle_kakawari_error(exc: KakawariError):
@@ -123,6 +137,13 @@ def register_error_handlers(app) -> None:
     def handle_unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return handle_http_exception(exc)
+        if _database_away(exc):
+            # the database is restarting, failing over or out of connections: nothing was
+            # written, and the client may retry (the scanner does, with the same nonce)
+            log.warning("Database connection lost on %s %s: %s", request.method, request.path, exc)
+            db.session.rollback()
+            body, status, headers = handle_http_exception(ServiceUnavailable())
+            return body, status, [*headers, ("Retry-After", str(RETRY_AFTER_SECONDS))]
         log.exception("Unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         return handle_http_exception(InternalServerError())

@@ -65,6 +65,11 @@ close it. Every process vouches for its sockets every LIVE_HEARTBEAT_SECONDS (30
 intervals silent for three beats at their last sign of life (a crashed or killed process).
 With REDIS_URL set, broadcasts and the rate limit go through Redis (channel LIVE_CHANNEL), and
 presence is read from the database, so every process counts everyone.
+When Redis does not answer, the room degrades instead of failing: messages are still stored and
+reach the sockets of the sender's own process, the `chat` and `ask` acks then carry
+`warning: {code: "live_degraded", message}` (the others see the item when they join again), and
+the rate limit counts per process; once Redis is back the processes hear each other again
+within a few seconds (app/live/fanout.py).
 
 Text is stored and sent exactly as typed (trimmed). The page must insert every text and name
 with `textContent` (never innerHTML): the server does not HTML-escape.
@@ -86,6 +91,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from limits import parse, storage, strategies
+from limits.errors import StorageError
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 from sqlalchemy import select
 
@@ -103,6 +109,7 @@ from app.events.models import Session
 from app.extensions import db
 from app.live import presence
 from app.live import services as live
+from app.live.fanout import LiveRedisManager
 from app.live.models import Connection, Poll, RoomMember
 
 NAMESPACE = "/live"
@@ -129,6 +136,13 @@ class NotJoined(Conflict):
 class UnknownEvent(ValidationFailed):
     code = "unknown_event"
     message = _l("Unknown event.")
+
+
+#: in a chat or ask ack when Redis did not take the broadcast to the other server processes
+LIVE_DEGRADED = _l(
+    "Sent, but the live connection is disrupted: some people will see it only after "
+    "reloading the page."
+)
 
 
 class ServerError(KakawariError):
@@ -213,11 +227,11 @@ class LiveSocket:
         self.heartbeat_every = float(app.config.get("LIVE_HEARTBEAT_SECONDS", 30))
         # intervals of a socket nobody vouched for in three heartbeats end at its last_seen
         self.stale_after = timedelta(seconds=3 * self.heartbeat_every)
+        #: shares broadcasts with the other processes (None: this process is alone)
+        self.fanout = LiveRedisManager(redis_url, self.channel) if redis_url else None
         self.sio = socketio.Server(
             async_mode=choose_async_mode(),
-            client_manager=(
-                socketio.RedisManager(redis_url, channel=self.channel) if redis_url else None
-            ),
+            client_manager=self.fanout,
             cors_allowed_origins=self._same_origin,
             http_compression=False,  # long-polling answers: same reason as LiveWSGIApp
             max_http_buffer_size=MAX_MESSAGE_BYTES,
@@ -230,8 +244,14 @@ class LiveSocket:
             engineio_logger=False,
         )
         self.rate = parse(app.config.get("LIVE_MESSAGES_PER_PERSON", "5 per 10 seconds"))
-        self.rate_storage = storage.storage_from_string(redis_url or "memory://")
+        self.rate_storage = storage.storage_from_string(
+            redis_url or "memory://",
+            wrap_exceptions=True,
+            **({"socket_connect_timeout": 2, "socket_timeout": 2} if redis_url else {}),
+        )
         self.rate_limiter = strategies.MovingWindowRateLimiter(self.rate_storage)
+        #: counts for this process alone while Redis does not answer
+        self.rate_fallback = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
         self._boot = secrets.token_hex(4)
         #: sockets of this process in a room: sid -> (session id, user id)
         self.joined: dict[str, tuple[int, int]] = {}
@@ -445,10 +465,10 @@ class LiveSocket:
         self._spend_message(actor.user.id)
         message = live.post_chat(actor.session, actor.viewer, text)
         members = _members(actor.session.id, [actor.user.id])
-        self._to_audiences(
+        reached = self._to_audiences(
             actor.session.id, "chat", lambda v: live.chat_payload(message, v, members)
         )
-        return {"message": live.chat_payload(message, actor.viewer, members)}
+        return {"message": live.chat_payload(message, actor.viewer, members), **reached}
 
     def chat_delete(self, actor: Actor, data) -> None:
         message = live.delete_chat(actor.session, actor.viewer, _id(data, "id"))
@@ -476,10 +496,10 @@ class LiveSocket:
         self._spend_message(actor.user.id)
         question = live.ask(actor.session, actor.viewer, text, anonymous)
         members = _members(actor.session.id, [actor.user.id])
-        self._to_audiences(
+        reached = self._to_audiences(
             actor.session.id, "question", lambda v: live.question_payload(question, v, members)
         )
-        return {"question": live.question_payload(question, actor.viewer, members)}
+        return {"question": live.question_payload(question, actor.viewer, members), **reached}
 
     def upvote(self, actor: Actor, data) -> dict:
         question = live.upvote(actor.session, actor.viewer, _id(data, "question_id"))
@@ -557,16 +577,28 @@ class LiveSocket:
     def _to_room(self, session_id: int, event: str, payload: dict) -> None:
         self.sio.emit(event, payload, room=room_name(session_id), namespace=NAMESPACE)
 
-    def _to_audiences(self, session_id: int, event: str, build) -> None:
+    def _to_audiences(self, session_id: int, event: str, build) -> dict:
         """One payload for organisers, one for everyone else: names hidden from participants
-        never leave the server in the second."""
+        never leave the server in the second. Returns {} when every process was reached, else
+        a `warning` for the sender's ack (the item is stored and reached this process only)."""
+        if self.fanout:
+            self.fanout.watch()
         for audience, viewer in AUDIENCES.items():
             self.sio.emit(
                 event, build(viewer), room=room_name(session_id, audience), namespace=NAMESPACE
             )
+        if self.fanout is None or self.fanout.reached_others():
+            return {}
+        return {"warning": {"code": "live_degraded", "message": str(LIVE_DEGRADED)}}
 
     def _spend_message(self, user_id: int) -> None:
-        if not self.rate_limiter.hit(self.rate, self.channel, "messages", str(user_id)):
+        keys = (self.channel, "messages", str(user_id))
+        try:
+            allowed = self.rate_limiter.hit(self.rate, *keys)
+        except StorageError:  # Redis does not answer: count in this process until it does
+            log.warning("live rate limit: Redis unavailable, counting in this process")
+            allowed = self.rate_fallback.hit(self.rate, *keys)
+        if not allowed:
             raise RateLimited(_l("You are sending messages too fast. Please wait a few seconds."))
 
     # --- upkeep: coalesced broadcasts, heartbeat, stale sockets --------------------------------

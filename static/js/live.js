@@ -533,8 +533,13 @@
           setMuted(true);
         }
         toast(errorText(error));
-      } else if (onOk) {
-        onOk(answer);
+      } else {
+        if (answer.warning) {
+          toast(answer.warning.message); // sent, but only part of the room heard it live
+        }
+        if (onOk) {
+          onOk(answer);
+        }
       }
     });
   }

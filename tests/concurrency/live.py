@@ -95,8 +95,8 @@ class LiveServer:
             KAKAWARI_READY_DIR=str(ready),
             # as in production: mail is queued by the request and sent by `flask mail worker`
             MAIL_DELIVERY="worker",
-            **self.env,
         )
+        env.update(self.env)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [

@@ -28,7 +28,8 @@ def test_security_headers_and_a_csp_without_inline_script(client):
 
 def test_no_template_has_inline_script_or_style():
     for path in (ROOT / "templates").rglob("*.html"):
-        html = path.read_text()
+        # data blocks (<script type="application/json">) are never run: the only allowed kind
+        html = path.read_text().replace('<script type="application/json"', "")
         assert "<script>" not in html and "<script type" not in html, path
         assert " onclick=" not in html and " style=" not in html and "<style" not in html, path
 
@@ -225,3 +226,21 @@ def test_an_id_too_big_for_the_database_is_not_found_not_an_error(client, world)
     spec = client.get("/api/v1/openapi.json").get_json()
     (param,) = spec["paths"]["/api/v1/series/{series_id}"]["parameters"]
     assert param["schema"]["maximum"] == 2**31 - 1
+
+
+def test_a_database_that_went_away_is_a_503_to_retry_not_a_500(app, client, monkeypatch):
+    """A restart or failover of the database: the client is told to try again (the scanner
+    retries with the same nonce), in JSON under /api/ and as a page elsewhere."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.events import services as events
+
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(events, "public_series", gone)
+    page = client.get("/series")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    api = client.get("/api/v1/series")
+    assert api.status_code == 503
+    assert api.get_json()["error"]["code"] == "service_unavailable"

@@ -31,7 +31,8 @@ class Attendance(db.Model):
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
         Index("ix_attendance_user_id", "user_id"),
-        Index("ix_attendance_session_status", "session_id", "status"),
+        # covers the per-session counts (GROUP BY mode, status) without reading the table
+        Index("ix_attendance_session_status_user", "session_id", "status", "user_id", "mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

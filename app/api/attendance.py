@@ -1,0 +1,373 @@
+"""API: attendance (出席) of a session and of a series, and organisers' corrections.
+
+Reading is for staff and above of the organisation (venue staff watch a session's counts);
+correcting is for organisers and owners, through app.attendance.services.override(), the one
+place that validates and audits a correction. Another organisation's people get 404 (its
+sessions do not exist for them); a participant of the series gets 403.
+"""
+
+from functools import wraps
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, Schema, fields
+from marshmallow.validate import Length, Range
+from sqlalchemy.orm import joinedload
+from webargs.fields import DelimitedList
+
+from app.api import ErrorSchema
+from app.api.access import require_role_in
+from app.api.accounts import BEARER, Prefecture
+from app.api.events import prefecture_payload
+from app.attendance import dashboards
+from app.attendance import services as attendance
+from app.attendance.models import Attendance, AttendanceStatus
+from app.core.access import declare, require_user
+from app.core.errors import NotFound
+from app.events.models import Mode, Series, Session, SessionStatus
+from app.extensions import db
+from app.orgs.models import Role
+
+blp = Blueprint("api_attendance", __name__, description="Attendance (出席) and corrections")
+
+STATUSES = [s.value for s in AttendanceStatus]
+MODES = [m.value for m in Mode]
+MAX_ID = 2**31 - 1
+#: bounds of the session's paging: far beyond any session, short of an OFFSET overflow
+PAGE_MAX = 10**6
+PER_PAGE_MAX = 1000
+IDS_MAX = 500
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+def _load(model, object_id: int, *options):
+    found = db.session.get(model, object_id, options=options)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _session_staff(view):
+    @wraps(view)
+    def wrapper(*args, session_id, **kwargs):
+        require_user()
+        session = _load(Session, session_id, joinedload(Session.series))
+        require_role_in(session.series, Role.staff)
+        return view(*args, session=session, **kwargs)
+
+    return declare(wrapper, "org:staff")
+
+
+def _series_staff(view):
+    @wraps(view)
+    def wrapper(*args, series_id, **kwargs):
+        require_user()
+        series = _load(Series, series_id)
+        require_role_in(series, Role.staff)
+        return view(*args, series=series, **kwargs)
+
+    return declare(wrapper, "org:staff")
+
+
+def _record_organizer(view):
+    @wraps(view)
+    def wrapper(*args, attendance_id, **kwargs):
+        require_user()
+        record = _load(
+            Attendance, attendance_id, joinedload(Attendance.session).joinedload(Session.series)
+        )
+        require_role_in(record.session.series, Role.organizer)
+        return view(*args, record=record, **kwargs)
+
+    return declare(wrapper, "org:organizer")
+
+
+# --- schemas -----------------------------------------------------------------------------------
+
+
+def _count(description=None):
+    return fields.Integer(metadata={"description": description} if description else {})
+
+
+class StatusCounts(Schema):
+    registered = _count("Everyone who held a place (including the excused)")
+    attended_venue = _count("Checked in at the venue")
+    attended_online = _count("In the live room for at least the series' threshold")
+    partial = _count("In the live room, below the threshold")
+    absent = _count("Held a place, did not come (no-show)")
+    excused = _count("Cancelled before the start")
+
+
+class Counts(StatusCounts):
+    venue = _count("Registered for the venue (a person let in at the venue counts here)")
+    online = _count("Registered online")
+
+
+class ByMode(Schema):
+    venue = fields.Nested(StatusCounts)
+    online = fields.Nested(StatusCounts)
+
+
+class UserBrief(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    furigana = fields.String()
+    prefecture = fields.Nested(Prefecture, allow_none=True)
+
+
+class OverrideOut(Schema):
+    status = fields.String(metadata={"enum": STATUSES})
+    reason = fields.String()
+    by = fields.String(allow_none=True, metadata={"description": "The organiser's name"})
+    at = fields.DateTime()
+
+
+class RecordOut(Schema):
+    id = fields.Integer()
+    session_id = fields.Integer()
+    user = fields.Nested(UserBrief)
+    mode = fields.String(metadata={"enum": MODES, "description": "The place's mode"})
+    status = fields.String(
+        metadata={"enum": STATUSES, "description": "What counts: the override, if any"}
+    )
+    computed_status = fields.String(
+        metadata={"enum": STATUSES, "description": "What check-ins and time online say"}
+    )
+    online_minutes = fields.Integer()
+    checked_in_at = fields.DateTime(allow_none=True)
+    override = fields.Nested(
+        OverrideOut, allow_none=True, metadata={"description": "The organiser's correction"}
+    )
+
+
+class SessionAttendanceQuery(Schema):
+    """Which of the session's records to answer with; by default all of them. The counts are
+    always everyone's."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(
+        validate=Range(1, PAGE_MAX),
+        metadata={"description": "Only this page of the records, by furigana (from 1)"},
+    )
+    per_page = fields.Integer(
+        validate=Range(1, PER_PAGE_MAX),
+        metadata={"description": f"Records per page ({dashboards.PER_PAGE} when only `page`)"},
+    )
+    ids = DelimitedList(
+        fields.Integer(validate=Range(1, MAX_ID)),
+        validate=Length(max=IDS_MAX),
+        metadata={"description": "Only these records (ids, comma-separated), e.g. the rows "
+                  "a page shows"},
+    )  # fmt: skip
+    counts_only = fields.Boolean(
+        load_default=False, metadata={"description": "No records at all, only the counts"}
+    )
+
+
+class SessionAttendanceOut(Schema):
+    session_id = fields.Integer()
+    final = fields.Boolean(metadata={"description": "No longer changes by itself"})
+    counts = fields.Nested(Counts)
+    by_mode = fields.Nested(
+        ByMode, metadata={"description": "How they registered -> how they came"}
+    )
+    records = fields.List(
+        fields.Nested(RecordOut),
+        metadata={"description": "By furigana: all of them, or those the query asks for "
+                  "(`counts.registered` is how many there are in all)"},
+    )  # fmt: skip
+
+
+class SeriesSessionOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    starts_at = fields.DateTime()
+    status = fields.String(metadata={"enum": [s.value for s in SessionStatus]})
+    counts = fields.Nested(Counts)
+
+
+class SeriesPersonOut(Schema):
+    user = fields.Nested(UserBrief)
+    attended = fields.Integer(metadata={"description": "Sessions attended, venue or online"})
+    completed = fields.Boolean(metadata={"description": "The completion rule is met"})
+    sessions = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(metadata={"enum": STATUSES}),
+        metadata={"description": "Session id -> status (sessions that take place)"},
+    )
+
+
+class SeriesAttendanceOut(Schema):
+    series_id = fields.Integer()
+    completion_min_sessions = fields.Integer(allow_none=True)
+    completions = fields.Integer(metadata={"description": "People who met the completion rule"})
+    sessions = fields.List(fields.Nested(SeriesSessionOut))
+    people = fields.List(fields.Nested(SeriesPersonOut), metadata={"description": "By furigana"})
+
+
+class CorrectionRequest(Schema):
+    status = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"enum": [*STATUSES, None], "description": "null: back to automatic"},
+    )
+    reason = fields.String(required=True, metadata={"description": "Required, one line"})
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+def _user(user) -> dict:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "furigana": user.furigana,
+        "prefecture": prefecture_payload(user.prefecture),
+    }
+
+
+def record_payload(record: Attendance) -> dict:
+    override = None
+    if record.override_status is not None:
+        override = {
+            "status": record.override_status.value,
+            "reason": record.override_reason,
+            "by": record.overridden_by.name if record.overridden_by else None,
+            "at": record.overridden_at,
+        }
+    return {
+        "id": record.id,
+        "session_id": record.session_id,
+        "user": _user(record.user),
+        "mode": record.mode.value,
+        "status": record.status.value,
+        "computed_status": record.computed_status.value,
+        "online_minutes": record.online_minutes,
+        "checked_in_at": record.checked_in_at,
+        "override": override,
+    }
+
+
+def _by_mode(summary: dashboards.SessionSummary) -> dict:
+    keys = ("registered", *STATUSES)
+    return {mode: {k: found[k] for k in keys} for mode, found in summary.by_mode.items()}
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+def _documented_errors(extra: dict[int, str] | None = None):
+    described = {
+        401: "Not logged in",
+        403: "A participant of the series",
+        404: "Not in your organisations",
+        **(extra or {}),
+    }
+
+    def decorator(view):
+        for status, description in described.items():
+            view = blp.alt_response(status, schema=ErrorSchema, description=description)(view)
+        return blp.doc(security=BEARER)(view)
+
+    return decorator
+
+
+def _asked_records(session_id: int, query: dict) -> list[Attendance]:
+    if query["counts_only"]:
+        return []
+    if "ids" in query:
+        return dashboards.session_records(session_id, ids=query["ids"])
+    if "page" not in query and "per_page" not in query:
+        return dashboards.session_records(session_id)  # everyone, as before paging existed
+    per_page = query.get("per_page", dashboards.PER_PAGE)
+    offset = (query.get("page", 1) - 1) * per_page
+    return dashboards.session_records(session_id, offset=offset, limit=per_page)
+
+
+@blp.route("/sessions/<int:session_id>/attendance", methods=["GET"])
+@blp.arguments(SessionAttendanceQuery, location="query")
+@blp.response(200, SessionAttendanceOut)
+@_documented_errors()
+@_session_staff
+def session_attendance(query, session: Session):
+    """A session's attendance: counts, the venue/online split and everyone's record (or one
+    page of the records, or some of them, or none).
+
+    Brought up to date first while the session is under way (at most every 15 seconds);
+    empty before it starts. A page past the last has no records. Staff and above of the
+    organisation."""
+    attendance.ensure_current([session])
+    summary = dashboards.session_summary(session.id)
+    return {
+        "session_id": session.id,
+        "final": attendance.is_final(session.id),
+        "counts": summary.counts,
+        "by_mode": _by_mode(summary),
+        "records": [record_payload(r) for r in _asked_records(session.id, query)],
+    }
+
+
+@blp.route("/series/<int:series_id>/attendance", methods=["GET"])
+@blp.response(200, SeriesAttendanceOut)
+@_documented_errors()
+@_series_staff
+def series_attendance(series: Series):
+    """A series' attendance: counts per session, and per person their status in each
+    session that takes place, sessions attended and whether they completed the series.
+
+    Staff and above of the organisation."""
+    sessions = series.sessions
+    attendance.ensure_current(sessions)
+    counts = dashboards.session_counts([s.id for s in sessions])
+    required = series.completion_min_sessions
+    people = []
+    for person in dashboards.series_people(series):
+        attended = person.attended
+        people.append(
+            {
+                "user": _user(person.user),
+                "attended": attended,
+                "completed": required is not None and attended >= required,
+                "sessions": {str(sid): status.value for sid, status in person.sessions.items()},
+            }
+        )
+    return {
+        "series_id": series.id,
+        "completion_min_sessions": required,
+        "completions": sum(1 for p in people if p["completed"]),
+        "sessions": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "starts_at": s.starts_at,
+                "status": s.status.value,
+                "counts": counts[s.id],
+            }
+            for s in sessions
+        ],
+        "people": people,
+    }
+
+
+@blp.route("/attendance/<int:attendance_id>", methods=["PATCH"])
+@blp.arguments(CorrectionRequest)
+@blp.response(200, RecordOut)
+@_documented_errors(
+    {
+        403: "Staff of the organisation, or a participant of the series",
+        422: "An unknown `status`, or no `reason`",
+    }
+)
+@_record_organizer
+def correct(body, record: Attendance):
+    """Correct a record: set the status that counts, or with `status: null` go back to what
+    check-ins and time online say.
+
+    A reason is required; the change is recorded in the organisation's log and survives
+    recomputation. Organisers and owners."""
+    attendance.override(record, body["status"], body["reason"], current_user)
+    return record_payload(record)

@@ -1,0 +1,277 @@
+"""What organisers see of attendance: counts per session, one session's people, and one
+person's history within an organisation.
+
+Aggregate queries only: a page costs the same handful of queries for 10 people or 5,000, and
+a session's table is read a page at a time (`session_people`). Call
+`services.ensure_current()` first; these functions only read.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from app.accounts.models import User
+from app.attendance.models import Attendance, AttendanceStatus
+from app.attendance.services import Progress, progress
+from app.core.text import name_matches
+from app.events.models import Mode, Series, Session, SessionStatus
+from app.extensions import db
+from app.registration.models import Place, Registration
+
+STATUSES = tuple(AttendanceStatus)
+#: keys of `session_counts` besides the statuses: everyone with a record, and by place mode
+TOTALS = ("registered", Mode.venue.value, Mode.online.value)
+
+
+def _empty_counts() -> dict[str, int]:
+    return dict.fromkeys([*(s.value for s in STATUSES), *TOTALS], 0)
+
+
+def _grouped(session_ids) -> list[tuple[int, Mode, AttendanceStatus, int]]:
+    """(session id, place mode, status, people): one GROUP BY for any number of sessions."""
+    return db.session.execute(
+        select(Attendance.session_id, Attendance.mode, Attendance.status, func.count())
+        .where(Attendance.session_id.in_(session_ids))
+        .group_by(Attendance.session_id, Attendance.mode, Attendance.status)
+    ).all()
+
+
+def session_counts(session_ids) -> dict[int, dict[str, int]]:
+    """session id -> {status: n for every status, "registered": everyone who held a place,
+    "venue"/"online": by the mode of their place}, in one query. Every id given gets an
+    entry (all zeros before the session starts)."""
+    session_ids = list(session_ids)
+    counts = {sid: _empty_counts() for sid in session_ids}
+    if not session_ids:
+        return counts
+    for session_id, mode, status, n in _grouped(session_ids):
+        found = counts[session_id]
+        found[status.value] += n
+        found["registered"] += n
+        found[mode.value] += n
+    return counts
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    counts: dict[str, int]  # as in session_counts
+    #: place mode (how they registered) -> status (how they came) -> people
+    by_mode: dict[str, dict[str, int]]
+
+
+def session_summary(session_id: int) -> SessionSummary:
+    """One session's counts and its venue/online split, from the same single query."""
+    counts = _empty_counts()
+    by_mode = {m.value: _empty_counts() for m in Mode}
+    for _sid, mode, status, n in _grouped([session_id]):
+        for found in (counts, by_mode[mode.value]):
+            found[status.value] += n
+            found["registered"] += n
+        counts[mode.value] += n
+    return SessionSummary(counts, by_mode)
+
+
+#: people per page of a session's table
+PER_PAGE = 100
+
+
+def _records_matching(query, status: AttendanceStatus | None, search: str):
+    if status is not None:
+        query = query.where(Attendance.status == status)
+    if search:
+        query = query.where(name_matches(User.name, User.furigana, User.email, search))
+    return query
+
+
+def session_records(
+    session_id: int,
+    *,
+    status: AttendanceStatus | None = None,
+    search: str = "",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+    ids=None,
+) -> list[Attendance]:
+    """The session's records with their people (and who corrected them), by ふりがな: all of
+    them, those with `status` or whose name, reading or email contains `search`, the slice
+    `offset`/`limit` of these, or only the records `ids`. One query."""
+    furigana = User.furigana.desc() if descending else User.furigana
+    query = (
+        select(Attendance)
+        .join(User, User.id == Attendance.user_id)
+        .where(Attendance.session_id == session_id)
+        .order_by(furigana, User.id)
+        .options(
+            # not their relations (関わり), which nothing here shows
+            contains_eager(Attendance.user).lazyload(User.relation_rows),
+            joinedload(Attendance.overridden_by).lazyload(User.relation_rows),
+        )
+    )
+    query = _records_matching(query, status, search)
+    if ids is not None:
+        query = query.where(Attendance.id.in_(ids))
+    if offset or limit is not None:
+        query = query.offset(offset).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def count_records(
+    session_id: int, *, status: AttendanceStatus | None = None, search: str = ""
+) -> int:
+    """How many records `session_records` gives for the same filter, in one query."""
+    query = select(func.count()).select_from(Attendance).where(Attendance.session_id == session_id)
+    if search:
+        query = query.join(User, User.id == Attendance.user_id)
+    return db.session.scalar(_records_matching(query, status, search))
+
+
+def _page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))  # an empty table still has its one page
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    records: list[Attendance]
+    #: 1 to `pages`
+    number: int
+    per_page: int
+    #: people matching the filter, on every page
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return _page_count(self.total, self.per_page)
+
+    @property
+    def first(self) -> int:
+        """Position of the page's first person (1-based), 0 when nobody matches."""
+        return min(self.total, (self.number - 1) * self.per_page + 1)
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+
+def session_people(
+    session_id: int,
+    *,
+    status: AttendanceStatus | None = None,
+    search: str = "",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int | None = None,
+) -> PeoplePage:
+    """One page of the session's table: two queries (how many, then the page's records),
+    whatever the number of people. A page before the first is the first, one past the last
+    the last (after a correction the filter may match fewer people)."""
+    per_page = per_page or PER_PAGE
+    total = count_records(session_id, status=status, search=search)
+    number = min(max(page, 1), _page_count(total, per_page))
+    records = session_records(
+        session_id,
+        status=status,
+        search=search,
+        descending=descending,
+        offset=(number - 1) * per_page,
+        limit=per_page,
+    )
+    return PeoplePage(records, number, per_page, total)
+
+
+# --- one person within one organisation ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    session: Session
+    place: Place | None
+    record: Attendance | None
+
+
+@dataclass(frozen=True)
+class SeriesLine:
+    registration: Registration
+    sessions: list[SessionLine]
+    progress: Progress | None
+
+    @property
+    def series(self) -> Series:
+        return self.registration.series
+
+
+def registrations_in_org(org_id: int, user_id: int) -> list[Registration]:
+    """The person's registrations (cancelled ones too) for the organisation's series only,
+    newest first, with their series, sessions and places loaded."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .join(Series, Series.id == Registration.series_id)
+            .where(Series.org_id == org_id, Registration.user_id == user_id)
+            .order_by(Registration.created_at.desc(), Registration.id.desc())
+            .options(
+                contains_eager(Registration.series).selectinload(Series.sessions),
+                selectinload(Registration.places),
+            )
+        )
+    )
+
+
+def person_history(registrations: list[Registration], user_id: int) -> list[SeriesLine]:
+    """Each registration's sessions with the person's place and attendance record."""
+    session_ids = [s.id for r in registrations for s in r.series.sessions]
+    records = {}
+    if session_ids:
+        records = {
+            a.session_id: a
+            for a in db.session.scalars(
+                select(Attendance)
+                .where(Attendance.user_id == user_id, Attendance.session_id.in_(session_ids))
+                .options(joinedload(Attendance.overridden_by))
+            )
+        }
+    done = progress(user_id, [r.series_id for r in registrations])
+    lines = []
+    for r in registrations:
+        sessions = []
+        for s in r.series.sessions:
+            record = records.get(s.id)
+            if record is not None and record.registration_id != r.id:
+                record = None  # an older registration for the same series
+            place = r.place_for(s.id)
+            if place is not None or record is not None:  # not the sessions they never chose
+                sessions.append(SessionLine(s, place, record))
+        lines.append(SeriesLine(r, sessions, done.get(r.series_id)))
+    return lines
+
+
+# --- one series ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonInSeries:
+    user: User
+    #: session id -> status, for the series' sessions that take place
+    sessions: dict[int, AttendanceStatus]
+
+    @property
+    def attended(self) -> int:
+        return sum(1 for status in self.sessions.values() if status.attended)
+
+
+def series_people(series: Series) -> list[PersonInSeries]:
+    """Everyone with a record in the series' sessions that take place, by ふりがな, in one query
+    (a cancelled session counts for nobody, as in services.progress)."""
+    rows = db.session.execute(
+        select(Attendance.session_id, Attendance.status, User)
+        .join(User, User.id == Attendance.user_id)
+        .join(Session, Session.id == Attendance.session_id)
+        .where(Session.series_id == series.id, Session.status == SessionStatus.scheduled)
+        .order_by(User.furigana, User.id)
+    )
+    people: dict[int, PersonInSeries] = {}
+    for session_id, status, user in rows:
+        found = people.setdefault(user.id, PersonInSeries(user, {}))
+        found.sessions[session_id] = status
+    return list(people.values())

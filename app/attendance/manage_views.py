@@ -1,0 +1,190 @@
+"""Organiser pages of attendance: one session's dashboard with corrections, and one person's
+history within the organisation.
+
+The dashboard is for staff and above (venue staff watch it during the session): the counts of
+everyone, and the people a page at a time, each row linking to its own correction page, so
+that it stays light with thousands of people. Corrections and people's histories are for
+organisers and owners. Other organisations get 404
+(org_role_required). Counts come from app.attendance.dashboards, corrections from
+app.attendance.services.override(), the one place that decides them.
+"""
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from app.attendance import dashboards
+from app.attendance import services as attendance
+from app.attendance.forms import (
+    AUTOMATIC,
+    STATUS_LABELS,
+    CorrectionForm,
+    StatusFilterForm,
+    status_label,
+)
+from app.attendance.models import Attendance
+from app.core.errors import NotFound, ValidationFailed
+from app.core.forms import apply_errors
+from app.events import services as events
+from app.extensions import db
+from app.orgs.access import org_role_required
+from app.orgs.models import Role
+from app.registration.manage_services import has_real_email
+from app.registration.manage_services import status_label as place_status_label
+from app.registration.services import mode_label
+
+bp = Blueprint("attendance_manage", __name__)
+SESSION = "/orgs/<int:org_id>/series/<int:series_id>/sessions/<int:session_id>/attendance"
+#: the JSON the dashboard polls (app/api/attendance.py)
+API_SESSION = "/api/v1/sessions/{id}/attendance"
+#: the query string of the people table that its links and corrections keep
+LIST_ARGS = ("q", "status", "sort", "page")
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "status_label": status_label,
+        "status_labels": STATUS_LABELS,
+        "mode_label": mode_label,
+        "place_status_label": place_status_label,
+        "format_number": format_number,
+    }
+
+
+def _session_of(org_id: int, series_id: int, session_id: int):
+    series = events.get_series(series_id, org_id=org_id)
+    session = next((s for s in series.sessions if s.id == session_id), None)
+    if session is None:
+        raise NotFound()
+    return series, session
+
+
+def _list_args() -> dict[str, str]:
+    """The table's search, filter, order and page from the query string, for its links and
+    for the way back from a correction."""
+    return {k: v for k, v in request.args.items() if k in LIST_ARGS and v}
+
+
+@bp.route(SESSION)
+@org_role_required(Role.staff)
+def session_dashboard(org_id: int, series_id: int, session_id: int):
+    """The counts (of everyone) and one page of the people table; each row links to its
+    correction, so the page weighs the same for 10 people or 5,000."""
+    series, session = _session_of(org_id, series_id, session_id)
+    attendance.ensure_current([session])
+    filters = StatusFilterForm(request.args)
+    list_args = _list_args()
+    return render_template(
+        "attendance/session_dashboard.html",
+        org=g.org,
+        series=series,
+        session=session,
+        summary=dashboards.session_summary(session.id),
+        people=dashboards.session_people(
+            session.id,
+            status=filters.chosen_status(),
+            search=filters.search(),
+            descending=filters.descending(),
+            page=request.args.get("page", 1, type=int),  # not a number: the first page
+        ),
+        filters=filters,
+        list_args=list_args,
+        filter_args={k: v for k, v in list_args.items() if k != "page"},
+        can_correct=g.membership.role.at_least(Role.organizer),
+        status_labels_json={s.value: str(label) for s, label in STATUS_LABELS.items()},
+        is_final=attendance.is_final(session.id),
+        api_url=API_SESSION.format(id=session.id),
+    )
+
+
+def _record_of(session, attendance_id: int) -> Attendance:
+    record = db.session.get(
+        Attendance,
+        attendance_id,
+        options=[joinedload(Attendance.user), joinedload(Attendance.overridden_by)],
+    )
+    if record is None or record.session_id != session.id:
+        raise NotFound()
+    return record
+
+
+def _correction_page(series, session, record: Attendance, form: CorrectionForm, status=200):
+    page = render_template(
+        "attendance/correction.html",
+        org=g.org,
+        series=series,
+        session=session,
+        record=record,
+        form=form,
+        list_args=_list_args(),
+    )
+    return page, status
+
+
+@bp.route(f"{SESSION}/<int:attendance_id>")
+@org_role_required(Role.organizer)
+def correction(org_id: int, series_id: int, session_id: int, attendance_id: int):
+    """One record and its correction form, opened from its row of the table."""
+    series, session = _session_of(org_id, series_id, session_id)
+    attendance.ensure_current([session])
+    record = _record_of(session, attendance_id)
+    current = record.override_status.value if record.override_status else AUTOMATIC
+    return _correction_page(series, session, record, CorrectionForm(formdata=None, status=current))
+
+
+@bp.route(f"{SESSION}/<int:attendance_id>", methods=["POST"])
+@org_role_required(Role.organizer)
+def correct(org_id: int, series_id: int, session_id: int, attendance_id: int):
+    """Set or clear the organiser's verdict on one record; the reason is required. Back to
+    the table where the organiser was, at the record's row."""
+    series, session = _session_of(org_id, series_id, session_id)
+    record = _record_of(session, attendance_id)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            attendance.override(record, form.chosen_status(), form.reason.data, current_user)
+        except ValidationFailed as exc:
+            apply_errors(form, exc.fields or {"": [exc.message]})
+        else:
+            flash(
+                _(
+                    "The attendance of %(name)s is now: %(status)s.",
+                    name=record.user.name,
+                    status=status_label(record.status),
+                ),
+                "success",
+            )
+            return redirect(
+                url_for(
+                    ".session_dashboard",
+                    org_id=org_id,
+                    series_id=series_id,
+                    session_id=session_id,
+                    _anchor=f"attendance-{record.id}",
+                    **_list_args(),
+                )
+            )
+    return _correction_page(series, session, record, form, 422)
+
+
+@bp.route("/orgs/<int:org_id>/people/<int:user_id>")
+@org_role_required(Role.organizer)
+def person(org_id: int, user_id: int):
+    """One person's registrations and attendance in this organisation's series, and nothing
+    from any other organisation. Someone who never registered here does not exist (404)."""
+    registrations = dashboards.registrations_in_org(org_id, user_id)
+    if not registrations:
+        raise NotFound()
+    user = registrations[0].user
+    sessions = [s for r in registrations for s in r.series.sessions]
+    attendance.ensure_current(sessions, people=[user_id])
+    return render_template(
+        "attendance/person.html",
+        org=g.org,
+        person=user,
+        lines=dashboards.person_history(registrations, user_id),
+        has_real_email=has_real_email,
+    )

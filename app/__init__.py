@@ -61,6 +61,10 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
     register_filters(app)
     _register_cli(app)
 
+    from app.mail.delivery import init_mail_delivery
+
+    init_mail_delivery(app)  # who sends the queued mail: inline, a thread, or the worker
+
     from app.live.socket import attach_socket_server
 
     attach_socket_server(app)  # Socket.IO under /socket.io/, in front of everything else
@@ -137,6 +141,7 @@ def _init_extensions(app: Flask) -> None:
     from app.checkin import models as _checkin  # noqa: F401
     from app.events import models as _events  # noqa: F401
     from app.live import models as _live  # noqa: F401
+    from app.mail import models as _mail  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
 
@@ -153,12 +158,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.api import init_api
     from app.attendance import receivers as _attendance_receivers  # noqa: F401
+    from app.attendance.manage_views import bp as attendance_manage_bp
+    from app.attendance.report_views import bp as attendance_reports_bp
+    from app.attendance.views import bp as attendance_bp
     from app.checkin import receivers  # noqa: F401 -- connects its signal receivers
     from app.checkin.ticket_views import bp as tickets_bp
     from app.checkin.views import bp as checkin_bp
     from app.events.views import bp as events_bp
     from app.live.views import bp as live_bp
     from app.main.views import bp as main_bp
+    from app.ops.health import bp as ops_bp
     from app.orgs.views import bp as orgs_bp
     from app.registration import notifications  # noqa: F401 -- connects its signal receivers
     from app.registration.manage import bp as manage_bp
@@ -175,6 +184,10 @@ def _register_blueprints(app: Flask) -> None:
         checkin_bp,
         tickets_bp,
         live_bp,
+        attendance_manage_bp,
+        attendance_reports_bp,
+        attendance_bp,
+        ops_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)
@@ -184,9 +197,11 @@ def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.attendance.cli import attendance_cli
     from app.demo.cli import demo_cli
+    from app.mail.cli import mail_cli
     from app.registration.cli import registration_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(attendance_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(registration_cli)
+    app.cli.add_command(mail_cli)

@@ -72,9 +72,18 @@ def init_api(app) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_converter(BoundedIntConverter, bounded_int_schema)
 
-    from app.api import accounts, checkin, events, orgs, registration
+    from app.api import accounts, attendance, checkin, events, history, orgs, registration
 
-    for blp in (accounts.blp, orgs.blp, events.blp, registration.blp, checkin.blp):
+    blps = (
+        accounts.blp,
+        orgs.blp,
+        events.blp,
+        registration.blp,
+        checkin.blp,
+        attendance.blp,
+        history.blp,
+    )
+    for blp in blps:
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")
     app.before_request(_check_api_auth)

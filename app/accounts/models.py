@@ -34,8 +34,10 @@ class User(UserMixin, db.Model):
     #: invalidates outstanding reset links
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
+    #: loaded when asked for (every request loads its user; few of them need the relations):
+    #: lists that show them load them for everyone at once (selectinload)
     relation_rows: Mapped[list["UserRelation"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
 
     @property

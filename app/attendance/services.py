@@ -26,7 +26,7 @@ from app.core.errors import ValidationFailed
 from app.core.text import single_line
 from app.core.types import utcnow
 from app.events.models import Series, Session, SessionStatus
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 from app.live import presence
 from app.live.models import Connection
 from app.registration.models import Place, PlaceStatus, Registration
@@ -142,7 +142,9 @@ def compute_session(session: Session, *, people=None, now=None) -> int:
     for attempt in range(3):
         try:
             changed = _compute(session, people, now)
-            db.session.commit()
+            # a receiver runs inside someone else's request (a scan, a socket leaving): keep
+            # what that request has loaded
+            commit_keeping_loaded()
             return changed
         except IntegrityError:  # another process created the same record at once: again
             db.session.rollback()
@@ -291,7 +293,8 @@ def update_people(session_id: int, user_ids: Iterable[int]) -> None:
     are left alone; a failure is logged and never reaches the check-in or the socket."""
     try:
         session = db.session.get(Session, session_id)
-        if session is None or is_final(session_id):
+        # before the start nobody has a record yet (a check-in then counts from the start)
+        if session is None or session.starts_at > utcnow() or is_final(session_id):
             return
         compute_session(session, people=set(user_ids))
     except Exception:

@@ -27,7 +27,7 @@ from app.core.secrets import hash_secret
 from app.core.text import name_matches
 from app.core.types import utcnow
 from app.events.models import Mode, Session
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 from app.registration import services as registration_services
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 
@@ -219,7 +219,9 @@ def _registration_for_secret(session: Session, secret) -> tuple[Registration | N
     if not SECRET_PATTERN.match(text):
         return None, Reason.unreadable
     ticket = db.session.scalar(
-        select(Ticket).where(Ticket.secret == text).options(joinedload(Ticket.registration))
+        select(Ticket)
+        .where(Ticket.secret == text)
+        .options(joinedload(Ticket.registration).joinedload(Registration.user))
     )
     if ticket is None:
         return None, Reason.unknown_ticket
@@ -297,7 +299,7 @@ def decide(
         )
         db.session.add(checkin)
         try:
-            db.session.commit()
+            commit_keeping_loaded()  # the answer is built from what was read: no reload
         except IntegrityError:  # the other phone was faster, or this nonce is being retried
             db.session.rollback()
             replayed = _by_nonce(nonce)

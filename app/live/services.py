@@ -482,15 +482,25 @@ def poll_payload(poll: Poll, viewer: Viewer) -> dict:
     }
 
 
+#: participants see this many names of who is here (by ふりがな) and the count of the rest;
+#: organisers see everyone. A full room is a thousand people, and the list goes to each.
+PEOPLE_LISTED = 100
+
+
 def presence_payload(session: Session, viewer: Viewer, members=None) -> dict:
     members = members if members is not None else _members(session)
-    # one query, ids and names only: a full room is a thousand people
-    users = db.session.execute(
-        select(User.id, User.name)
-        .where(User.id.in_(presence.present_users(session.id)))
-        .order_by(User.furigana)
-    ).all()
-    return {"count": len(users), "people": [person(u, viewer, members) for u in users]}
+    here = presence.present_users(session.id).subquery()
+    count = db.session.scalar(select(func.count()).select_from(here))
+    # ids and names only, at most PEOPLE_LISTED for participants
+    query = select(User.id, User.name).where(User.id.in_(select(here))).order_by(User.furigana)
+    if not viewer.moderates:
+        query = query.limit(PEOPLE_LISTED)
+    users = db.session.execute(query).all()
+    return {
+        "count": count,
+        "people": [person(u, viewer, members) for u in users],
+        "more": count - len(users),
+    }
 
 
 def snapshot(session: Session, viewer: Viewer, presence_now: dict | None = None) -> dict:

@@ -92,6 +92,7 @@ def _client_strings() -> dict:
         "voters": _("%(n)s answered", n="{n}"),
         "votes_label": _("Upvote (%(n)s)", n="{n}"),
         "people_here": _("%(n)s people in the room", n="{n}"),
+        "more_people": _("and %(n)s more", n="{n}"),
         "thanks": _("Thank you for answering."),
         "you": _("(you)"),
         "anonymous_to_others": _("anonymous to other participants"),

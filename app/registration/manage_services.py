@@ -118,7 +118,10 @@ def participants(series: Series, filters: Filters) -> list[Registration]:
         select(Registration)
         .join(Registration.user)
         .where(Registration.series_id == series.id)
-        .options(contains_eager(Registration.user), selectinload(Registration.places))
+        .options(
+            contains_eager(Registration.user).selectinload(User.relation_rows),
+            selectinload(Registration.places),
+        )
         .order_by(User.furigana, User.id)
     )
     place = select(Place.id).where(

@@ -24,7 +24,7 @@ from app.core.timefmt import format_span
 from app.core.urls import external_url
 from app.events.models import Mode, Series, SeriesStatus, Session
 from app.events.signals import series_cancelled, session_changed
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 from app.mail.attachments import Deferred, deferred_builder
 from app.registration import calendar, capacity
 from app.registration.models import Place, PlaceStatus, Registration
@@ -54,12 +54,7 @@ def _never_raises(receiver):
 def _commit_queued_mail() -> None:
     """Commit the mails the receiver queued: they go out once committed. The change itself
     committed before the signal, so nothing else is new and the caller's objects stay loaded."""
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+    commit_keeping_loaded()
 
 
 def _id(obj) -> int:

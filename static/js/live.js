@@ -367,6 +367,12 @@
       }
       return li;
     }));
+    if (presence.more > 0) { // a big room lists the first names only
+      const li = document.createElement("li");
+      li.className = "hint";
+      li.textContent = fmt(S.more_people, { n: presence.more });
+      $("people-list").append(li);
+    }
   }
 
   function renderAnnouncement(text) {

@@ -96,6 +96,23 @@ def test_presence_is_per_person_across_sockets_and_stale_sockets_close_at_last_s
     assert presence.present_user_ids(session.id, now=now) == []
 
 
+def test_a_big_room_lists_the_first_names_to_participants_and_everyone_to_organisers(world, ctx):
+    session = room(world)
+    viewer = online_viewer(session)
+    people = [
+        create_user(f"here{i:03d}@example.jp", name=f"参加 {i}", furigana=f"さんか {i:03d}")
+        for i in range(live.PEOPLE_LISTED + 4)
+    ]
+    for i, user in enumerate([viewer.user, *people]):
+        presence.connect(session.id, user.id, f"sid-{i}", "host:1")
+    seen = live.presence_payload(session, viewer)
+    assert seen["count"] == live.PEOPLE_LISTED + 5
+    assert len(seen["people"]) == live.PEOPLE_LISTED and seen["more"] == 5
+    organizer = live.admit(session, db.session.get(User, world["organizer"]))
+    everyone = live.presence_payload(session, organizer)
+    assert len(everyone["people"]) == live.PEOPLE_LISTED + 5 and everyone["more"] == 0
+
+
 def test_chat_moderation_and_hidden_names(world, ctx):
     session = room(world)
     alice = online_viewer(session, "alice@example.jp")

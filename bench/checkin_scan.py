@@ -34,6 +34,7 @@ from tests.concurrency.live import (  # noqa: E402 -- after the path is set
     LiveServer,
     Result,
     _send,
+    cpu_check,
     percentile,
     setup_app,
     sustained,
@@ -129,14 +130,6 @@ def open_loop(port: int, calls: list[Call], rate: float, connections: int = 8) -
     return results
 
 
-def cpu_check() -> float:
-    """CPU seconds for a fixed piece of pure Python: about 0.1-0.2 s on a quiet modern core.
-    More means a slow or busy CPU, and every figure of the run scales with it."""
-    started = time.process_time()
-    sum(range(10**7))
-    return time.process_time() - started
-
-
 def row(name: str, results: list[Result]) -> dict:
     latencies = [r.seconds * 1000 for r in results if r.status == 200]
     wall = max(r.finished for r in results) - min(r.started for r in results)
@@ -168,10 +161,7 @@ def main(argv=None) -> int:
     workers = args.workers or (1 if args.database == "sqlite" else 3)
     with tempfile.TemporaryDirectory(prefix="kakawari-bench-") as tmp:
         workdir = Path(tmp)
-        if args.database == "sqlite":
-            database = Database(f"sqlite:///{workdir / 'bench.db'}")
-        else:
-            database = Database.create("bench_checkin")
+        database = Database.throwaway(args.database, workdir, "bench_checkin")
         try:
             database.migrate()
             app = setup_app(database.url, workdir / "instance")

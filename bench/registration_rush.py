@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.concurrency.live import (  # noqa: E402 -- after the path is set
     Call,
     Database,
     LiveServer,
+    cpu_check,
     make_people,
     make_stage,
     percentile,
@@ -56,13 +56,6 @@ def parse_args(argv=None):
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     return parser.parse_args(argv)
-
-
-def machine_speed() -> float:
-    """Seconds for a fixed piece of pure Python: figures from a slow or busy machine compare."""
-    started = time.perf_counter()
-    sum(range(10**7))
-    return time.perf_counter() - started
 
 
 def report(results, wall: float, counts: dict, capacity: int) -> dict:
@@ -112,7 +105,7 @@ def main(argv=None) -> int:
                 # warm up: each worker opens its database connections, loads what it loads lazily
                 page = Call("GET", f"/api/v1/series/{stage.series_id}", people[0].token)
                 rush(server.port, [page] * 3 * args.workers * 15)
-                print(f"machine         sum(range(10**7)) in {machine_speed():.2f} s")
+                print(f"machine         sum(range(10**7)) in {cpu_check():.2f} s")
                 cpu = server.cpu_seconds()
                 if args.total:
                     results = sustained(server.port, calls, args.clients)
@@ -123,7 +116,7 @@ def main(argv=None) -> int:
             figures = report(results, wall, place_counts(app, stage.session_id), args.capacity)
             print(f"server CPU      {cpu / len(calls) * 1000:.0f} ms per request (workers)")
             figures["server_cpu_ms_per_request"] = round(cpu / len(calls) * 1000)
-            figures["cpu_check_s"] = round(machine_speed(), 2)
+            figures["cpu_check_s"] = round(cpu_check(), 2)
             if args.json:
                 args.json.write_text(json.dumps(figures, indent=2))
             from app.extensions import db

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.concurrency.live import Database, percentile, setup_app  # noqa: E402
+from tests.concurrency.live import Database, cpu_check, percentile, setup_app  # noqa: E402
 
 TARGET_P95_MS = 300
 PASSWORD = "bench-password-9"  # noqa: S105 -- the throwaway database's organiser
@@ -272,21 +272,11 @@ def time_page(client, url: str, repeat: int) -> dict | None:
     }
 
 
-def cpu_check() -> float:
-    """CPU seconds for a fixed piece of pure Python: about 0.1-0.2 s on a quiet modern core."""
-    started = time.process_time()
-    sum(range(10**7))
-    return time.process_time() - started
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="kakawari-bench-") as tmp:
         workdir = Path(tmp)
-        if args.database == "sqlite":
-            database = Database(f"sqlite:///{workdir / 'bench.db'}")
-        else:
-            database = Database.create("bench_reports")
+        database = Database.throwaway(args.database, workdir, "bench_reports")
         try:
             database.migrate()
             app = setup_app(database.url, workdir / "instance")

@@ -103,11 +103,7 @@ def session_records(
         .join(User, User.id == Attendance.user_id)
         .where(Attendance.session_id == session_id)
         .order_by(furigana, User.id)
-        .options(
-            # not their relations (関わり), which nothing here shows
-            contains_eager(Attendance.user).lazyload(User.relation_rows),
-            joinedload(Attendance.overridden_by).lazyload(User.relation_rows),
-        )
+        .options(contains_eager(Attendance.user), joinedload(Attendance.overridden_by))
     )
     query = _records_matching(query, status, search)
     if ids is not None:

@@ -49,6 +49,13 @@ class Database:
             conn.execute(f'CREATE DATABASE "{name}"')
         return cls(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name)
 
+    @classmethod
+    def throwaway(cls, kind: str, workdir: Path, prefix: str) -> "Database":
+        """A file in `workdir` for "sqlite", else a new PostgreSQL database (drop() drops it)."""
+        if kind == "sqlite":
+            return cls(f"sqlite:///{workdir / 'bench.db'}")
+        return cls.create(prefix)
+
     def migrate(self) -> None:
         subprocess.run(
             [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
@@ -391,6 +398,14 @@ def place_counts(app, session_id: int) -> dict[str, int]:
         ).all()
         db.session.remove()
     return {status.value: n for status, n in rows}
+
+
+def cpu_check() -> float:
+    """CPU seconds for a fixed piece of pure Python: about 0.1-0.2 s on a quiet modern core.
+    More means a slow or busy CPU, and every figure of a benchmark run scales with it."""
+    started = time.process_time()
+    sum(range(10**7))
+    return time.process_time() - started
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import validation as v
@@ -219,17 +220,33 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
-def user_for_api_token(secret: str) -> User | None:
+def api_token_for(secret: str) -> ApiToken | None:
+    """The valid token with this secret, its person loaded with it in one query."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    token = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_secret(secret))
+        .options(joinedload(ApiToken.user))
+    )
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
+    return token
+
+
+def token_use_due(token: ApiToken, now) -> bool:
+    """A token's use is recorded at most every few minutes: no write on every API call."""
+    return token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5)
+
+
+def user_for_api_token(secret: str) -> User | None:
+    token = api_token_for(secret)
+    if token is None:
+        return None
     now = utcnow()
-    # Record use at most every few minutes: no write on every API call.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+    if token_use_due(token, now):
         token.last_used_at = now
-        commit_keeping_loaded()  # the person and the token stay loaded for the request
+        commit_keeping_loaded()  # the person and the token stay loaded
     return token.user
 
 

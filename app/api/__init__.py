@@ -5,16 +5,20 @@ session cookie, in which case unsafe methods also need the CSRF token (X-CSRFTok
 """
 
 import flask_smorest
-from flask import g, render_template, request
+from flask import g, has_request_context, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, fields
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session as SessionBase
 
-from app.accounts.services import user_for_api_token
+from app.accounts.models import ApiToken
+from app.accounts.services import api_token_for, token_use_due
 from app.core.access import public
 from app.core.errors import AuthenticationRequired
+from app.core.types import utcnow
 from app.core.urls import BoundedIntConverter, bounded_int_schema
-from app.extensions import csrf, login_manager
+from app.extensions import csrf, db, login_manager
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -50,13 +54,38 @@ def _check_api_auth():
         return
     if "Authorization" in request.headers:
         scheme, _, secret = request.headers["Authorization"].partition(" ")
-        user = user_for_api_token(secret.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        token = api_token_for(secret.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
             raise AuthenticationRequired(_l("The API token is missing, invalid or revoked."))
-        login_manager._update_request_context_with_user(user)  # for this request only
+        login_manager._update_request_context_with_user(token.user)  # for this request only
         g.token_auth = True
+        now = utcnow()
+        if token_use_due(token, now):
+            # written with whatever the request commits (registering: in the registration's
+            # own transaction), or alone at the end (_commit_token_use)
+            token.last_used_at = now
+            g.token_use = (token.id, now)
     elif current_user.is_authenticated and request.method not in SAFE_METHODS:
         csrf.protect()
+
+
+def _token_use_committed(_session) -> None:
+    """Any commit during the request wrote the token's use along with it."""
+    if has_request_context():
+        g.pop("token_use", None)
+
+
+def _commit_token_use(response):
+    """A request that committed nothing (a read, a refused write) records the token's use here,
+    alone; what it left uncommitted is dropped first, as the end of the request would."""
+    use = g.pop("token_use", None)
+    if use is not None:
+        token_id, when = use
+        db.session.rollback()
+        touch = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when)
+        db.session.execute(touch)
+        db.session.commit()
+    return response
 
 
 def init_api(app) -> None:
@@ -87,6 +116,8 @@ def init_api(app) -> None:
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")
     app.before_request(_check_api_auth)
+    app.after_request(_commit_token_use)
+    event.listen(SessionBase, "after_commit", _token_use_committed)
 
     # The document and its browsable page are public (smorest's view is a bound method, which
     # cannot carry the policy attribute, hence the small wrapper).

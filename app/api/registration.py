@@ -222,7 +222,7 @@ def register(body, series_id: int):
 
     First come, first served: nobody is ever confirmed beyond a session's capacity, however
     many people register at once; the others wait in order (`waitlist_position`)."""
-    series = events.get_series(series_id, public=True)
+    series = events.get_series(series_id, public=True, options=events.FOR_REGISTERING)
     registration = reg.register(
         series,
         current_user,

@@ -5,8 +5,18 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 
 
-def record(event: str, *, actor=None, subject=None, org=None, commit: bool = False, **details):
-    """Add an audit event to the current transaction (or commit it on its own)."""
+def record(
+    event: str,
+    *,
+    actor=None,
+    subject=None,
+    org=None,
+    org_id: int | None = None,
+    commit: bool = False,
+    **details,
+):
+    """Add an audit event to the current transaction (or commit it on its own); `org_id`
+    instead of `org` saves loading the organisation."""
     ip = None
     if has_request_context():
         ip = request.remote_addr
@@ -16,7 +26,7 @@ def record(event: str, *, actor=None, subject=None, org=None, commit: bool = Fal
         event=event,
         actor_id=getattr(actor, "id", None),
         subject_user_id=getattr(subject, "id", None),
-        org_id=getattr(org, "id", None),
+        org_id=getattr(org, "id", None) if org is not None else org_id,
         ip=ip,
         details=details,
     )

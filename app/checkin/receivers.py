@@ -1,6 +1,6 @@
 """Tickets follow registrations: issued when a place is confirmed, revoked on cancellation."""
 
-from app.checkin.services import issue_ticket, revoke_tickets
+from app.checkin.services import issue_ticket, new_ticket, revoke_tickets
 from app.checkin.tickets import ticket_attachments
 from app.registration.models import RegistrationStatus
 from app.registration.signals import mail_attachments, places_changed
@@ -8,6 +8,11 @@ from app.registration.signals import mail_attachments, places_changed
 
 @places_changed.connect
 def _tickets_follow_registrations(registration, kind, promoted):
+    """Runs after the change committed; the sender commits what it adds."""
+    if kind == "registered":  # a new registration has no ticket yet: no need to look
+        if registration.status is RegistrationStatus.confirmed:
+            new_ticket(registration)
+        return
     registrations = {registration.id: registration}
     for place in promoted:
         registrations[place.registration_id] = place.registration

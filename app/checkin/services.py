@@ -122,6 +122,13 @@ def valid_ticket(registration: Registration) -> Ticket | None:
     )
 
 
+def new_ticket(registration: Registration) -> Ticket:
+    """A ticket for a registration that has none (just made), added to the transaction."""
+    ticket = Ticket(registration_id=registration.id, secret=secrets.token_urlsafe(20))
+    db.session.add(ticket)
+    return ticket
+
+
 def issue_ticket(registration: Registration) -> Ticket:
     """The registration's valid ticket, created when it has none (idempotent)."""
     ticket = valid_ticket(registration)

@@ -12,7 +12,7 @@ import nh3
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import record
 from app.core.errors import NotFound, ValidationFailed
@@ -427,13 +427,23 @@ def cancel_session(session: Session, actor) -> None:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def get_series(series_id: int, *, org_id: int | None = None, public: bool = False) -> Series:
-    series = db.session.get(Series, series_id)
+def get_series(
+    series_id: int, *, org_id: int | None = None, public: bool = False, options=()
+) -> Series:
+    series = db.session.get(Series, series_id, options=options)
     if series is None or (org_id is not None and series.org_id != org_id):
         raise NotFound()
     if public and series.status is SeriesStatus.draft:
         raise NotFound()
     return series
+
+
+#: get_series(options=…) for registering: what the rules, the email and the answer read
+FOR_REGISTERING = (
+    joinedload(Series.org),
+    joinedload(Series.sessions),
+    selectinload(Series.questions),
+)
 
 
 def get_session(session_id: int, *, org_id: int | None = None) -> Session:

@@ -41,6 +41,10 @@ if _problems:
 
 # Mail is sent by `flask mail worker` (make mail-worker), not by the web processes.
 os.environ.setdefault("MAIL_DELIVERY", "worker")
+# A fixed pool of database connections per worker: overflow connections, opened and closed
+# again under a burst, cost PostgreSQL a process each (registration rush: ~65 → ~80/s).
+os.environ.setdefault("DATABASE_POOL_SIZE", "15")
+os.environ.setdefault("DATABASE_MAX_OVERFLOW", "0")
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 worker_class = "gevent"

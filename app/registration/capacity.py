@@ -23,37 +23,46 @@ from app.registration.models import Place, PlaceStatus
 def locked(session_ids, *, keep_loaded: bool = False):
     """A transaction holding the capacity lock of these sessions; commits on success.
 
-    The transaction before it is committed so that the lock is the new one's first statement;
-    that commit expires everything loaded, so whatever is used inside is read again under the
-    lock. `keep_loaded` keeps it instead, for callers that read what they decide on by query
-    inside (registering: the counts, an existing registration); the sessions themselves are
-    always read again, under the lock."""
+    On SQLite the transaction before it is committed so that the lock is the new one's first
+    statement (a read first would pin a snapshot the write lock cannot upgrade). PostgreSQL
+    reads committed data afresh with every statement, so there the lock simply joins the
+    request's transaction. Either way the sessions are read again under the lock, and without
+    `keep_loaded` everything else loaded is expired, so whatever is used inside is read again
+    too. `keep_loaded` keeps it instead, for callers that read what they decide on by query
+    inside (registering: the counts), and also keeps it loaded after the commit."""
     ids = sorted(set(session_ids))
-    if keep_loaded:
-        commit_keeping_loaded()
-    else:
-        db.session.commit()
+    postgresql = db.engine.dialect.name == "postgresql"
+    if not postgresql:
+        if keep_loaded:
+            commit_keeping_loaded()
+        else:
+            db.session.commit()
+    elif not keep_loaded:
+        db.session.flush()
+        db.session.expire_all()
     try:
         if ids and current_app.config.get("REGISTRATION_LOCKING", True):
             fresh = select(Session).where(Session.id.in_(ids)).order_by(Session.id)
             fresh = fresh.execution_options(populate_existing=True)
-            postgresql = db.engine.dialect.name == "postgresql"
-            if postgresql:
+            if postgresql:  # row locks, taken in id order: no deadlock between overlapping sets
                 db.session.scalars(fresh.with_for_update()).all()
-            db.session.execute(
-                update(Session)
-                .where(Session.id.in_(ids))
-                .values(seats_version=Session.seats_version + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if not postgresql:  # SQLite: the UPDATE took the write lock; now read
+            else:  # the UPDATE takes the database's write lock; then read
+                db.session.execute(
+                    update(Session)
+                    .where(Session.id.in_(ids))
+                    .values(seats_version=Session.seats_version + 1)
+                    .execution_options(synchronize_session=False)
+                )
                 db.session.scalars(fresh).all()
         elif ids and current_app.config.get("REGISTRATION_RACE_WINDOW"):
             # Control experiment only (tests, benchmark): no lock, and a pause between counting
             # and writing, to show the race the lock prevents.
             time.sleep(current_app.config["REGISTRATION_RACE_WINDOW"])
         yield
-        db.session.commit()
+        if keep_loaded:
+            commit_keeping_loaded()
+        else:
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
@@ -66,6 +75,31 @@ def confirmed_counts(session_ids) -> dict[tuple[int, Mode], int]:
         .group_by(Place.session_id, Place.mode)
     )
     return {(sid, Mode(mode)): n for sid, mode, n in rows}
+
+
+def decision_counts(session_ids) -> tuple[dict, dict]:
+    """Under the lock, for places about to be added: ({(session_id, mode): confirmed},
+    {(session_id, mode): waiting ahead of a new place}), in one query. A new place has queue
+    key 0 and the highest id, so it waits behind every waiting place with a key up to 0."""
+    waiting = (Place.status == PlaceStatus.waitlisted) & (Place.queue_key <= 0)
+    rows = db.session.execute(
+        select(
+            Place.session_id,
+            Place.mode,
+            func.count().filter(Place.status == PlaceStatus.confirmed),
+            func.count().filter(waiting),
+        )
+        .where(
+            Place.session_id.in_(list(session_ids)),
+            Place.status.in_([PlaceStatus.confirmed, PlaceStatus.waitlisted]),
+        )
+        .group_by(Place.session_id, Place.mode)
+    )
+    confirmed, ahead = {}, {}
+    for sid, mode, n_confirmed, n_ahead in rows:
+        confirmed[(sid, Mode(mode))] = n_confirmed
+        ahead[(sid, Mode(mode))] = n_ahead
+    return confirmed, ahead
 
 
 def has_room(session: Session, mode: Mode, confirmed: int) -> bool:
@@ -106,8 +140,10 @@ def waitlist_position(place: Place) -> int | None:
 def waitlist_positions(places) -> dict[int, int]:
     """{place_id: position} for the waiting ones among `places`, in one query (lists, API)."""
     waiting = [p for p in places if p.status is PlaceStatus.waitlisted]
+    known = {p.id: p.known_position for p in waiting if getattr(p, "known_position", None)}
+    waiting = [p for p in waiting if p.id not in known]
     if not waiting:
-        return {}
+        return known
     position = func.row_number().over(
         partition_by=(Place.session_id, Place.mode), order_by=(Place.queue_key, Place.id)
     )
@@ -122,7 +158,7 @@ def waitlist_positions(places) -> dict[int, int]:
     rows = db.session.execute(
         select(ranked.c.id, ranked.c.position).where(ranked.c.id.in_([p.id for p in waiting]))
     )
-    return {place_id: n for place_id, n in rows}
+    return known | {place_id: n for place_id, n in rows}
 
 
 def summary(sessions) -> dict[int, dict[Mode, dict]]:

@@ -92,6 +92,10 @@ class Place(db.Model):
     registration: Mapped[Registration] = relationship(back_populates="places")
     session: Mapped[Session] = relationship()
 
+    #: not stored: the waitlist position known when the place was just decided under the
+    #: lock, so the answer and the email need not count it again (capacity.waitlist_positions)
+    known_position = None
+
 
 class CalendarFeed(db.Model):
     """A person's private calendar feed. The URL is signed with `version`: bump it to revoke."""

@@ -35,14 +35,19 @@ log = logging.getLogger("kakawari.notifications")
 ACTIVE = (PlaceStatus.confirmed, PlaceStatus.waitlisted, PlaceStatus.applied)
 
 
-def _never_raises(receiver):
-    """A failing notification is logged; the change it reports on stands."""
+def _never_raises(receiver=None, *, commit: bool = True):
+    """A failing notification is logged; the change it reports on stands. The mails queued are
+    committed here, unless the sender commits what all its listeners wrote (places_changed:
+    registration.services.announce)."""
+    if receiver is None:
+        return lambda receiver: _never_raises(receiver, commit=commit)
 
     @wraps(receiver)
     def wrapper(*args, **kwargs):
         try:
             receiver(*args, **kwargs)
-            _commit_queued_mail()
+            if commit:
+                _commit_queued_mail()
         except Exception as exc:
             log.exception("Notification %s failed", receiver.__name__)
             if isinstance(exc, SQLAlchemyError):
@@ -62,11 +67,20 @@ def _id(obj) -> int:
     return inspect(obj).identity[0]
 
 
+def _ready(registration: Registration) -> Registration:
+    """The registration as the change left it when it is still loaded (registering keeps it,
+    with its places and sessions); read again, with all a mail needs, when it was expired."""
+    unloaded = inspect(registration).unloaded
+    if "status" in unloaded or "places" in unloaded:
+        return _load(_id(registration))
+    return registration
+
+
 # --- receivers ---------------------------------------------------------------------------------
 
 
 @places_changed.connect
-@_never_raises
+@_never_raises(commit=False)
 def _on_places_changed(registration: Registration, kind: str, promoted=(), **_extra):
     compose = {
         "registered": _registered,
@@ -74,7 +88,9 @@ def _on_places_changed(registration: Registration, kind: str, promoted=(), **_ex
         "cancelled": _cancelled_by_person,
     }.get(kind)
     if compose:
-        _tell(_load(_id(registration)), compose)
+        _tell(_ready(registration), compose)
+    if not promoted:
+        return
     by_registration = defaultdict(list)
     for place in _places(Place.id.in_([_id(p) for p in promoted])):
         by_registration[place.registration].append(place)

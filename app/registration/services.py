@@ -7,6 +7,7 @@ Guarantees (tested against a running server on PostgreSQL):
 - a freed place goes at once to the first person waiting for that session and mode.
 """
 
+import logging
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -32,12 +33,14 @@ from app.core.errors import (
 from app.core.types import utcnow
 from app.events.models import Mode, QuestionKind, Selection, Series, SeriesStatus, Session
 from app.events.signals import session_changed
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 from app.registration import capacity
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 from app.registration.signals import places_changed
 
 ANSWER_MAX = 2000
+
+log = logging.getLogger("kakawari.registration")
 
 
 @dataclass
@@ -219,27 +222,24 @@ def register(
     series_id, user_id = series.id, user.id
     lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None
 
-    existing = active_registration(series_id, user_id)
-    if existing:
-        raise AlreadyRegistered(registration_id=existing.id)
+    # A second active registration is refused by the partial unique index (IntegrityError
+    # below), whether it is a double submit waiting for the lock or a later attempt.
     try:
         with capacity.locked([s.id for s, _ in wanted], keep_loaded=True):
-            existing = active_registration(series_id, user_id)
-            if existing:  # a double submit that waited for the lock
-                raise AlreadyRegistered(registration_id=existing.id)
-            counts = capacity.confirmed_counts([s.id for s, _ in wanted])
+            confirmed, ahead = capacity.decision_counts([s.id for s, _ in wanted])
             registration = Registration(
-                series_id=series_id,
-                user_id=user_id,
+                series=series,
+                user=user,
                 answers=cleaned,
                 consent_at=now if consent else None,
                 source=source,
                 status=RegistrationStatus.applied,
             )
             for session, m in wanted:
+                key = (session.id, m)
                 if lottery:
                     status = PlaceStatus.applied
-                elif capacity.has_room(session, m, counts.get((session.id, m), 0)):
+                elif capacity.has_room(session, m, confirmed.get(key, 0)):
                     status = PlaceStatus.confirmed
                 elif series.waitlist_enabled:
                     status = PlaceStatus.waitlisted
@@ -251,14 +251,15 @@ def register(
                             m=mode_label(m),
                         )
                     )
-                registration.places.append(
-                    Place(
-                        session_id=session.id,
-                        mode=m,
-                        status=status,
-                        confirmed_at=now if status is PlaceStatus.confirmed else None,
-                    )
+                place = Place(
+                    session=session,
+                    mode=m,
+                    status=status,
+                    confirmed_at=now if status is PlaceStatus.confirmed else None,
                 )
+                if status is PlaceStatus.waitlisted:
+                    place.known_position = ahead.get(key, 0) + 1
+                registration.places.append(place)
             refresh_status(registration)
             db.session.add(registration)
             db.session.flush()
@@ -266,7 +267,7 @@ def register(
                 "registration.created",
                 actor=user,
                 subject=user,
-                org=series.org,
+                org_id=series.org_id,
                 series_id=series_id,
                 registration_id=registration.id,
                 source=source,
@@ -274,8 +275,20 @@ def register(
     except IntegrityError:
         existing = active_registration(series_id, user_id)
         raise AlreadyRegistered(registration_id=existing.id if existing else None) from None
-    places_changed.send(registration, kind="registered", promoted=[])
+    announce(registration, "registered")
     return registration
+
+
+def announce(registration: Registration, kind: str, promoted=()) -> None:
+    """Tell the listeners (tickets, emails) of a change that has committed. What they write
+    (a ticket, the queued mails) is committed together, once, keeping what is loaded for the
+    answer; a listener that fails is logged, and the change stands."""
+    try:
+        places_changed.send(registration, kind=kind, promoted=list(promoted))
+        commit_keeping_loaded()
+    except Exception:
+        log.exception("After %s registration %s", kind, registration.id)
+        db.session.rollback()
 
 
 def mode_label(mode: Mode):
@@ -350,7 +363,7 @@ def cancel(
             session_id=session_id,
         )
     outcome.registration = registration
-    places_changed.send(registration, kind="cancelled", promoted=outcome.promoted)
+    announce(registration, "cancelled", outcome.promoted)
     return outcome
 
 
@@ -398,7 +411,7 @@ def switch_mode(registration: Registration, session_id: int, new_mode, *, now=No
             new=new_mode.value,
         )
     outcome.registration = place.registration
-    places_changed.send(place.registration, kind="switched", promoted=outcome.promoted)
+    announce(place.registration, "switched", outcome.promoted)
     return outcome
 
 
@@ -423,7 +436,7 @@ def arrived_at_venue(registration: Registration, session_id: int, now=None) -> O
             registration_id=place.registration_id,
             session_id=session_id,
         )
-    places_changed.send(place.registration, kind="switched", promoted=outcome.promoted)
+    announce(place.registration, "switched", outcome.promoted)
     return outcome
 
 
@@ -435,7 +448,7 @@ def capacity_changed(session: Session, now=None) -> list[Place]:
         for m in session.modes:
             promoted += promote_from_waitlist(session, m, now)
     for place in promoted:
-        places_changed.send(place.registration, kind="promoted", promoted=[place])
+        announce(place.registration, "promoted", [place])
     return promoted
 
 
@@ -491,7 +504,7 @@ def draw_lottery(series: Series, *, seed: str | None = None, actor=None, now=Non
             entries=len(order),
         )
     for registration in order:
-        places_changed.send(registration, kind="lottery", promoted=[])
+        announce(registration, "lottery")
     won = sum(1 for r in order if r.status is RegistrationStatus.confirmed)
     return {"entries": len(order), "won": won, "seed": seed}
 

@@ -39,6 +39,39 @@ def test_token_then_me_with_orgs(client, ctx):
     assert [(o["name"], o["role"]) for o in me["orgs"]] == [("しまね関係人口ラボ", "organizer")]
 
 
+def _last_used(token_secret):
+    from app.accounts.models import ApiToken
+
+    db.session.expire_all()
+    return db.session.scalar(
+        select(ApiToken.last_used_at).where(ApiToken.prefix == token_secret[:10])
+    )
+
+
+def test_token_use_is_recorded_on_reads_and_writes_at_most_every_few_minutes(client, ctx):
+    from datetime import timedelta
+
+    from app.accounts.models import ApiToken
+    from app.core.types import utcnow
+
+    create_user("hanako@example.jp")
+    token = token_for(client, "hanako@example.jp")
+    assert _last_used(token) is None
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    first = _last_used(token)
+    assert first is not None and utcnow() - first < timedelta(minutes=1)
+    # used again at once: not written again
+    client.get("/api/v1/me", headers=bearer(token))
+    assert _last_used(token) == first
+    # a while later, a request that fails validation still records the use
+    row = db.session.scalar(select(ApiToken).where(ApiToken.prefix == token[:10]))
+    row.last_used_at = first - timedelta(minutes=10)
+    db.session.commit()
+    refused = client.post("/api/v1/orgs", json={"name": ""}, headers=bearer(token))
+    assert refused.status_code == 422
+    assert _last_used(token) > first - timedelta(minutes=10)
+
+
 def test_wrong_password_gives_json_401(client, ctx):
     create_user("hanako@example.jp")
     response = client.post(

@@ -5,9 +5,10 @@ import gc
 import os
 from pathlib import Path
 
-# As many requests at once per worker as the app's database pool has connections (5 + 10
-# overflow): the rest wait in the listen queue, instead of waiting for a pooled connection and
-# failing after its 30 s timeout when the machine is slow (gevent's default is 1000).
+# As many requests at once per worker as the app's database pool has connections (15, no
+# overflow: LiveServer sets it, as production does): the rest wait in the listen queue,
+# instead of waiting for a pooled connection and failing after its 30 s timeout when the
+# machine is slow (gevent's default is 1000).
 worker_connections = 15
 GC_THRESHOLDS = (50_000, 50, 100)
 

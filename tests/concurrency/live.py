@@ -103,6 +103,9 @@ class LiveServer:
             # as in production: mail is queued by the request and sent by `flask mail worker`
             MAIL_DELIVERY="worker",
         )
+        # as in production: a fixed pool, no overflow connections opened and closed under load
+        env.setdefault("DATABASE_POOL_SIZE", "15")
+        env.setdefault("DATABASE_MAX_OVERFLOW", "0")
         env.update(self.env)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(

@@ -10,26 +10,33 @@ is what keeps "never more confirmed than capacity" true whatever runs at once.
 import time
 from collections import defaultdict
 from contextlib import contextmanager
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, case, func, null, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core.types import UTCDateTime
 from app.events.models import Mode, Session
 from app.extensions import commit_keeping_loaded, db
 from app.registration.models import Place, PlaceStatus
 
 
 @contextmanager
-def locked(session_ids, *, keep_loaded: bool = False):
+def locked(session_ids, *, keep_loaded: bool = False, prepare=None):
     """A transaction holding the capacity lock of these sessions; commits on success.
 
     On SQLite the transaction before it is committed so that the lock is the new one's first
     statement (a read first would pin a snapshot the write lock cannot upgrade). PostgreSQL
     reads committed data afresh with every statement, so there the lock simply joins the
-    request's transaction. Either way the sessions are read again under the lock, and without
-    `keep_loaded` everything else loaded is expired, so whatever is used inside is read again
-    too. `keep_loaded` keeps it instead, for callers that read what they decide on by query
-    inside (registering: the counts), and also keeps it loaded after the commit."""
+    request's transaction. Either way the sessions are read again under the lock. Without
+    `keep_loaded` everything else loaded is expired too, so whatever is used inside is read
+    again under the lock; `keep_loaded` keeps it instead (and after the commit), for callers
+    that decide by statements run inside (registering: decide()).
+
+    `prepare()` adds the rows a decision is about. On PostgreSQL it runs before the lock: its
+    rows are invisible to others until the commit, and the lock is then held only for the
+    decision. On SQLite, the single writer, it runs under the lock."""
     ids = sorted(set(session_ids))
     postgresql = db.engine.dialect.name == "postgresql"
     if not postgresql:
@@ -41,11 +48,16 @@ def locked(session_ids, *, keep_loaded: bool = False):
         db.session.flush()
         db.session.expire_all()
     try:
+        if prepare and postgresql:
+            prepare()
         if ids and current_app.config.get("REGISTRATION_LOCKING", True):
             fresh = select(Session).where(Session.id.in_(ids)).order_by(Session.id)
             fresh = fresh.execution_options(populate_existing=True)
-            if postgresql:  # row locks, taken in id order: no deadlock between overlapping sets
-                db.session.scalars(fresh.with_for_update()).all()
+            if postgresql:
+                # Row locks, taken in id order: no deadlock between overlapping sets. FOR NO KEY
+                # UPDATE, which serialises the lockers but not the foreign-key checks of places
+                # written before it (FOR UPDATE would deadlock with those).
+                db.session.scalars(fresh.with_for_update(key_share=True)).all()
             else:  # the UPDATE takes the database's write lock; then read
                 db.session.execute(
                     update(Session)
@@ -58,6 +70,8 @@ def locked(session_ids, *, keep_loaded: bool = False):
             # Control experiment only (tests, benchmark): no lock, and a pause between counting
             # and writing, to show the race the lock prevents.
             time.sleep(current_app.config["REGISTRATION_RACE_WINDOW"])
+        if prepare and not postgresql:
+            prepare()
         yield
         if keep_loaded:
             commit_keeping_loaded()
@@ -68,6 +82,71 @@ def locked(session_ids, *, keep_loaded: bool = False):
         raise
 
 
+UNLIMITED = 2**31 - 1
+
+
+@cache
+def _decision():
+    """UPDATE place SET status = confirmed when its mode has room, else waitlisted, with the
+    session's next queue key, RETURNING the outcome and how many wait ahead (built once)."""
+    place = Place.__table__
+    other = place.alias("other")
+    same_queue = (other.c.session_id == bindparam("s_id")) & (other.c.mode == bindparam("m"))
+    taken = select(func.count()).select_from(other)
+    taken = taken.where(same_queue, other.c.status == PlaceStatus.confirmed.value)
+    room = taken.scalar_subquery() < bindparam("cap", type_=Integer)
+    next_key = select(func.coalesce(func.max(other.c.queue_key), 0) + 1)
+    next_key = next_key.where(other.c.session_id == bindparam("s_id")).scalar_subquery()
+    ahead = select(func.count()).select_from(other)
+    ahead = ahead.where(
+        same_queue,
+        other.c.status == PlaceStatus.waitlisted.value,
+        other.c.id != bindparam("p_id"),
+    ).scalar_subquery()
+    return (
+        update(place)
+        .where(place.c.id == bindparam("p_id"))
+        .values(
+            status=case((room, PlaceStatus.confirmed.value), else_=PlaceStatus.waitlisted.value),
+            confirmed_at=case((room, bindparam("now_", type_=UTCDateTime())), else_=null()),
+            queue_key=next_key,
+        )
+        .returning(place.c.status, place.c.confirmed_at, place.c.queue_key, ahead)
+    )
+
+
+def decide(place: Place, session: Session, now) -> PlaceStatus:
+    """Under the lock: a new place is confirmed when its mode has room, or else waits, last in
+    line (its position is kept as `known_position`). One statement: it starts after the lock
+    was taken, so its counts see every decision committed before, and nothing can be decided
+    between counting and writing."""
+    capacity = session.capacity(place.mode)
+    status, confirmed_at, queue_key, ahead = db.session.execute(
+        _decision(),
+        {
+            "p_id": place.id,
+            "s_id": session.id,
+            "m": place.mode.value,
+            "cap": UNLIMITED if capacity is None else capacity,
+            "now_": now,
+        },
+    ).one()
+    set_committed_value(place, "status", PlaceStatus(status))
+    set_committed_value(place, "confirmed_at", confirmed_at)
+    set_committed_value(place, "queue_key", queue_key)
+    if place.status is PlaceStatus.waitlisted:
+        place.known_position = ahead + 1
+    return place.status
+
+
+def next_queue_key(session_id: int) -> int:
+    """Under the lock: a key after every place of the session (last in line)."""
+    last = db.session.scalar(
+        select(func.max(Place.queue_key)).where(Place.session_id == session_id)
+    )
+    return (last or 0) + 1
+
+
 def confirmed_counts(session_ids) -> dict[tuple[int, Mode], int]:
     rows = db.session.execute(
         select(Place.session_id, Place.mode, func.count())
@@ -75,31 +154,6 @@ def confirmed_counts(session_ids) -> dict[tuple[int, Mode], int]:
         .group_by(Place.session_id, Place.mode)
     )
     return {(sid, Mode(mode)): n for sid, mode, n in rows}
-
-
-def decision_counts(session_ids) -> tuple[dict, dict]:
-    """Under the lock, for places about to be added: ({(session_id, mode): confirmed},
-    {(session_id, mode): waiting ahead of a new place}), in one query. A new place has queue
-    key 0 and the highest id, so it waits behind every waiting place with a key up to 0."""
-    waiting = (Place.status == PlaceStatus.waitlisted) & (Place.queue_key <= 0)
-    rows = db.session.execute(
-        select(
-            Place.session_id,
-            Place.mode,
-            func.count().filter(Place.status == PlaceStatus.confirmed),
-            func.count().filter(waiting),
-        )
-        .where(
-            Place.session_id.in_(list(session_ids)),
-            Place.status.in_([PlaceStatus.confirmed, PlaceStatus.waitlisted]),
-        )
-        .group_by(Place.session_id, Place.mode)
-    )
-    confirmed, ahead = {}, {}
-    for sid, mode, n_confirmed, n_ahead in rows:
-        confirmed[(sid, Mode(mode))] = n_confirmed
-        ahead[(sid, Mode(mode))] = n_ahead
-    return confirmed, ahead
 
 
 def has_room(session: Session, mode: Mode, confirmed: int) -> bool:

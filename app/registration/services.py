@@ -222,56 +222,46 @@ def register(
     series_id, user_id = series.id, user.id
     lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None
 
-    # A second active registration is refused by the partial unique index (IntegrityError
-    # below), whether it is a double submit waiting for the lock or a later attempt.
+    # The registration and its places are written waiting (applied, for a lottery) and decided
+    # under the lock; a second active registration is refused by the partial unique index
+    # (IntegrityError), whether a double submit or a later attempt.
+    waiting = PlaceStatus.applied if lottery else PlaceStatus.waitlisted
+    registration = Registration(
+        series=series,
+        user=user,
+        answers=cleaned,
+        consent_at=now if consent else None,
+        source=source,
+        status=RegistrationStatus(waiting.value),
+        places=[Place(session=s, mode=m, status=waiting) for s, m in wanted],
+    )
+
+    def write():
+        db.session.add(registration)
+        db.session.flush()
+        record(
+            "registration.created",
+            actor=user,
+            subject=user,
+            org_id=series.org_id,
+            series_id=series_id,
+            registration_id=registration.id,
+            source=source,
+        )
+
     try:
-        with capacity.locked([s.id for s, _ in wanted], keep_loaded=True):
-            confirmed, ahead = capacity.decision_counts([s.id for s, _ in wanted])
-            registration = Registration(
-                series=series,
-                user=user,
-                answers=cleaned,
-                consent_at=now if consent else None,
-                source=source,
-                status=RegistrationStatus.applied,
-            )
-            for session, m in wanted:
-                key = (session.id, m)
-                if lottery:
-                    status = PlaceStatus.applied
-                elif capacity.has_room(session, m, confirmed.get(key, 0)):
-                    status = PlaceStatus.confirmed
-                elif series.waitlist_enabled:
-                    status = PlaceStatus.waitlisted
-                else:
+        with capacity.locked([s.id for s, _ in wanted], keep_loaded=True, prepare=write):
+            for place in [] if lottery else registration.places:
+                status = capacity.decide(place, place.session, now)
+                if status is PlaceStatus.waitlisted and not series.waitlist_enabled:
                     raise SessionFull(
                         _l(
                             "%(s)s is full (%(m)s) and takes no waitlist.",
-                            s=session.title,
-                            m=mode_label(m),
+                            s=place.session.title,
+                            m=mode_label(place.mode),
                         )
                     )
-                place = Place(
-                    session=session,
-                    mode=m,
-                    status=status,
-                    confirmed_at=now if status is PlaceStatus.confirmed else None,
-                )
-                if status is PlaceStatus.waitlisted:
-                    place.known_position = ahead.get(key, 0) + 1
-                registration.places.append(place)
             refresh_status(registration)
-            db.session.add(registration)
-            db.session.flush()
-            record(
-                "registration.created",
-                actor=user,
-                subject=user,
-                org_id=series.org_id,
-                series_id=series_id,
-                registration_id=registration.id,
-                source=source,
-            )
     except IntegrityError:
         existing = active_registration(series_id, user_id)
         raise AlreadyRegistered(registration_id=existing.id if existing else None) from None
@@ -397,8 +387,8 @@ def switch_mode(registration: Registration, session_id: int, new_mode, *, now=No
             db.session.flush()
             outcome.promoted = promote_from_waitlist(session, old_mode, now)
         else:
-            place.mode = new_mode  # waiting or applied: now in the other queue
-            place.queue_key = 0
+            place.mode = new_mode  # waiting or applied: now last in the other queue
+            place.queue_key = capacity.next_queue_key(session_id)
             db.session.flush()
             outcome.promoted = promote_from_waitlist(session, new_mode, now)
         record(
@@ -491,7 +481,7 @@ def draw_lottery(series: Series, *, seed: str | None = None, actor=None, now=Non
                     counts[key] = counts.get(key, 0) + 1
                 else:
                     place.status = PlaceStatus.waitlisted
-                place.queue_key = rank
+                place.queue_key = rank  # anyone added later comes after (next_queue_key)
             refresh_status(registration)
         series.lottery_drawn_at = now
         series.lottery_seed = seed

@@ -216,3 +216,46 @@ def test_mode_must_be_offered(world, ctx):
         reg.register(series, create_user(), mode="teleport", consent=True)
     r = reg.register(series, create_user(), mode="online", consent=True)
     assert r.places[0].mode is Mode.online
+
+
+def test_the_position_told_on_registering_is_the_position_in_the_queue(world, ctx):
+    from app.api.registration import registration_payloads
+
+    series = make_series(world["org"], sessions=[("hybrid", 1, 1)])
+    told = []
+    for user in people(4):
+        registration = reg.register(series, user, mode="venue", consent=True)
+        told.append(registration_payloads([registration])[0]["waitlist_position"])
+    assert told == [None, 1, 2, 3]
+    db.session.expire_all()
+    queued = capacity.waitlist(series.sessions[0].id, Mode.venue)
+    assert [capacity.waitlist_position(p) for p in queued] == [1, 2, 3]
+
+
+def test_someone_added_after_a_lottery_waits_behind_the_drawn_order(world, ctx):
+    series = make_series(world["org"], selection="lottery", sessions=[("venue", 1, None)])
+    for user in people(4):
+        reg.register(series, user, consent=True)
+    reg.draw_lottery(series, seed="fixed-seed")
+    db.session.expire_all()
+    series = db.session.get(type(series), series.id)
+    late = reg.register(series, create_user("late@example.jp"), source="manual")
+    assert late.status is RegistrationStatus.waitlisted
+    db.session.expire_all()
+    queued = capacity.waitlist(series.sessions[0].id, Mode.venue)
+    assert [p.registration_id for p in queued][-1] == late.id
+    assert capacity.waitlist_position(queued[-1]) == 4
+
+
+def test_a_waiting_place_switched_to_the_other_mode_queues_last_there(world, ctx):
+    series = make_series(world["org"], sessions=[("hybrid", 1, 1)])
+    a, b, c, d = people(4)
+    reg.register(series, a, mode="venue", consent=True)
+    reg.register(series, b, mode="online", consent=True)
+    reg.register(series, c, mode="online", consent=True)  # waits online, first
+    rd = reg.register(series, d, mode="venue", consent=True)  # waits for the venue
+    session_id = series.sessions[0].id
+    reg.switch_mode(rd, session_id, "online")
+    db.session.expire_all()
+    queued = capacity.waitlist(session_id, Mode.online)
+    assert [p.registration_id for p in queued] == [3, rd.id]

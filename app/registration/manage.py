@@ -6,8 +6,8 @@ series page lives here, not in events, because it shows registrations (events ne
 """
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from app.audit.services import record
@@ -131,7 +131,9 @@ def lottery(org_id: int, series_id: int):
 
 def _participants_page(series, session, message_form, status=200):
     filters = manage.Filters.read(request.args, series, session)
-    registrations = manage.participants(series, filters)
+    number = request.args.get("page", 1, type=int)
+    page = manage.participant_page(series, filters, number, per_page=manage.PER_PAGE)
+    registrations = page.registrations
     return render_template(
         "manage/participants.html",
         org=g.org,
@@ -142,8 +144,10 @@ def _participants_page(series, session, message_form, status=200):
         filter_form=FilterForm(request.args, series=series, session=session),
         list_args=_list_args(filters, session),
         registrations=registrations,
+        page=page,
+        format_number=format_number,
         positions=manage.waitlist_positions(registrations),
-        reachable=sum(1 for r in registrations if manage.has_real_email(r.user)),
+        reachable=page.reachable,
         message_form=message_form,
         history=manage.message_history(series),
         has_real_email=manage.has_real_email,

@@ -111,19 +111,9 @@ def _status_is(column, status: str):
     return column == status
 
 
-def participants(series: Series, filters: Filters) -> list[Registration]:
-    """The series' registrations matching `filters`, by furigana, in three queries whatever
-    their number: registrations with people, their places, their relations."""
-    query = (
-        select(Registration)
-        .join(Registration.user)
-        .where(Registration.series_id == series.id)
-        .options(
-            contains_eager(Registration.user).selectinload(User.relation_rows),
-            selectinload(Registration.places),
-        )
-        .order_by(User.furigana, User.id)
-    )
+def _matching(query, series: Series, filters: Filters):
+    """`query` (over Registration joined with its User) narrowed to the series and filters."""
+    query = query.where(Registration.series_id == series.id)
     place = select(Place.id).where(
         Place.registration_id == Registration.id, _status_is(Place.status, filters.status)
     )
@@ -137,7 +127,72 @@ def participants(series: Series, filters: Filters) -> list[Registration]:
         query = query.where(User.prefecture == filters.prefecture)
     if filters.q:
         query = query.where(name_matches(User.name, User.furigana, User.email, filters.q))
+    return query
+
+
+def participants(
+    series: Series, filters: Filters, *, offset: int = 0, limit: int | None = None
+) -> list[Registration]:
+    """The series' registrations matching `filters`, by furigana (all, or the slice
+    `offset`/`limit`), in three queries whatever their number: registrations with people,
+    their places, their relations."""
+    query = (
+        select(Registration)
+        .join(Registration.user)
+        .options(
+            contains_eager(Registration.user).selectinload(User.relation_rows),
+            selectinload(Registration.places),
+        )
+        .order_by(User.furigana, User.id)
+    )
+    query = _matching(query, series, filters).offset(offset or None).limit(limit)
     return db.session.scalars(query).unique().all()
+
+
+def _reachable_condition():
+    """SQL for has_real_email(): not deleted and not added without an address."""
+    return User.deleted_at.is_(None) & ~User.email.endswith(".invalid")
+
+
+@dataclass(frozen=True)
+class ParticipantPage:
+    registrations: list[Registration]
+    #: 1 to `pages`
+    number: int
+    per_page: int
+    #: people matching the filters, on every page
+    total: int
+    #: of them, people an email reaches (the message form sends to all pages)
+    reachable: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        return min(self.total, (self.number - 1) * self.per_page + 1)
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+
+#: people per page of the participant list (the CSV and the message take everyone matching)
+PER_PAGE = 100
+
+
+def participant_page(
+    series: Series, filters: Filters, page: int = 1, per_page: int = PER_PAGE
+) -> ParticipantPage:
+    """One page of the list: the counts in one query, then the page in three, whatever the
+    number of people. A page past the last is the last."""
+    counts = select(func.count(), func.count().filter(_reachable_condition()))
+    counts = _matching(counts.select_from(Registration).join(Registration.user), series, filters)
+    total, reachable = db.session.execute(counts).one()
+    number = min(max(page, 1), max(1, -(-total // per_page)))
+    registrations = participants(series, filters, offset=(number - 1) * per_page, limit=per_page)
+    return ParticipantPage(registrations, number, per_page, total, reachable)
 
 
 def waitlist_positions(registrations) -> dict[int, int]:

@@ -409,7 +409,12 @@ def test_organisers_list_participants_with_filters(app, client, world, series_fa
     assert who(f"?session={session_id}&status=confirmed") == [a_id]
     assert who("?prefecture=島根県") == who("?prefecture=32") == [b_id]
     assert who("?q=さとう") == who("?q=サトウ") == who("?q=sato@") == [a_id]
-    for query in ("?status=maybe", "?mode=zoom", "?session=x"):
+    # pages, with the filters
+    assert who("?status=all&per_page=2") == [b_id, c_id]
+    assert who("?status=all&per_page=2&page=2") == [a_id]
+    assert who("?status=all&per_page=2&page=3") == []
+    assert who("?status=all&page=1") == [b_id, c_id, a_id]  # 100 a page
+    for query in ("?status=maybe", "?mode=zoom", "?session=x", "?page=0", "?per_page=1001"):
         bad = client.get(url + query, headers=organizer)
         assert bad.status_code == 422 and bad.json["error"]["code"] == "validation_error"
 

@@ -110,6 +110,33 @@ def test_the_list_takes_the_same_number_of_queries_for_5_or_25_people(app, clien
     assert queries_for_page() == few
 
 
+def test_a_long_list_comes_in_pages_and_the_message_still_reaches_everyone(
+    app, client, listed, ctx, monkeypatch
+):
+    from app.registration import manage_services
+
+    monkeypatch.setattr(manage_services, "PER_PAGE", 2)
+    url = f"{listed['base']}/participants?status=all"
+    first = client.get(url)
+    html = first.get_data(as_text=True)
+    assert names(first) == ["伊藤 健", "佐藤 一郎"]
+    assert "5件中 1〜2件" in html
+    assert 'rel="next"' in html and 'rel="prev"' not in html
+    # the filters stay in the page links
+    next_link = re.search(r'href="([^"]+)" rel="next"', html)[1].replace("&amp;", "&")
+    assert "status=all" in next_link and "page=2" in next_link
+    assert names(client.get(next_link)) == ["鈴木 花子", "高橋 三郎"]
+    last = client.get(f"{url}&page=3")
+    assert names(last) == ["田中 美咲"]
+    assert 'rel="next"' not in last.get_data(as_text=True)
+    # past the last page, or nonsense: the last page, or the first
+    assert names(client.get(f"{url}&page=99")) == ["田中 美咲"]
+    assert names(client.get(f"{url}&page=abc")) == ["伊藤 健", "佐藤 一郎"]
+    assert names(client.get(f"{url}&page=-4")) == ["伊藤 健", "佐藤 一郎"]
+    # the message form counts everyone matching (with an address), not the page
+    assert "メールアドレスのある5人に送信されます" in html
+
+
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"

@@ -97,6 +97,8 @@ class Config:
     LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50 per 15 minutes")
     SIGNUPS_PER_ADDRESS = os.environ.get("SIGNUPS_PER_ADDRESS", "20 per hour")
     PASSWORD_RESETS_PER_ADDRESS = os.environ.get("PASSWORD_RESETS_PER_ADDRESS", "10 per hour")
+    #: attempts at a claim code (registrations:claim): codes are random, guessing is refused
+    CLAIMS_PER_ACCOUNT = os.environ.get("CLAIMS_PER_ACCOUNT", "10 per hour")
     #: the public certificate check: enough for people, too few to guess codes
     CERTIFICATE_CHECKS_PER_ADDRESS = os.environ.get(
         "CERTIFICATE_CHECKS_PER_ADDRESS", "20 per minute;200 per day"

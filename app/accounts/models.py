@@ -33,6 +33,10 @@ class User(UserMixin, db.Model):
     #: bumped on password change, reset and deletion: logs out every other session and
     #: invalidates outstanding reset links
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: an account an organiser made for someone without an email (a phone sign-up) can be
+    #: taken over by that person's own account with a code the organiser gives them: its hash
+    claim_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     #: loaded when asked for (every request loads its user; few of them need the relations):
     #: lists that show them load them for everyone at once (selectinload)

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 
 from app.core.forms import MultiCheckboxField, choices
 from app.core.prefectures import prefecture_choices, prefecture_code
@@ -123,3 +123,11 @@ class ModeForm(FlaskForm):
     """Switch one session's place to the other mode."""
 
     mode = HiddenField()
+
+
+class ClaimForm(FlaskForm):
+    code = StringField(
+        _l("Code from the organiser"),
+        description=_l("10 letters and numbers, e.g. ABCDE-23456"),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "maxlength": 40},
+    )

@@ -14,6 +14,7 @@ from app.audit.services import record
 from app.core.errors import AlreadyRegistered, KakawariError, NotFound
 from app.core.forms import ActionForm, apply_errors
 from app.core.types import utcnow
+from app.core.urls import external_url
 from app.events import services as events
 from app.events.forms import (
     FORMAT_LABELS,
@@ -24,9 +25,10 @@ from app.events.forms import (
     error_text,
 )
 from app.events.models import Selection, SeriesStatus
+from app.extensions import db
 from app.orgs.access import org_role_required
 from app.orgs.models import Role
-from app.registration import capacity
+from app.registration import capacity, claims
 from app.registration import manage_services as manage
 from app.registration import services as reg
 from app.registration.manage_forms import (
@@ -35,6 +37,7 @@ from app.registration.manage_forms import (
     MessageForm,
     add_participant_form,
 )
+from app.registration.models import Registration
 
 bp = Blueprint("manage", __name__)
 organizers = org_role_required(Role.organizer)
@@ -53,6 +56,7 @@ def _labels():
         "status_filter_labels": dict(STATUS_FILTERS),
         "status_label": manage.status_label,
         "mode_label": reg.mode_label,
+        "can_have_claim_code": claims.can_have_claim_code,
     }
 
 
@@ -146,6 +150,7 @@ def _participants_page(series, session, message_form, status=200):
         registrations=registrations,
         page=page,
         format_number=format_number,
+        action_form=ActionForm(),
         positions=manage.waitlist_positions(registrations),
         reachable=page.reachable,
         message_form=message_form,
@@ -229,6 +234,36 @@ def send_message(org_id: int, series_id: int, session_id: int | None = None):
                 )
             )
     return _participants_page(series, session, form, 422)
+
+
+@bp.route(f"{SERIES}/participants/<int:registration_id>/claim-code", methods=["POST"])
+@organizers
+def claim_code(org_id: int, series_id: int, registration_id: int):
+    """A code for someone added without an email, to take their records into the account
+    they make themselves (read to them over the phone, or printed); a new code replaces the
+    last one."""
+    series = events.get_series(series_id, org_id=org_id)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.series_id != series.id:
+        raise NotFound()
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+        return redirect(url_for(".participants", org_id=org_id, series_id=series_id))
+    person = registration.user
+    try:
+        code = claims.new_claim_code(person, actor=current_user, org=g.org)
+    except KakawariError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for(".participants", org_id=org_id, series_id=series_id))
+    return render_template(
+        "manage/claim_code.html",
+        org=g.org,
+        series=series,
+        person=person,
+        code=code,
+        expires_at=person.claim_code_expires_at,
+        claim_url=external_url("registration.claim"),
+    )
 
 
 @bp.route(f"{SERIES}/participants/new", methods=["GET", "POST"])

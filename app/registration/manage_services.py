@@ -292,7 +292,8 @@ def _clean_person(person: dict) -> tuple[dict, dict]:
 
 
 def _new_person(cleaned: dict) -> User:
-    """An account without a password: the person can claim it later with a password reset."""
+    """An account without a password: the person can take it over later, with a password reset
+    when it has their email, or with a claim code (app.registration.claims) when not."""
     user = User(
         email=cleaned["email"] or f"manual-{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}",
         password_hash=None,

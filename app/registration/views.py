@@ -1,6 +1,6 @@
 """Participant pages: the public series list and page, registering, 申込一覧, calendars."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -18,11 +18,12 @@ from app.core.forms import ActionForm, apply_errors
 from app.core.types import utcnow
 from app.events import services as events
 from app.events.models import Mode, SeriesStatus
-from app.extensions import db
-from app.registration import calendar, capacity, services
+from app.extensions import db, limiter
+from app.registration import calendar, capacity, claims, services
 from app.registration.forms import (
     FORMAT_LABELS,
     MODE_LABELS,
+    ClaimForm,
     ModeForm,
     SeriesFilterForm,
     registration_form,
@@ -30,6 +31,14 @@ from app.registration.forms import (
 from app.registration.models import Place, PlaceStatus, Registration
 
 bp = Blueprint("registration", __name__)
+
+#: tries at a claim code per account (codes are random: guessing is cut short)
+claim_limit = limiter.limit(
+    lambda: current_app.config["CLAIMS_PER_ACCOUNT"],
+    key_func=lambda: f"claim:{current_user.id}",
+    methods=["POST"],
+    scope="claim",
+)
 
 
 @bp.context_processor
@@ -193,6 +202,31 @@ def my_registrations():
         registrations=registrations,
         positions=capacity.waitlist_positions([p for r in registrations for p in r.places]),
     )
+
+
+@bp.route("/registrations/claim", methods=["GET", "POST"])
+@login_required
+@claim_limit
+def claim():
+    """Take over what an organiser registered for you by phone, with the code they gave."""
+    form = ClaimForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            taken = claims.claim(current_user, form.code.data)
+        except KakawariError as exc:
+            apply_errors(form, exc.fields or {"code": [exc.message]})
+            status = 422
+        else:
+            titles = "、".join(r.series.title for r in taken)
+            if titles:
+                flash(_("These registrations are now in your account: %(s)s", s=titles), "success")
+            else:
+                flash(_("The record made for you is now part of your account."), "success")
+            return redirect(url_for(".my_registrations"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("registration/claim.html", form=form), status
 
 
 @bp.route("/registrations/<int:registration_id>/confirmation")

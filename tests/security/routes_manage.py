@@ -3,6 +3,7 @@ authorization matrix."""
 
 from app.accounts.models import User
 from app.extensions import db
+from app.registration import manage_services as manage
 from app.registration import services as reg
 from tests.registration.factories import make_series
 from tests.security.routes_events import organizers
@@ -20,6 +21,10 @@ ROWS = [
     ("manage.participants_csv", "GET", SESSION + "/participants.csv", None, organizers(200)),
     ("manage.add_participant", "GET", SERIES + "/participants/new", None, organizers(200)),
     ("manage.add_participant", "POST", SERIES + "/participants/new", {}, organizers(422)),
+    ("manage.claim_code", "POST", SERIES + "/participants/{mg_by_phone}/claim-code", {},
+     organizers(200)),
+    ("manage.claim_code", "POST", SERIES + "/participants/{mg_other_series_reg}/claim-code", {},
+     organizers(404)),
     ("manage.send_message", "POST", SERIES + "/messages", MESSAGE, organizers(302)),
     ("manage.send_message", "POST", SESSION + "/messages", MESSAGE, organizers(302)),
     ("manage.lottery", "GET", LOTTERY + "/lottery", None, organizers(200)),
@@ -35,7 +40,17 @@ def targets(app, world):
         series = make_series(world["org"], title="名簿のある講座")
         reg.register(series, participant, mode="online", consent=True)
         lottery = make_series(world["org"], title="抽選の講座", selection="lottery")
+        by_phone = manage.add_participant(
+            series,
+            db.session.get(User, world["organizer"]),
+            {"name": "電話 太郎", "furigana": "でんわ たろう", "prefecture": "32", "relations": []},
+            modes={series.sessions[0].id: "venue"},
+            consent=True,
+        )[0]
+        elsewhere = reg.register(lottery, participant, mode="online", consent=True)
         return {
+            "mg_by_phone": by_phone.id,
+            "mg_other_series_reg": elsewhere.id,
             "mg_series": series.id,
             "mg_session": series.sessions[0].id,
             "mg_lottery": lottery.id,

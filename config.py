@@ -28,6 +28,11 @@ def _pool_options() -> dict:
     return {key: int(os.environ[var]) for key, var in names.items() if os.environ.get(var)}
 
 
+def _prepare_threshold() -> int | None:
+    value = os.environ.get("DATABASE_PREPARE_THRESHOLD", "0").strip().lower()
+    return None if value in ("off", "none", "") else int(value)
+
+
 class Config:
     INSTANCE_DIR = Path(os.environ.get("KAKAWARI_INSTANCE_DIR", BASE_DIR / "instance"))
     #: None means "generate one into instance/secret_key on first run" (see app.core.secrets).
@@ -36,6 +41,9 @@ class Config:
         os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'kakawari.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, **_pool_options()}
+    #: PostgreSQL: prepare a statement after this many uses on a connection (0: at once; None,
+    #: from "off": never, for PgBouncer in transaction mode)
+    DATABASE_PREPARE_THRESHOLD = _prepare_threshold()
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Live rooms: the Redis channel the server processes share, and how often each process
     # vouches for its sockets (a socket silent for three beats is gone, closed at last seen).

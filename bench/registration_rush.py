@@ -27,6 +27,7 @@ from tests.concurrency.live import (  # noqa: E402 -- after the path is set
     make_stage,
     percentile,
     place_counts,
+    postgres_cpu_seconds,
     registration_calls,
     rush,
     setup_app,
@@ -106,16 +107,19 @@ def main(argv=None) -> int:
                 page = Call("GET", f"/api/v1/series/{stage.series_id}", people[0].token)
                 rush(server.port, [page] * 3 * args.workers * 15)
                 print(f"machine         sum(range(10**7)) in {cpu_check():.2f} s")
-                cpu = server.cpu_seconds()
+                cpu, database_cpu = server.cpu_seconds(), postgres_cpu_seconds()
                 if args.total:
                     results = sustained(server.port, calls, args.clients)
                 else:
                     results = rush(server.port, calls)
                 cpu = server.cpu_seconds() - cpu
+                database_cpu = postgres_cpu_seconds() - database_cpu
                 wall = max(r.finished for r in results) - min(r.started for r in results)
             figures = report(results, wall, place_counts(app, stage.session_id), args.capacity)
             print(f"server CPU      {cpu / len(calls) * 1000:.0f} ms per request (workers)")
+            print(f"database CPU    {database_cpu / len(calls) * 1000:.1f} ms per request")
             figures["server_cpu_ms_per_request"] = round(cpu / len(calls) * 1000)
+            figures["database_cpu_ms_per_request"] = round(database_cpu / len(calls) * 1000, 1)
             figures["cpu_check_s"] = round(cpu_check(), 2)
             if args.json:
                 args.json.write_text(json.dumps(figures, indent=2))

@@ -442,7 +442,7 @@ def get_series(
 FOR_REGISTERING = (
     joinedload(Series.org),
     joinedload(Series.sessions),
-    selectinload(Series.questions),
+    joinedload(Series.questions),  # a few of each: one query
 )
 
 

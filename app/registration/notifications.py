@@ -1,8 +1,10 @@
 """Emails to participants, sent when registration or events announce a change (signals).
 
-The signals come after the change committed, outside the capacity lock. A mail is queued
-(app/mail/), committed by the receiver, and sent by the queue's drainer, which retries; a mail
-that cannot even be written is logged and never undoes or breaks the change.
+A mail is queued (app/mail/) in the session and sent by the queue's drainer, which retries.
+A new registration's mail is queued inside the registration's own transaction (they commit
+together); the other changes announce themselves after they committed, and their mails are
+committed by the sender (places_changed) or here (session and series changes). A mail that
+cannot even be composed is logged and never undoes or breaks the change.
 Every mail is written in the recipient's language and carries a calendar file: REQUEST for a
 place (a waiting place is tentative), CANCEL when a session or a place is gone. The calendar
 file and the ticket are built when the mail is sent (deferred attachments), not in the request.
@@ -49,6 +51,8 @@ def _never_raises(receiver=None, *, commit: bool = True):
             if commit:
                 _commit_queued_mail()
         except Exception as exc:
+            if isinstance(exc, SQLAlchemyError) and not commit:
+                raise  # the transaction is the sender's, and now broken: the sender decides
             log.exception("Notification %s failed", receiver.__name__)
             if isinstance(exc, SQLAlchemyError):
                 db.session.rollback()

@@ -262,10 +262,11 @@ def register(
                         )
                     )
             refresh_status(registration)
+            # the ticket and the mail join this transaction: written together, or not at all
+            places_changed.send(registration, kind="registered", promoted=[])
     except IntegrityError:
         existing = active_registration(series_id, user_id)
         raise AlreadyRegistered(registration_id=existing.id if existing else None) from None
-    announce(registration, "registered")
     return registration
 
 

@@ -403,6 +403,22 @@ def place_counts(app, session_id: int) -> dict[str, int]:
     return {status.value: n for status, n in rows}
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time PostgreSQL's processes on this machine have used so far (from /proc; a backend
+    that exits in between takes its share with it, so measure with a fixed pool)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:
+            continue
+        if raw[raw.index("(") + 1 : raw.rindex(")")] != "postgres":
+            continue
+        fields = raw.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_check() -> float:
     """CPU seconds for a fixed piece of pure Python: about 0.1-0.2 s on a quiet modern core.
     More means a slow or busy CPU, and every figure of a benchmark run scales with it."""

@@ -38,8 +38,16 @@ def pages(app, world):
         org, series_id, session_id = world["org"], series.id, session.id
     return {
         None: ["/", "/series", f"/series/{series_id}", "/login", "/signup"],
-        "misaki@example.jp": ["/registrations", f"/sessions/{session_id}/live"],
-        "organizer@example.jp": [f"/orgs/{org}/series", f"/orgs/{org}/series/{series_id}"],
+        "misaki@example.jp": [
+            "/registrations",
+            "/registrations/claim",
+            f"/sessions/{session_id}/live",
+        ],
+        "organizer@example.jp": [
+            f"/orgs/{org}/series",
+            f"/orgs/{org}/series/{series_id}",
+            f"/orgs/{org}/series/{series_id}/participants",
+        ],
         "staff@example.jp": [f"/orgs/{org}/checkin/sessions/{session_id}"],
     }
 

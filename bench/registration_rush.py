@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -108,18 +109,22 @@ def main(argv=None) -> int:
                 rush(server.port, [page] * 3 * args.workers * 15)
                 print(f"machine         sum(range(10**7)) in {cpu_check():.2f} s")
                 cpu, database_cpu = server.cpu_seconds(), postgres_cpu_seconds()
+                client_cpu = time.process_time()
                 if args.total:
                     results = sustained(server.port, calls, args.clients)
                 else:
                     results = rush(server.port, calls)
                 cpu = server.cpu_seconds() - cpu
                 database_cpu = postgres_cpu_seconds() - database_cpu
+                client_cpu = time.process_time() - client_cpu
                 wall = max(r.finished for r in results) - min(r.started for r in results)
             figures = report(results, wall, place_counts(app, stage.session_id), args.capacity)
             print(f"server CPU      {cpu / len(calls) * 1000:.0f} ms per request (workers)")
             print(f"database CPU    {database_cpu / len(calls) * 1000:.1f} ms per request")
+            print(f"client CPU      {client_cpu / len(calls) * 1000:.1f} ms per request (this process)")
             figures["server_cpu_ms_per_request"] = round(cpu / len(calls) * 1000)
             figures["database_cpu_ms_per_request"] = round(database_cpu / len(calls) * 1000, 1)
+            figures["client_cpu_ms_per_request"] = round(client_cpu / len(calls) * 1000, 1)
             figures["cpu_check_s"] = round(cpu_check(), 2)
             if args.json:
                 args.json.write_text(json.dumps(figures, indent=2))

@@ -13,6 +13,7 @@ from app.events import services as events
 from app.events.models import Series, Session
 from app.extensions import db
 from app.orgs.models import Organization
+from app.registration import manage_services as manage
 from app.registration import services as registration
 
 ZEMI = "しまね関係人口ゼミ 2026"
@@ -181,6 +182,17 @@ def seed_series(org: Organization) -> list[Series]:
     for person in [participant, *people[60:90]]:
         registration.register(marumori, person, mode=rng.choice(["venue", "online"]),
                               consent=True)  # fmt: skip
+    # A resident of 丸森 who applied by phone, without an email: the organiser added her by
+    # hand (she can take it over later with a claim code from the participant list).
+    organiser = db.session.scalar(select(User).where(User.email == "organizer@example.jp"))
+    manage.add_participant(
+        marumori,
+        organiser,
+        {"name": "佐々木 トメ", "furigana": "ささき とめ", "prefecture": "04",
+         "relations": ["origin"]},
+        modes={s.id: "venue" for s in marumori.sessions},
+        consent=True,
+    )  # fmt: skip
     return [zemi, marumori]
 
 

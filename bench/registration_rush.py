@@ -121,10 +121,11 @@ def main(argv=None) -> int:
             figures = report(results, wall, place_counts(app, stage.session_id), args.capacity)
             print(f"server CPU      {cpu / len(calls) * 1000:.0f} ms per request (workers)")
             print(f"database CPU    {database_cpu / len(calls) * 1000:.1f} ms per request")
-            print(f"client CPU      {client_cpu / len(calls) * 1000:.1f} ms per request (this process)")
+            client_ms = client_cpu / len(calls) * 1000
+            print(f"client CPU      {client_ms:.1f} ms per request (this process)")
             figures["server_cpu_ms_per_request"] = round(cpu / len(calls) * 1000)
             figures["database_cpu_ms_per_request"] = round(database_cpu / len(calls) * 1000, 1)
-            figures["client_cpu_ms_per_request"] = round(client_cpu / len(calls) * 1000, 1)
+            figures["client_cpu_ms_per_request"] = round(client_ms, 1)
             figures["cpu_check_s"] = round(cpu_check(), 2)
             if args.json:
                 args.json.write_text(json.dumps(figures, indent=2))

@@ -6,7 +6,7 @@ a session's table is read a page at a time (`session_people`). Call
 `services.ensure_current()` first; these functions only read.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -14,6 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from app.accounts.models import User
 from app.attendance.models import Attendance, AttendanceStatus
 from app.attendance.services import Progress, progress
+from app.core.paging import PageWindow, page_number
 from app.core.text import name_matches
 from app.events.models import Mode, Series, Session, SessionStatus
 from app.extensions import db
@@ -123,31 +124,9 @@ def count_records(
     return db.session.scalar(_records_matching(query, status, search))
 
 
-def _page_count(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))  # an empty table still has its one page
-
-
 @dataclass(frozen=True)
-class PeoplePage:
-    records: list[Attendance]
-    #: 1 to `pages`
-    number: int
-    per_page: int
-    #: people matching the filter, on every page
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return _page_count(self.total, self.per_page)
-
-    @property
-    def first(self) -> int:
-        """Position of the page's first person (1-based), 0 when nobody matches."""
-        return min(self.total, (self.number - 1) * self.per_page + 1)
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.number * self.per_page)
+class PeoplePage(PageWindow):
+    records: list[Attendance] = field(default_factory=list)
 
 
 def session_people(
@@ -164,16 +143,16 @@ def session_people(
     the last (after a correction the filter may match fewer people)."""
     per_page = per_page or PER_PAGE
     total = count_records(session_id, status=status, search=search)
-    number = min(max(page, 1), _page_count(total, per_page))
+    window = PageWindow(page_number(page, total, per_page), per_page, total)
     records = session_records(
         session_id,
         status=status,
         search=search,
         descending=descending,
-        offset=(number - 1) * per_page,
+        offset=window.offset,
         limit=per_page,
     )
-    return PeoplePage(records, number, per_page, total)
+    return PeoplePage(window.number, per_page, total, records)
 
 
 # --- one person within one organisation ----------------------------------------------------------

@@ -10,7 +10,7 @@ import logging
 import secrets
 import smtplib
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from app.accounts.services import find_user_by_email
 from app.audit.services import record
 from app.core.errors import KakawariError, ValidationFailed
 from app.core.mail import send_mail
+from app.core.paging import PageWindow, page_number
 from app.core.prefectures import RELATIONS, prefecture_code, prefecture_name
 from app.core.text import has_control_chars, name_matches, single_line
 from app.core.timefmt import to_local
@@ -155,27 +156,10 @@ def _reachable_condition():
 
 
 @dataclass(frozen=True)
-class ParticipantPage:
-    registrations: list[Registration]
-    #: 1 to `pages`
-    number: int
-    per_page: int
-    #: people matching the filters, on every page
-    total: int
-    #: of them, people an email reaches (the message form sends to all pages)
-    reachable: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def first(self) -> int:
-        return min(self.total, (self.number - 1) * self.per_page + 1)
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.number * self.per_page)
+class ParticipantPage(PageWindow):
+    registrations: list[Registration] = field(default_factory=list)
+    #: of the people matching, those an email reaches (the message form sends to all pages)
+    reachable: int = 0
 
 
 #: people per page of the participant list (the CSV and the message take everyone matching)
@@ -190,9 +174,9 @@ def participant_page(
     counts = select(func.count(), func.count().filter(_reachable_condition()))
     counts = _matching(counts.select_from(Registration).join(Registration.user), series, filters)
     total, reachable = db.session.execute(counts).one()
-    number = min(max(page, 1), max(1, -(-total // per_page)))
-    registrations = participants(series, filters, offset=(number - 1) * per_page, limit=per_page)
-    return ParticipantPage(registrations, number, per_page, total, reachable)
+    window = PageWindow(page_number(page, total, per_page), per_page, total)
+    registrations = participants(series, filters, offset=window.offset, limit=per_page)
+    return ParticipantPage(window.number, per_page, total, registrations, reachable)
 
 
 def waitlist_positions(registrations) -> dict[int, int]:

@@ -8,7 +8,8 @@ import flask_smorest
 from flask import g, has_request_context, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields
+from marshmallow.validate import Range
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session as SessionBase
 
@@ -31,6 +32,38 @@ class ErrorBody(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Messages per field, for validation errors"},
     )
+
+
+#: bounds of list paging: far beyond any list, short of an OFFSET overflow
+PAGE_MAX = 10**6
+PER_PAGE_MAX = 1000
+#: rows per page when only `page` is given (the organisers' pages show as many)
+PER_PAGE = 100
+
+
+class PageQuery(Schema):
+    """`page` and `per_page` of a list that answers with everything unless asked for a page."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(
+        validate=Range(1, PAGE_MAX),
+        metadata={"description": "Only this page of the rows, by furigana (from 1)"},
+    )
+    per_page = fields.Integer(
+        validate=Range(1, PER_PAGE_MAX),
+        metadata={"description": f"Rows per page ({PER_PAGE} when only `page`)"},
+    )
+
+
+def requested_slice(query: dict) -> tuple[int, int] | None:
+    """(offset, limit) of the page a PageQuery asks for; None: everything. A page past the last
+    is empty."""
+    if "page" not in query and "per_page" not in query:
+        return None
+    per_page = query.get("per_page", PER_PAGE)
+    return (query.get("page", 1) - 1) * per_page, per_page
 
 
 class ErrorSchema(Schema):

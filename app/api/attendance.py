@@ -10,12 +10,12 @@ from functools import wraps
 
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import Schema, fields
 from marshmallow.validate import Length, Range
 from sqlalchemy.orm import joinedload
 from webargs.fields import DelimitedList
 
-from app.api import ErrorSchema
+from app.api import ErrorSchema, PageQuery, requested_slice
 from app.api.access import require_role_in
 from app.api.accounts import BEARER, Prefecture
 from app.api.events import prefecture_payload
@@ -33,9 +33,6 @@ blp = Blueprint("api_attendance", __name__, description="Attendance (出席) and
 STATUSES = [s.value for s in AttendanceStatus]
 MODES = [m.value for m in Mode]
 MAX_ID = 2**31 - 1
-#: bounds of the session's paging: far beyond any session, short of an OFFSET overflow
-PAGE_MAX = 10**6
-PER_PAGE_MAX = 1000
 IDS_MAX = 500
 
 
@@ -142,21 +139,10 @@ class RecordOut(Schema):
     )
 
 
-class SessionAttendanceQuery(Schema):
+class SessionAttendanceQuery(PageQuery):
     """Which of the session's records to answer with; by default all of them. The counts are
     always everyone's."""
 
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(
-        validate=Range(1, PAGE_MAX),
-        metadata={"description": "Only this page of the records, by furigana (from 1)"},
-    )
-    per_page = fields.Integer(
-        validate=Range(1, PER_PAGE_MAX),
-        metadata={"description": f"Records per page ({dashboards.PER_PAGE} when only `page`)"},
-    )
     ids = DelimitedList(
         fields.Integer(validate=Range(1, MAX_ID)),
         validate=Length(max=IDS_MAX),
@@ -281,11 +267,8 @@ def _asked_records(session_id: int, query: dict) -> list[Attendance]:
         return []
     if "ids" in query:
         return dashboards.session_records(session_id, ids=query["ids"])
-    if "page" not in query and "per_page" not in query:
-        return dashboards.session_records(session_id)  # everyone, as before paging existed
-    per_page = query.get("per_page", dashboards.PER_PAGE)
-    offset = (query.get("page", 1) - 1) * per_page
-    return dashboards.session_records(session_id, offset=offset, limit=per_page)
+    offset, limit = requested_slice(query) or (0, None)  # everyone, unless a page is asked
+    return dashboards.session_records(session_id, offset=offset, limit=limit)
 
 
 @blp.route("/sessions/<int:session_id>/attendance", methods=["GET"])

@@ -8,12 +8,12 @@ show in a fixed number of queries, whatever their length.
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, fields
-from marshmallow.validate import OneOf, Range
+from marshmallow import Schema, fields
+from marshmallow.validate import OneOf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import ErrorSchema
+from app.api import ErrorSchema, PageQuery, requested_slice
 from app.api.accounts import BEARER, Prefecture
 from app.api.events import ORGANIZER_ERRORS, errors, prefecture_payload, series_organizer
 from app.core.access import login_required
@@ -98,15 +98,11 @@ class RegistrationConflictSchema(Schema):
 
 
 LIST_STATUSES = [*PLACE_STATUSES, "all"]
-PAGE_MAX = 10**6
-PER_PAGE_MAX = 1000
 
 
-class ListFilters(Schema):
-    """The filters of the organiser's participant page, with the same meaning."""
-
-    class Meta:
-        unknown = EXCLUDE
+class ListFilters(PageQuery):
+    """The filters of the organiser's participant page, with the same meaning; by default
+    everyone matching, or one page of them."""
 
     status = fields.String(
         validate=OneOf(
@@ -124,14 +120,6 @@ class ListFilters(Schema):
     session = fields.Integer(metadata={"description": "People with such a place in this session"})
     prefecture = fields.String(metadata={"description": "Where they live: name or JIS code"})
     q = fields.String(metadata={"description": "Search in name, furigana and email"})
-    page = fields.Integer(
-        validate=Range(1, PAGE_MAX),
-        metadata={"description": "Only this page of the list (from 1); by default everyone"},
-    )
-    per_page = fields.Integer(
-        validate=Range(1, PER_PAGE_MAX),
-        metadata={"description": f"People per page ({manage.PER_PAGE} when only `page`)"},
-    )
 
 
 class Participant(Schema):
@@ -281,13 +269,10 @@ def cancel_registration(registration_id: int):
 def list_registrations(filters, series: Series):
     """The series' participants by furigana, as on the organiser's page: everyone matching,
     or one page of them (a page past the last is empty). Organisers."""
-    matching = manage.Filters.read(filters, series)
-    if "page" in filters or "per_page" in filters:
-        per_page = filters.get("per_page", manage.PER_PAGE)
-        offset = (filters.get("page", 1) - 1) * per_page
-        registrations = manage.participants(series, matching, offset=offset, limit=per_page)
-    else:
-        registrations = manage.participants(series, matching)
+    offset, limit = requested_slice(filters) or (0, None)
+    registrations = manage.participants(
+        series, manage.Filters.read(filters, series), offset=offset, limit=limit
+    )
     # the series' sessions, loaded once: each place then finds its own without a query
     series.sessions  # noqa: B018
     positions = capacity.waitlist_positions([p for r in registrations for p in r.places])

@@ -123,7 +123,8 @@ def valid_ticket(registration: Registration) -> Ticket | None:
 
 
 def new_ticket(registration: Registration) -> Ticket:
-    """A ticket for a registration that has none (just made), added to the transaction."""
+    """A new ticket with a fresh secret, added to the transaction (the registration has no
+    valid one: just made, or its old one revoked)."""
     ticket = Ticket(registration_id=registration.id, secret=secrets.token_urlsafe(20))
     db.session.add(ticket)
     return ticket
@@ -134,8 +135,7 @@ def issue_ticket(registration: Registration) -> Ticket:
     ticket = valid_ticket(registration)
     if ticket:
         return ticket
-    ticket = Ticket(registration_id=registration.id, secret=secrets.token_urlsafe(20))
-    db.session.add(ticket)
+    ticket = new_ticket(registration)
     try:
         db.session.commit()
     except IntegrityError:  # issued at the same moment elsewhere
@@ -148,8 +148,7 @@ def reissue_ticket(registration: Registration, actor=None) -> Ticket:
     """Revoke the current ticket (e.g. a leaked screenshot) and issue one with a new secret."""
     revoke_tickets(registration, commit=False)
     db.session.flush()
-    ticket = Ticket(registration_id=registration.id, secret=secrets.token_urlsafe(20))
-    db.session.add(ticket)
+    ticket = new_ticket(registration)
     record(
         "ticket.reissued",
         actor=actor,

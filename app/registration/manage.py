@@ -246,9 +246,6 @@ def claim_code(org_id: int, series_id: int, registration_id: int):
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.series_id != series.id:
         raise NotFound()
-    if not ActionForm().validate_on_submit():
-        flash(_("The form expired. Please try again."), "error")
-        return redirect(url_for(".participants", org_id=org_id, series_id=series_id))
     person = registration.user
     try:
         code = claims.new_claim_code(person, actor=current_user, org=g.org)

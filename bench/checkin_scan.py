@@ -162,6 +162,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="kakawari-bench-") as tmp:
         workdir = Path(tmp)
         database = Database.throwaway(args.database, workdir, "bench_checkin")
+        app = None
         try:
             database.migrate()
             app = setup_app(database.url, workdir / "instance")
@@ -206,12 +207,8 @@ def main(argv=None) -> int:
                     "cpu_check_s": round(cpu_check(), 2),
                 }
                 args.json.write_text(json.dumps(figures, indent=2))
-            from app.extensions import db
-
-            with app.app_context():
-                db.engine.dispose()
         finally:
-            database.drop()
+            database.drop(app)
     return 0
 
 

@@ -92,6 +92,7 @@ def main(argv=None) -> int:
     database = Database(args.database_url) if args.database_url else Database.create("bench")
     with tempfile.TemporaryDirectory(prefix="kakawari-bench-") as tmp:
         workdir = Path(tmp)
+        app = None
         try:
             database.migrate()
             app = setup_app(database.url, workdir / "instance")
@@ -129,12 +130,8 @@ def main(argv=None) -> int:
             figures["cpu_check_s"] = round(cpu_check(), 2)
             if args.json:
                 args.json.write_text(json.dumps(figures, indent=2))
-            from app.extensions import db
-
-            with app.app_context():
-                db.engine.dispose()
         finally:
-            database.drop()
+            database.drop(app)
     return 0
 
 

@@ -277,6 +277,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="kakawari-bench-") as tmp:
         workdir = Path(tmp)
         database = Database.throwaway(args.database, workdir, "bench_reports")
+        app = None
         try:
             database.migrate()
             app = setup_app(database.url, workdir / "instance")
@@ -334,12 +335,8 @@ def main(argv=None) -> int:
                 figures["dashboard_p95_ms"] = max(p["p95_ms"] for p in timed if p["dashboard"])
                 figures["export_p95_ms"] = max(p["p95_ms"] for p in timed if not p["dashboard"])
                 args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
-            from app.extensions import db
-
-            with app.app_context():
-                db.engine.dispose()
         finally:
-            database.drop()
+            database.drop(app)
     return 0
 
 

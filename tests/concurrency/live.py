@@ -65,7 +65,14 @@ class Database:
             capture_output=True,
         )
 
-    def drop(self) -> None:
+    def drop(self, app=None) -> None:
+        """Close `app`'s connections (the fixtures' app in this process), then drop the
+        database this run created."""
+        if app is not None:
+            from app.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()
         if self.created:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.created}" WITH (FORCE)')

@@ -1,0 +1,23 @@
+"""accounts: sessions end on logout and password change (placeholder)
+
+Revision ID: 0010_session_generation
+Revises: 0009_checkin_nonce_scope
+Create Date: 2026-12-07 02:30:00.000000
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+# revision identifiers, used by Alembic.
+revision = "0010_session_generation"
+down_revision = "0009_checkin_nonce_scope"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -3,10 +3,12 @@
     python tests/security/audit_deps.py python requirements.txt requirements-dev.txt
     python tests/security/audit_deps.py npm
 
-Python: the same source as `pip-audit -s pypi` (PyPI's JSON API, whose `vulnerabilities` come
-from the PyPA advisory database). pip-audit asks for /pypi/<name>/<version>/json only; the PyPI
-reachable from our machines answers that with 404, and pip-audit then skips every package and
-still exits 0. So this asks for the version first and, failing that, for /pypi/<name>/json,
+Python: the same source as `pip-audit -s pypi` (the index's JSON API, whose `vulnerabilities`
+come from the PyPA advisory database). The index is the one pip itself uses: PIP_INDEX_URL, else
+`pip config`'s index-url, else pip's own default; its JSON API sits beside its /simple page (no
+host is written here). pip-audit asks for /pypi/<name>/<version>/json only; the index reachable
+from our machines answers that with 404, and pip-audit then skips every package and still
+exits 0. So this asks for the version first and, failing that, for /pypi/<name>/json,
 whose vulnerabilities are those of the newest release: exact when the pin is the newest. A pin
 that cannot be audited either way is listed loudly (--strict makes that a failure).
 
@@ -18,6 +20,7 @@ Exit status 1 when a pinned package has a known vulnerability.
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,8 +29,32 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-PYPI = "https://pypi.org/pypi"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
+
+
+def pip_index_url() -> str:
+    """The index pip installs from, by pip's own precedence: environment, config, default."""
+    if url := os.environ.get("PIP_INDEX_URL"):
+        return url.split()[0]
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in run.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key.split(".")[-1] == "index-url" and value.strip("'\""):
+            return value.strip("'\"")
+    from pip._internal.models.index import PyPI  # pip's default when nothing is configured
+
+    return PyPI.simple_url
+
+
+def json_api_base(index_url: str) -> str:
+    """The JSON API beside a simple index: .../simple -> .../pypi (as Warehouse lays them out)."""
+    base = index_url.rstrip("/")
+    return base.removesuffix("/simple") + "/pypi"
 
 
 def read_pins(path: Path, seen=None) -> dict[str, str]:
@@ -49,7 +76,7 @@ def read_pins(path: Path, seen=None) -> dict[str, str]:
 def fetch_json(url: str) -> dict | None:
     """The JSON at `url`, or None for a 404."""
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 -- fixed https URL
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 -- https index URL, checked
             return json.load(response)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
@@ -57,14 +84,14 @@ def fetch_json(url: str) -> dict | None:
         raise
 
 
-def audit_pin(name: str, version: str, fetch=fetch_json) -> tuple[list[dict] | None, str]:
+def audit_pin(name: str, version: str, api: str, fetch=fetch_json) -> tuple[list[dict] | None, str]:
     """(vulnerabilities of name==version, note). None instead of a list: could not audit."""
-    document = fetch(f"{PYPI}/{name}/{version}/json")
+    document = fetch(f"{api}/{name}/{version}/json")
     if document is not None:
         return _live(document), ""
-    document = fetch(f"{PYPI}/{name}/json")
+    document = fetch(f"{api}/{name}/json")
     if document is None:
-        return None, "not on PyPI"
+        return None, "not on the index"
     newest = document["info"]["version"]
     if newest != version:
         return None, f"the index only reports on the newest release, {newest}"
@@ -75,12 +102,16 @@ def _live(document: dict) -> list[dict]:
     return [v for v in document.get("vulnerabilities") or [] if not v.get("withdrawn")]
 
 
-def audit_python(files: list[str], strict: bool, fetch=fetch_json) -> int:
+def audit_python(files: list[str], strict: bool, api: str | None = None, fetch=fetch_json) -> int:
+    api = api or json_api_base(pip_index_url())
+    if not api.startswith("https://"):
+        print(f"NOT AUDITED python: pip's index is not an https index with a JSON API ({api})")
+        return 1 if strict else 0
     pins = {}
     for file in files:
         pins.update(read_pins(Path(file)))
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda p: (*p, *audit_pin(*p, fetch=fetch)), pins.items()))
+        results = list(pool.map(lambda p: (*p, *audit_pin(*p, api, fetch=fetch)), pins.items()))
     vulnerable = [(n, v, found) for n, v, found, _ in results if found]
     unaudited = [(n, v, note) for n, v, found, note in results if found is None]
     for name, version, found in vulnerable:

@@ -8,6 +8,7 @@ from app.api.history import HistorySchema
 from app.attendance import certificates
 from app.attendance.history import MODE_LABELS, SESSION_CANCELLED, history, history_csv
 from app.attendance.history import payload as history_payload
+from app.attendance.personal_data import personal_data
 from app.core.access import login_required, public
 from app.core.errors import NotFound
 from app.core.types import utcnow
@@ -55,6 +56,21 @@ def my_history_json():
         json.dumps(data, ensure_ascii=False, indent=2),
         mimetype="application/json",
         headers={**PRIVATE, "Content-Disposition": 'attachment; filename="kakawari-history.json"'},
+    )
+
+
+@bp.route("/me/data.json")
+@login_required
+def my_data_json():
+    """Everything held about the person who asks (and nobody else), as one download."""
+    data = personal_data(current_user, utcnow())
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={
+            **PRIVATE,
+            "Content-Disposition": 'attachment; filename="kakawari-personal-data.json"',
+        },
     )
 
 

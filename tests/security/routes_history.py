@@ -15,6 +15,7 @@ ROWS = [
     ("attendance.my_history", "GET", "/me/history", None, USER),
     ("attendance.my_history_csv", "GET", "/me/history.csv", None, USER),
     ("attendance.my_history_json", "GET", "/me/history.json", None, USER),
+    ("attendance.my_data_json", "GET", "/me/data.json", None, USER),
     ("attendance.certificate_pdf", "GET", "/me/certificates/{hist_series}.pdf", None,
      OWN_CERTIFICATE),
     # the holder shares the address: whoever has it may see the name and the facts

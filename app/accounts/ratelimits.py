@@ -36,7 +36,9 @@ def _breached(limit) -> None:
 
 def login_limits(view):
     """Apply both failed-login limits to a view (POST only)."""
-    per_account = limiter.limit(
+    # shared limits: the scope alone names the counter, so the page and the API (two
+    # endpoints) spend from the same budget; a plain limit would count per endpoint
+    per_account = limiter.shared_limit(
         lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
         key_func=lambda: "account:" + _submitted_email(),
         methods=["POST"],
@@ -44,7 +46,7 @@ def login_limits(view):
         on_breach=_breached,
         scope="login-account",
     )
-    per_address = limiter.limit(
+    per_address = limiter.shared_limit(
         lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
         key_func=get_remote_address,
         methods=["POST"],
@@ -56,7 +58,10 @@ def login_limits(view):
 
 
 def _per_address(config_key: str, scope: str):
-    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], scope=scope)
+    """One budget per address for every view that carries it (the page and the API)."""
+    return limiter.shared_limit(
+        lambda: current_app.config[config_key], scope=scope, methods=["POST"]
+    )
 
 
 signup_limit = _per_address("SIGNUPS_PER_ADDRESS", "signup")

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import validation as v
 from app.accounts.models import ApiToken, User
-from app.accounts.signals import account_deleting
+from app.accounts.signals import account_deleting, api_tokens_revoked, sessions_ended
 from app.audit.services import record
 from app.core.errors import (
     EmailTaken,
@@ -130,20 +130,53 @@ def set_locale(user: User, locale: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """A new password ends every session, remember-me cookie and API token of the person (the
+    browser that changed it logs in again with the new session version)."""
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         raise ValidationFailed(fields={"current_password": [InvalidCredentials.message]})
-    _set_password(user, new)
-    record("auth.password_changed", subject=user)
+    revoked = _set_password(user, new)
+    record("auth.password_changed", subject=user, tokens_revoked=len(revoked))
+    user_id = user.id
     db.session.commit()
+    _announce_ended(user_id, revoked)
 
 
-def _set_password(user: User, new: str) -> None:
+def _set_password(user: User, new: str) -> list[int]:
+    """Set it, end every session and revoke every API token; the ids of the tokens revoked."""
     try:
         password = v.clean_password(new, email=user.email)
     except ValueError as exc:
         raise ValidationFailed(fields={"password": [exc.args[0]]}) from None
     user.password_hash = generate_password_hash(password)
-    user.session_version += 1  # other sessions and outstanding reset links stop working
+    _end_sessions(user)
+    return _revoke_every_api_token(user)
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+def _end_sessions(user: User) -> None:
+    """Every session and remember-me cookie names the session version (User.get_id, checked by
+    app.accounts.loaders): a new one ends them all, and outstanding reset links with them."""
+    user.session_version += 1
+
+
+def log_out_everywhere(user: User) -> None:
+    """Logging out ends every session and remember-me cookie of the person, not only this
+    browser's: a copied cookie never outlives the logout. API tokens stay (revoke them)."""
+    _end_sessions(user)
+    record("auth.logged_out", actor=user, subject=user)
+    user_id = user.id
+    db.session.commit()
+    _announce_ended(user_id, [])
+
+
+def _announce_ended(user_id: int, token_ids: list[int]) -> None:
+    """After the commit: what was opened with an ended session or token (a live socket) closes."""
+    app = current_app._get_current_object()
+    sessions_ended.send(app, user_id=user_id)
+    if token_ids:
+        api_tokens_revoked.send(app, user_id=user_id, token_ids=token_ids)
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -197,9 +230,11 @@ def user_for_reset_token(token: str) -> User:
 
 def reset_password(token: str, new: str) -> User:
     user = user_for_reset_token(token)
-    _set_password(user, new)
-    record("auth.password_reset", actor=user, subject=user)
+    revoked = _set_password(user, new)
+    record("auth.password_reset", actor=user, subject=user, tokens_revoked=len(revoked))
+    user_id = user.id
     db.session.commit()
+    _announce_ended(user_id, revoked)
     return user
 
 
@@ -264,8 +299,22 @@ def revoke_api_token(user: User, token_id: int) -> bool:
         return False
     token.revoked_at = utcnow()
     record("token.revoked", actor=user, subject=user, name=token.name)
+    user_id = user.id
     db.session.commit()
+    api_tokens_revoked.send(
+        current_app._get_current_object(), user_id=user_id, token_ids=[token_id]
+    )
     return True
+
+
+def _revoke_every_api_token(user: User) -> list[int]:
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    return [token.id for token in tokens]
 
 
 # --- deletion -----------------------------------------------------------------------------------

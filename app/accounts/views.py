@@ -80,6 +80,8 @@ def login():
 @public
 def logout():
     ActionForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
+    if current_user.is_authenticated:
+        services.log_out_everywhere(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))

@@ -50,6 +50,11 @@ class Config:
     LIVE_CHANNEL = os.environ.get("LIVE_CHANNEL", "kakawari-live")
     #: attendance becomes final this many hours after a session ends
     ATTENDANCE_FINAL_HOURS = float(os.environ.get("ATTENDANCE_FINAL_HOURS", "24"))
+    #: offline scans reach the server at most this many hours after a session's check-in closed
+    CHECKIN_SYNC_GRACE_HOURS = float(os.environ.get("CHECKIN_SYNC_GRACE_HOURS", "12"))
+    #: staff (role staff) open a session's check-in from this many hours before it opens (to
+    #: download the offline list) until the sync grace above has passed
+    CHECKIN_STAFF_LEAD_HOURS = float(os.environ.get("CHECKIN_STAFF_LEAD_HOURS", "24"))
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "30"))
 
     # Public base URL used in emails (links must work outside a request).

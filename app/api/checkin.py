@@ -5,13 +5,17 @@ API and the offline sync share: these views parse, authorise, call it and answer
 cannot admit anyone is a `rejected` verdict (200) with its reason, never an error.
 
 Who may call: staff (or above) of the session's organisation. Another organisation's people get
-404 (its sessions do not exist for them); a participant of the series gets 403.
+404 (its sessions do not exist for them); a participant of the series gets 403. Staff (role
+staff) work a session only around it (checkin.services.door_window: from a day before check-in
+opens until the sync deadline after it ends), else 403 `outside_checkin_hours`; organisers and
+owners at any time. A session without a venue takes no check-in (`rejected`, `no_venue`) and has
+no list, counter or search (404).
 """
 
 import logging
 from functools import wraps
 
-from flask import Response
+from flask import Response, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -65,12 +69,16 @@ def _known_id(value: int) -> int:
 
 def require_staff_of(session: Session) -> None:
     """Staff or above of the session's organisation (a participant of the series gets 403,
-    anybody else outside the organisation 404)."""
+    anybody else outside the organisation 404); staff only around the session (403)."""
     require_role_in(session.series, Role.staff)
+    checkin.require_at_the_door(session, g.membership.role)
 
 
-def session_staff(view):
-    """For routes keyed by `session_id`: the view receives the loaded `session`."""
+def session_staff(view=None, *, venue_only: bool = False):
+    """For routes keyed by `session_id`: the view receives the loaded `session`. With
+    `venue_only`, a session without a venue is not there (404)."""
+    if view is None:
+        return lambda v: session_staff(v, venue_only=venue_only)
 
     @wraps(view)
     def wrapper(*args, session_id, **kwargs):
@@ -79,7 +87,10 @@ def session_staff(view):
         session = db.session.get(Session, _known_id(session_id), options=options)
         if session is None:
             raise NotFound()
-        require_staff_of(session)
+        require_role_in(session.series, Role.staff)
+        if venue_only and not checkin.has_venue(session):
+            raise NotFound()
+        checkin.require_at_the_door(session, g.membership.role)
         return view(*args, session=session, **kwargs)
 
     return declare(wrapper, "org:staff")
@@ -284,7 +295,7 @@ class SearchQuery(Schema):
     q = fields.String(
         load_default="",
         validate=Length(max=100),
-        metadata={"description": "Name, ふりがな or email; at least 2 characters"},
+        metadata={"description": "Name or ふりがな (any part, from 1 character), or a whole email"},
     )
 
 
@@ -302,7 +313,15 @@ class Person(Schema):
 
 
 def _sync_one(session: Session, item) -> dict:
-    """One queued scan: its verdict, or its own error (never the whole batch's)."""
+    """One queued scan: its verdict, or its own error (never the whole batch's).
+
+    Only what the scanner could have seen is accepted. A scan names its person by the ticket's
+    `secret` (a QR read offline) or by `registration_id` (a check-in by name from the
+    downloaded list, no ticket in hand); either way it is decided as at its `scanned_at`, which
+    must lie in the session's check-in window (`too_early` / `closed` otherwise, as on the
+    phone), and the sync must arrive by the session's sync deadline (CHECKIN_SYNC_GRACE_HOURS
+    after check-in closed; `synced_too_late` after). A `registration_id` must hold a place in
+    this session (a place elsewhere in the series is `not_registered`)."""
     nonce = item.get("nonce") if isinstance(item, dict) else None
     result = {"nonce": nonce if isinstance(nonce, str) and len(nonce) <= 64 else None}
     try:
@@ -393,7 +412,7 @@ def _standing_by_registration(session: Session, registration_ids: list[int]) -> 
 
 ACCESS_ERRORS = [
     (401, "Not logged in"),
-    (403, "A participant of the series"),
+    (403, "A participant of the series; staff outside the session's check-in hours"),
     (404, "No such session in your organisations"),
 ]
 
@@ -414,8 +433,10 @@ def scan(body, session: Session):
     """Scan a ticket: the verdict, and the check-in when it admits the person.
 
     `ok` (green), `already_checked_in` (yellow, with when and by whom) or `rejected` (red, with
-    the `reason`; also for anything that is not a ticket). Idempotent by `nonce`. Two phones
-    scanning the same ticket at once get one `ok` and one `already_checked_in`."""
+    the `reason`; also for anything that is not a ticket). Idempotent by `nonce` within the
+    session; a nonce already used at another session, or for another person, is `rejected`
+    with `nonce_reused`. Two phones scanning the same ticket at once get one `ok` and one
+    `already_checked_in`."""
     secret = body["secret"] if isinstance(body["secret"], str) else ""
     _answer_from_the_decision()
     verdict = checkin.decide(
@@ -469,7 +490,7 @@ def manual(body, session: Session):
 @blp.route("/sessions/<int:session_id>/checkins/list", methods=["GET"])
 @blp.response(200, OfflineList)
 @_documented_errors
-@session_staff
+@session_staff(venue_only=True)
 def offline_list(session: Session):
     """The session's list for offline scanning.
 
@@ -495,7 +516,7 @@ def offline_list(session: Session):
 @blp.route("/sessions/<int:session_id>/checkins/status", methods=["GET"])
 @blp.response(200, StatusOut)
 @_documented_errors
-@session_staff
+@session_staff(venue_only=True)
 def status(session: Session):
     """The live counter (checked in / expected at the venue) and the latest check-ins.
 
@@ -507,12 +528,12 @@ def status(session: Session):
 @blp.arguments(SearchQuery, location="query")
 @blp.response(200, Person(many=True))
 @_documented_errors
-@session_staff
+@session_staff(venue_only=True)
 def search(query, session: Session):
     """Find people with a place in this session, for a manual check-in.
 
-    By name, ふりがな or email (at least 2 characters; fewer give an empty list). Emails are
-    searched, never returned."""
+    By any part of a name or ふりがな (from one character), or by a whole email address (case
+    aside; a part of one finds nobody). Emails are never returned."""
     found = checkin.search(session, query["q"])
     standing = _standing_by_registration(session, [r.id for r in found])
     people = []

@@ -57,6 +57,9 @@ class CheckIn(db.Model):
             postgresql_where=text("undone_at IS NULL AND duplicate_of_id IS NULL"),
             sqlite_where=text("undone_at IS NULL AND duplicate_of_id IS NULL"),
         ),
+        # A nonce means something only inside its session (the same nonce at another session
+        # is refused, not replayed). The nonce leads, so that check uses this index too.
+        Index("uq_checkin_session_nonce", "nonce", "session_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,8 +75,8 @@ class CheckIn(db.Model):
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: when the server heard of it
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: the client's idempotency key: the same nonce twice is the same check-in
-    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the client's idempotency key: the same nonce twice at a session is the same check-in
+    nonce: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[str] = mapped_column(String(64), default="")
     #: "scan", "manual" (search and tap) or "offline" (a queued scan, synced later)
     source: Mapped[str] = mapped_column(String(10), default="scan")

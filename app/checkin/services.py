@@ -1,9 +1,11 @@
 """Venue check-in: the one place that decides whether a ticket admits someone to a session.
 
 `decide()` is called by the scanner page, the manual search, the API and the offline sync. It is
-idempotent by nonce, keeps the device's scan time, and is safe when two phones scan the same
-ticket at once: the partial unique index on standing check-ins lets exactly one in, and the
-other answer is "already checked in".
+idempotent by nonce within a session (a nonce is looked up only in the session being scanned;
+one used at another session of the organisation is refused), keeps the device's scan time, and
+is safe when two phones scan the same ticket at once: the partial unique index on standing
+check-ins lets exactly one in, and the other answer is "already checked in". Only sessions with
+a venue take check-ins; offline scans are accepted only as the scanner could have made them.
 """
 
 import enum
@@ -13,8 +15,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,12 +25,13 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.checkin.models import CheckIn, Ticket
 from app.checkin.signals import checked_in, checkin_undone
-from app.core.errors import NotFound
+from app.core.errors import NotFound, OutsideCheckinHours
 from app.core.secrets import hash_secret
 from app.core.text import name_matches
 from app.core.types import utcnow
-from app.events.models import Mode, Session
+from app.events.models import Mode, Series, Session, SessionFormat
 from app.extensions import commit_keeping_loaded, db
+from app.orgs.models import Role
 from app.registration import services as registration_services
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 
@@ -48,6 +52,9 @@ class Reason(enum.StrEnum):
     session_cancelled = "session_cancelled"
     too_early = "too_early"
     closed = "closed"
+    no_venue = "no_venue"
+    nonce_reused = "nonce_reused"
+    synced_too_late = "synced_too_late"
 
 
 REASON_MESSAGES = {
@@ -62,6 +69,13 @@ REASON_MESSAGES = {
     Reason.session_cancelled: _l("This session has been cancelled."),
     Reason.too_early: _l("Check-in has not opened yet."),
     Reason.closed: _l("Check-in has closed: the session is over."),
+    Reason.no_venue: _l("This session is online only: there is no venue to check in to."),
+    Reason.nonce_reused: _l(
+        "This scan's key was already used for another scan. Scan the ticket again."
+    ),
+    Reason.synced_too_late: _l(
+        "This offline scan reached the server too long after the session ended: not recorded."
+    ),
 }
 
 
@@ -173,8 +187,35 @@ def revoke_tickets(registration: Registration, *, commit: bool = True) -> None:
 
 
 def checkin_window(session: Session) -> tuple[datetime, datetime]:
+    """When scans are accepted (what the scanner shows too): from the series' opening minutes
+    before the session starts until it ends."""
     opens = session.starts_at - timedelta(minutes=session.series.checkin_opens_minutes)
     return opens, session.ends_at
+
+
+def has_venue(session: Session) -> bool:
+    """Only a session held at a venue (venue or hybrid) takes check-ins."""
+    return session.format is not SessionFormat.online
+
+
+def sync_deadline(session: Session) -> datetime:
+    """Offline scans of a session reach the server by then (CHECKIN_SYNC_GRACE_HOURS after its
+    check-in closed): a phone offline at the venue syncs within hours, not months later."""
+    hours = current_app.config.get("CHECKIN_SYNC_GRACE_HOURS", 12)
+    return checkin_window(session)[1] + timedelta(hours=hours)
+
+
+def door_window(session: Session) -> tuple[datetime, datetime]:
+    """When staff (role staff) may work a session's check-in: from CHECKIN_STAFF_LEAD_HOURS
+    before check-in opens (to download the offline list) until the sync deadline."""
+    hours = current_app.config.get("CHECKIN_STAFF_LEAD_HOURS", 24)
+    return checkin_window(session)[0] - timedelta(hours=hours), sync_deadline(session)
+
+
+def at_the_door(session: Session, now: datetime | None = None) -> bool:
+    """The session's door window (above) holds `now`."""
+    opens, closes = door_window(session)
+    return opens <= (now or utcnow()) <= closes
 
 
 def _answers_for_checkin(registration: Registration) -> list[dict]:
@@ -201,8 +242,38 @@ def _standing(session_id: int, registration_id: int) -> CheckIn | None:
     )
 
 
-def _by_nonce(nonce: str) -> CheckIn | None:
-    return db.session.scalar(select(CheckIn).where(CheckIn.nonce == nonce))
+def _by_nonce(session: Session, nonce: str) -> CheckIn | None:
+    """The check-in this nonce made at this session: a nonce means nothing anywhere else."""
+    return db.session.scalar(
+        select(CheckIn).where(CheckIn.nonce == nonce, CheckIn.session_id == session.id)
+    )
+
+
+def _nonce_used_elsewhere(session: Session, nonce: str) -> bool:
+    """The nonce made a check-in at another session of this organisation (a replayed key).
+    Other organisations' nonces are not looked at: theirs tell nothing here."""
+    return db.session.scalar(
+        select(
+            select(CheckIn.id)
+            .join(Session, Session.id == CheckIn.session_id)
+            .join(Series, Series.id == Session.series_id)
+            .where(
+                CheckIn.nonce == nonce,
+                CheckIn.session_id != session.id,
+                Series.org_id == session.series.org_id,
+            )
+            .exists()
+        )
+    )
+
+
+def _same_person(existing: CheckIn, secret, registration: Registration | None) -> bool:
+    """A retried request names the person its nonce checked in (by ticket or registration)."""
+    if registration is not None:
+        return registration.id == existing.registration_id
+    text = str(secret or "").strip()
+    owner = db.session.scalar(select(Ticket.registration_id).where(Ticket.secret == text))
+    return owner == existing.registration_id
 
 
 def _replay(existing: CheckIn) -> Verdict:
@@ -263,11 +334,23 @@ def decide(
     source: str = "scan",
     admitted_offline: bool = False,
 ) -> Verdict:
-    """Decide a scan (by ticket secret) or a manual check-in (by registration) and record it."""
+    """Decide a scan (by ticket secret) or a manual check-in (by registration) and record it.
+
+    Never at a session without a venue. The same nonce at the same session, for the same
+    person, answers the verdict it was given; a nonce used at another session of the
+    organisation, or for someone else, is refused (`nonce_reused`). An offline scan
+    (`source="offline"`) is accepted only when its scan time lies in the check-in window and it
+    reaches the server by the session's sync deadline."""
     nonce = (nonce or uuid.uuid4().hex)[:64]
-    existing = _by_nonce(nonce)
+    if not has_venue(session):
+        return Verdict("rejected", reason=Reason.no_venue)
+    existing = _by_nonce(session, nonce)
     if existing is not None:
+        if not _same_person(existing, secret, registration):
+            return Verdict("rejected", reason=Reason.nonce_reused)
         return _replay(existing)
+    if _nonce_used_elsewhere(session, nonce):
+        return Verdict("rejected", reason=Reason.nonce_reused)
 
     now = utcnow()
     at = scanned_at if scanned_at and scanned_at <= now + CLOCK_SKEW else now
@@ -282,6 +365,8 @@ def decide(
     if reason is None:
         opens, closes = checkin_window(session)
         reason = Reason.too_early if at < opens else Reason.closed if at > closes else None
+    if reason is None and source == "offline" and now > sync_deadline(session):
+        reason = Reason.synced_too_late
     place = registration.place_for(session.id) if registration else None
     if reason is None:
         reason = _place_reason(place)
@@ -308,8 +393,10 @@ def decide(
             commit_keeping_loaded()  # the answer is built from what was read: no reload
         except IntegrityError:  # the other phone was faster, or this nonce is being retried
             db.session.rollback()
-            replayed = _by_nonce(nonce)
+            replayed = _by_nonce(session, nonce)
             if replayed is not None:
+                if replayed.registration_id != registration.id:
+                    return Verdict("rejected", reason=Reason.nonce_reused)
                 return _replay(replayed)
             standing = _standing(session.id, registration.id)
         else:
@@ -344,8 +431,10 @@ def decide(
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            replayed = _by_nonce(nonce)
+            replayed = _by_nonce(session, nonce)
             if replayed is not None:
+                if replayed.registration_id != registration.id:
+                    return Verdict("rejected", reason=Reason.nonce_reused)
                 return _replay(replayed)
         return Verdict(
             "already_checked_in", registration=registration, checkin=standing, duplicate=True
@@ -354,6 +443,8 @@ def decide(
 
 
 def undo(checkin: CheckIn, staff: User) -> None:
+    """Undo a check-in (a wrong tap); twice is a no-op. A check-in that moved an online place
+    to the venue gives the online place back (registration.services.undo_arrival)."""
     if checkin.undone_at is not None:
         return
     checkin.undone_at = utcnow()
@@ -366,8 +457,12 @@ def undo(checkin: CheckIn, staff: User) -> None:
         session_id=checkin.session_id,
         checkin_id=checkin.id,
     )
-    db.session.commit()
-    checkin_undone.send(checkin.session, checkin=checkin)
+    session, moved = checkin.session, checkin.mode_changed and checkin.duplicate_of_id is None
+    if moved:  # the lock's transaction commits the undo with the place given back
+        registration_services.undo_arrival(checkin.registration, checkin.session_id)
+    else:
+        db.session.commit()
+    checkin_undone.send(session, checkin=checkin)
 
 
 def get_checkin(checkin_id: int, org_id: int | None = None) -> CheckIn:
@@ -445,9 +540,11 @@ def offline_list(session: Session) -> list[dict]:
 
 
 def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
-    """People with a place in this session whose name, reading or email matches."""
+    """People with a place in this session whose name or reading contains the query (from one
+    character), or whose email is the query as a whole (case aside): staff at the door find
+    people, they do not browse addresses."""
     q = " ".join(str(query or "").split())
-    if len(q) < 2 or "\x00" in q:
+    if not q or "\x00" in q:
         return []
     return (
         db.session.scalars(
@@ -456,7 +553,12 @@ def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
                 Place, (Place.registration_id == Registration.id) & (Place.session_id == session.id)
             )
             .join(User, User.id == Registration.user_id)
-            .where(name_matches(User.name, User.furigana, User.email, q))
+            .where(
+                or_(
+                    name_matches(User.name, User.furigana, None, q),
+                    func.lower(User.email) == q.replace(" ", "").lower(),
+                )
+            )
             .order_by(User.furigana)
             .limit(limit)
             .options(selectinload(Registration.places), joinedload(Registration.user))
@@ -464,3 +566,13 @@ def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
         .unique()
         .all()
     )
+
+
+# --- who works the door ------------------------------------------------------------------------
+
+
+def require_at_the_door(session: Session, role: Role, now: datetime | None = None) -> None:
+    """Staff (role staff) see a session's check-in only in its door window (door_window()):
+    names at the door, not the organisation's lists. Organisers and owners always may."""
+    if not role.at_least(Role.organizer) and not at_the_door(session, now):
+        raise OutsideCheckinHours()

@@ -2,7 +2,8 @@
 
 The scanner page is a shell: it talks to the JSON API (app/api/checkin.py) with the session
 cookie and the CSRF token from its <meta>, and keeps working offline through a service worker
-(static/js/scanner-sw.js) and the session's list in IndexedDB.
+(static/js/scanner-sw.js) and the session's list in IndexedDB. Only sessions with a venue have a
+scanner; staff (role staff) see and open a session's only around it (services.door_window).
 """
 
 from datetime import timedelta
@@ -11,8 +12,15 @@ from flask import Blueprint, current_app, g, render_template, send_from_director
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.checkin.services import REASON_MESSAGES, checkin_window
+from app.checkin.services import (
+    REASON_MESSAGES,
+    at_the_door,
+    checkin_window,
+    has_venue,
+    require_at_the_door,
+)
 from app.core.access import public
+from app.core.errors import NotFound
 from app.core.types import utcnow
 from app.events import services as events
 from app.events.models import Mode, Series, SeriesStatus, Session, SessionFormat
@@ -63,16 +71,21 @@ def _window_state(session: Session, now) -> str:
 def start(org_id: int):
     now = utcnow()
     groups = {"open": [], "upcoming": [], "closed": [], "cancelled": []}
+    organizer = g.membership.role.at_least(Role.organizer)
     for session in _venue_sessions(org_id):
-        groups[_window_state(session, now)].append((session, checkin_window(session)))
+        if organizer or at_the_door(session, now):
+            groups[_window_state(session, now)].append((session, checkin_window(session)))
     groups["closed"].reverse()  # the most recent first
-    return render_template("checkin/start.html", org=g.org, groups=groups)
+    return render_template("checkin/start.html", org=g.org, groups=groups, organizer=organizer)
 
 
 @bp.route("/orgs/<int:org_id>/checkin/sessions/<int:session_id>")
 @staff_only
 def scanner(org_id: int, session_id: int):
     session = events.get_session(session_id, org_id=org_id)
+    if not has_venue(session):  # nothing to scan: an online session's scanner does not exist
+        raise NotFound()
+    require_at_the_door(session, g.membership.role)
     opens, closes = checkin_window(session)
     return render_template(
         "checkin/scanner.html",

@@ -55,6 +55,14 @@ class NotFound(KakawariError):
     message = _l("Not found.")
 
 
+class OutsideCheckinHours(PermissionDenied):
+    code = "outside_checkin_hours"
+    message = _l(
+        "Staff can open a session's check-in only around it: from the day before until "
+        "shortly after it ends."
+    )
+
+
 class Conflict(KakawariError):
     code = "conflict"
     status = 409

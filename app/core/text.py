@@ -41,12 +41,14 @@ def to_hiragana(text: str) -> str:
 
 def name_matches(name_column, furigana_column, email_column, query: str):
     """A person's name, reading (in either kana) or email contains the query; spaces in the
-    query and the names do not matter."""
+    query and the names do not matter. Without an email column, names and readings only."""
     from sqlalchemy import func, or_
 
     words = query.replace(" ", "")
-    return or_(
+    found = [
         func.replace(name_column, " ", "").ilike(like_pattern(words), escape="\\"),
         func.replace(furigana_column, " ", "").like(like_pattern(to_hiragana(words)), escape="\\"),
-        email_column.ilike(like_pattern(words), escape="\\"),
-    )
+    ]
+    if email_column is not None:
+        found.append(email_column.ilike(like_pattern(words), escape="\\"))
+    return or_(*found)

@@ -431,6 +431,38 @@ def arrived_at_venue(registration: Registration, session_id: int, now=None) -> O
     return outcome
 
 
+def undo_arrival(registration: Registration, session_id: int, now=None) -> Outcome:
+    """A check-in that moved an online place to the venue was undone (a wrong tap): the place is
+    online again, even beyond the online capacity (the person held it before the mistake), and
+    the venue place it leaves goes to the first person waiting for the venue. Under the lock;
+    commits whatever the caller changed with it."""
+    now = now or utcnow()
+    outcome = Outcome(registration=registration)
+    held = registration.place_for(session_id)
+    place_id = held.id if held is not None else None
+    with capacity.locked([session_id]):
+        place = db.session.get(Place, place_id) if place_id else None
+        if (
+            place is None
+            or place.status is PlaceStatus.cancelled
+            or place.mode is Mode.online
+            or Mode.online not in place.session.modes
+        ):
+            return outcome
+        place.mode = Mode.online
+        db.session.flush()
+        outcome.promoted = promote_from_waitlist(place.session, Mode.venue, now)
+        record(
+            "registration.arrival_undone",
+            subject=place.registration.user,
+            org=place.session.series.org,
+            registration_id=place.registration_id,
+            session_id=session_id,
+        )
+    announce(place.registration, "switched", outcome.promoted)
+    return outcome
+
+
 def capacity_changed(session: Session, now=None) -> list[Place]:
     """After an organiser raises a capacity: give the new places to people waiting."""
     promoted = []

@@ -69,7 +69,7 @@ def test_start_page_lists_venue_sessions_with_their_check_in_window(app, world, 
         past.sessions[0].ends_at = utcnow() - timedelta(days=3)
         db.session.commit()
         past_id = past.sessions[0].id
-    html = _client(app, world, "staff").get(f"/orgs/{world['org']}/checkin").get_data(True)
+    html = _client(app, world, "organizer").get(f"/orgs/{world['org']}/checkin").get_data(True)
     assert f"/orgs/{world['org']}/checkin/sessions/{now_session}" in html
     assert "session-card-open" in html
     assert f"/checkin/sessions/{past_id}" in html and "session-card-closed" in html

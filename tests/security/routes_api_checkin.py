@@ -1,7 +1,9 @@
 """Routes of the check-in API, for the authorization matrix.
 
 The session is one of `world`'s first organisation, happening now; the world's participant is
-registered for its series (so a participant gets 403, not 404) and holds the ticket.
+registered for its series (so a participant gets 403, not 404) and holds the ticket. Staff work a
+session only around it (a session next week: 403 for them); an online-only session has no
+list, counter or search (404) and refuses check-ins (`rejected`, `no_venue`).
 """
 
 from app.checkin import services as checkin
@@ -9,6 +11,7 @@ from app.extensions import db
 from app.registration import services as reg
 from tests.checkin.helpers import series_happening_now
 from tests.conftest import create_user
+from tests.registration.factories import make_series
 
 API_STAFF_UP = {
     "anonymous": 401,
@@ -23,8 +26,23 @@ API_STAFF_UP = {
 MANUAL = {"registration_id": 0}
 BASE = "/api/v1/sessions/{api_checkin_session}/checkins"
 
+#: next week's session: organisers prepare it, staff see it from the day before
+LATER = {**API_STAFF_UP, "participant": 404, "staff": 403}
+NO_VENUE = {**API_STAFF_UP, "participant": 404, "staff": 404, "organizer": 404, "owner": 404}
+LATER_BASE = "/api/v1/sessions/{api_checkin_later}/checkins"
+ONLINE_BASE = "/api/v1/sessions/{api_checkin_online}/checkins"
+
 API_ROWS = [
     ("api_checkin.scan", "POST", BASE, {"secret": "not-a-ticket"}, API_STAFF_UP),
+    ("api_checkin.scan", "POST", LATER_BASE, {"secret": "not-a-ticket"}, LATER),
+    ("api_checkin.offline_list", "GET", LATER_BASE + "/list", None, LATER),
+    ("api_checkin.search", "GET", LATER_BASE + "/search?q=や", None, LATER),
+    # an online-only session: a check-in is refused (rejected, no_venue), there is no list
+    ("api_checkin.scan", "POST", ONLINE_BASE, {"secret": "not-a-ticket"},
+     {**API_STAFF_UP, "participant": 404}),
+    ("api_checkin.offline_list", "GET", ONLINE_BASE + "/list", None, NO_VENUE),
+    ("api_checkin.status", "GET", ONLINE_BASE + "/status", None, NO_VENUE),
+    ("api_checkin.search", "GET", ONLINE_BASE + "/search?q=や", None, NO_VENUE),
     ("api_checkin.sync", "POST", BASE + "/sync", {"scans": []}, API_STAFF_UP),
     ("api_checkin.manual", "POST", BASE + "/manual", MANUAL, API_STAFF_UP),
     ("api_checkin.offline_list", "GET", BASE + "/list", None, API_STAFF_UP),
@@ -51,7 +69,11 @@ def targets(app, world):
         )
         done = checkin.decide(session, None, registration=someone, source="manual")
         MANUAL["registration_id"] = mine.id
+        later = make_series(world["org"], sessions=[("venue", 5, None)]).sessions[0]
+        online = series_happening_now(world["org"], sessions=[("online", None, 5)]).sessions[0]
         return {
+            "api_checkin_later": later.id,
+            "api_checkin_online": online.id,
             "api_checkin_session": session.id,
             "api_checkin_registration": mine.id,
             "api_checkin": done.checkin.id,

@@ -1,9 +1,10 @@
 """API: attendance (出席) of a session and of a series, and organisers' corrections.
 
-Reading is for staff and above of the organisation (venue staff watch a session's counts);
-correcting is for organisers and owners, through app.attendance.services.override(), the one
-place that validates and audits a correction. Another organisation's people get 404 (its
-sessions do not exist for them); a participant of the series gets 403.
+Reading and correcting are for organisers and owners (staff check people in at the door and
+see no attendance records: the scanner shows its own counts); corrections go through
+app.attendance.services.override(), the one place that validates and audits a correction.
+Another organisation's people get 404 (its sessions do not exist for them); a participant of
+the series gets 403.
 """
 
 from functools import wraps
@@ -46,26 +47,26 @@ def _load(model, object_id: int, *options):
     return found
 
 
-def _session_staff(view):
+def _session_organizer(view):
     @wraps(view)
     def wrapper(*args, session_id, **kwargs):
         require_user()
         session = _load(Session, session_id, joinedload(Session.series))
-        require_role_in(session.series, Role.staff)
+        require_role_in(session.series, Role.organizer)
         return view(*args, session=session, **kwargs)
 
-    return declare(wrapper, "org:staff")
+    return declare(wrapper, "org:organizer")
 
 
-def _series_staff(view):
+def _series_organizer(view):
     @wraps(view)
     def wrapper(*args, series_id, **kwargs):
         require_user()
         series = _load(Series, series_id)
-        require_role_in(series, Role.staff)
+        require_role_in(series, Role.organizer)
         return view(*args, series=series, **kwargs)
 
-    return declare(wrapper, "org:staff")
+    return declare(wrapper, "org:organizer")
 
 
 def _record_organizer(view):
@@ -275,7 +276,7 @@ def _asked_records(session_id: int, query: dict) -> list[Attendance]:
 @blp.arguments(SessionAttendanceQuery, location="query")
 @blp.response(200, SessionAttendanceOut)
 @_documented_errors()
-@_session_staff
+@_session_organizer
 def session_attendance(query, session: Session):
     """A session's attendance: counts, the venue/online split and everyone's record (or one
     page of the records, or some of them, or none).
@@ -297,7 +298,7 @@ def session_attendance(query, session: Session):
 @blp.route("/series/<int:series_id>/attendance", methods=["GET"])
 @blp.response(200, SeriesAttendanceOut)
 @_documented_errors()
-@_series_staff
+@_series_organizer
 def series_attendance(series: Series):
     """A series' attendance: counts per session, and per person their status in each
     session that takes place, sessions attended and whether they completed the series.

@@ -1,10 +1,10 @@
 """Organiser pages of attendance: one session's dashboard with corrections, and one person's
 history within the organisation.
 
-The dashboard is for staff and above (venue staff watch it during the session): the counts of
-everyone, and the people a page at a time, each row linking to its own correction page, so
-that it stays light with thousands of people. Corrections and people's histories are for
-organisers and owners. Other organisations get 404
+Everything here is for organisers and owners (staff check people in at the door, where the
+scanner shows its own counts, and see no attendance records). The dashboard shows the counts
+of everyone, and the people a page at a time, each row linking to its own correction page, so
+that it stays light with thousands of people. Other organisations get 404
 (org_role_required). Counts come from app.attendance.dashboards, corrections from
 app.attendance.services.override(), the one place that decides them.
 """
@@ -69,7 +69,7 @@ def _list_args() -> dict[str, str]:
 
 
 @bp.route(SESSION)
-@org_role_required(Role.staff)
+@org_role_required(Role.organizer)
 def session_dashboard(org_id: int, series_id: int, session_id: int):
     """The counts (of everyone) and one page of the people table; each row links to its
     correction, so the page weighs the same for 10 people or 5,000."""

@@ -1,5 +1,8 @@
 // Deciding a scan on the phone when the server cannot be reached: the same rules, in the same
 // order, as app/checkin/services.py decide(), applied to the session's downloaded list.
+// Three reasons are the server's alone, and their messages reach the page with the others:
+// no_venue (the scanner opens only for sessions with a venue), nonce_reused (every scan here
+// gets a fresh nonce) and synced_too_late (decided when the queued scan reaches the server).
 (function () {
   "use strict";
 

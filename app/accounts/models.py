@@ -37,6 +37,9 @@ class User(UserMixin, db.Model):
     #: taken over by that person's own account with a code the organiser gives them: its hash
     claim_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: on an account an organiser made: the address they typed, where the person is asked to
+    #: confirm and the organiser's messages go; never used to find or to log in to an account
+    contact_email: Mapped[str | None] = mapped_column(String(254))
 
     #: loaded when asked for (every request loads its user; few of them need the relations):
     #: lists that show them load them for everyone at once (selectinload)

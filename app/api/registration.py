@@ -127,7 +127,13 @@ class Participant(Schema):
     user_id = fields.Integer()
     name = fields.String()
     furigana = fields.String()
-    email = fields.String()
+    email = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Where mail reaches them (typed by the organiser for people "
+            "they added); null when there is none"
+        },
+    )
     prefecture = fields.Nested(Prefecture, allow_none=True)
     status = fields.String(metadata={"enum": REGISTRATION_STATUSES})
     source = fields.String(metadata={"enum": ["self", "manual"]})
@@ -282,7 +288,7 @@ def list_registrations(filters, series: Series):
             "user_id": r.user_id,
             "name": r.user.name,
             "furigana": r.user.furigana,
-            "email": r.user.email,
+            "email": manage.mail_address(r.user),
             "prefecture": prefecture_payload(r.user.prefecture),
             "status": r.status,
             "source": r.source,

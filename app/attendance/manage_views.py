@@ -31,7 +31,7 @@ from app.events import services as events
 from app.extensions import db
 from app.orgs.access import org_role_required
 from app.orgs.models import Role
-from app.registration.manage_services import has_real_email
+from app.registration.manage_services import mail_address
 from app.registration.manage_services import status_label as place_status_label
 from app.registration.services import mode_label
 
@@ -186,5 +186,5 @@ def person(org_id: int, user_id: int):
         org=g.org,
         person=user,
         lines=dashboards.person_history(registrations, user_id),
-        has_real_email=has_real_email,
+        mail_address=mail_address,
     )

@@ -94,6 +94,14 @@ def claim(target: User, code: str) -> list[Registration]:
         raise ValidationFailed(
             fields={"code": [_l("This code is wrong, already used or expired.")]}
         )
+    return merge_into(source, target, "account.claimed")
+
+
+def merge_into(source: User, target: User, event: str, **details) -> list[Registration]:
+    """Move everything of the hand-made account `source` into `target`'s account, remove it
+    and audit it as `event` (one commit). Returns the registrations taken over. Raises
+    ClaimConflict, naming the series, when both are registered for the same one; then nothing
+    changes."""
     titles = _conflicts(source, target)
     if titles:
         raise ClaimConflict(
@@ -122,11 +130,12 @@ def claim(target: User, code: str) -> list[Registration]:
                         .values({fk.parent.name: target_id})
                     )
         record(
-            "account.claimed",
+            event,
             actor=target,
             subject=target,
             from_user_id=source_id,
             registration_ids=list(taken),
+            **details,
         )
         db.session.execute(User.__table__.delete().where(User.id == source_id))
         db.session.commit()

@@ -155,7 +155,7 @@ def _participants_page(series, session, message_form, status=200):
         reachable=page.reachable,
         message_form=message_form,
         history=manage.message_history(series),
-        has_real_email=manage.has_real_email,
+        mail_address=manage.mail_address,
     ), status
 
 
@@ -274,7 +274,7 @@ def add_participant(org_id: int, series_id: int):
     if form.validate_on_submit():
         modes, session_ids = form.places()
         try:
-            registration, created = manage.add_participant(
+            registration = manage.add_participant(
                 series,
                 current_user,
                 form.person(),
@@ -288,11 +288,14 @@ def add_participant(org_id: int, series_id: int):
         except KakawariError as exc:
             form.show_errors(exc.fields or {"": [exc.message]})
         else:
-            user = registration.user
-            if created:
-                message = _("%(name)s was registered (new account).", name=user.name)
-            else:
-                message = _("%(name)s was registered with their account.", name=user.name)
+            # what the organiser typed, the same words whether or not an account has the address
+            person = registration.user
+            message = _("%(name)s was registered.", name=person.name)
+            if person.contact_email:
+                message += " " + _(
+                    "We emailed %(email)s a link to confirm and take it into their account.",
+                    email=person.contact_email,
+                )
             flash(f"{message} {manage.status_label(registration.status)}", "success")
             return redirect(url_for(".participants", org_id=org_id, series_id=series_id))
     page = render_template("manage/add_participant.html", org=g.org, series=series, form=form)

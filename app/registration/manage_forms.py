@@ -63,7 +63,8 @@ class _AddParticipantBase(_PersonFields, FlaskForm):
     email = EmailField(
         _l("Email address"),
         description=_l(
-            "Optional. When it belongs to an account, the registration goes to that account."
+            "Optional. We email them a link to confirm; once they do, the registration joins "
+            "their own account."
         ),
     )
 

@@ -15,14 +15,12 @@ from dataclasses import asdict, dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.accounts import validation as v
 from app.accounts.models import User
-from app.accounts.services import find_user_by_email
 from app.audit.services import record
-from app.core.errors import KakawariError, ValidationFailed
+from app.core.errors import AlreadyRegistered, KakawariError, ValidationFailed
 from app.core.mail import send_mail
 from app.core.paging import PageWindow, page_number
 from app.core.prefectures import RELATIONS, prefecture_code, prefecture_name
@@ -30,7 +28,7 @@ from app.core.text import has_control_chars, name_matches, single_line
 from app.core.timefmt import to_local
 from app.events.models import Mode, Series
 from app.extensions import db
-from app.registration import capacity
+from app.registration import capacity, invitations
 from app.registration import services as reg
 from app.registration.models import (
     MessageLog,
@@ -61,9 +59,15 @@ def status_label(status) -> str:
     return str(STATUS_LABELS[PlaceStatus(str(status))])
 
 
-def has_real_email(user: User) -> bool:
-    """Whether mail to this person can arrive (not deleted, not added without an address)."""
-    return user.is_active and not user.email.endswith(".invalid")
+def mail_address(user: User) -> str | None:
+    """Where mail to this person arrives: their account's address or, on a record an organiser
+    made, the address the organiser typed (never that of an account with the same address);
+    None when deleted or added without one."""
+    if not user.is_active:
+        return None
+    if not user.email.endswith(".invalid"):
+        return user.email
+    return user.contact_email
 
 
 # --- the filtered list -------------------------------------------------------------------------
@@ -104,6 +108,10 @@ class Filters:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 
+#: the address the list shows (the typed one, on a record an organiser made)
+_email_shown = func.coalesce(User.contact_email, User.email)
+
+
 def _status_is(column, status: str):
     if status == "":
         return column != PlaceStatus.cancelled.value
@@ -127,7 +135,7 @@ def _matching(query, series: Series, filters: Filters):
     if filters.prefecture:
         query = query.where(User.prefecture == filters.prefecture)
     if filters.q:
-        query = query.where(name_matches(User.name, User.furigana, User.email, filters.q))
+        query = query.where(name_matches(User.name, User.furigana, _email_shown, filters.q))
     return query
 
 
@@ -151,8 +159,10 @@ def participants(
 
 
 def _reachable_condition():
-    """SQL for has_real_email(): not deleted and not added without an address."""
-    return User.deleted_at.is_(None) & ~User.email.endswith(".invalid")
+    """SQL for mail_address() is not None."""
+    return User.deleted_at.is_(None) & (
+        ~User.email.endswith(".invalid") | User.contact_email.is_not(None)
+    )
 
 
 @dataclass(frozen=True)
@@ -233,7 +243,7 @@ def participants_csv(series: Series, registrations: list[Registration]) -> bytes
         row = [
             user.name,
             user.furigana,
-            user.email if has_real_email(user) else "",
+            mail_address(user) or "",
             prefecture_name(user.prefecture),
             " / ".join(str(RELATIONS[code]) for code in user.relations),
             status_label(r.status),
@@ -276,10 +286,14 @@ def _clean_person(person: dict) -> tuple[dict, dict]:
 
 
 def _new_person(cleaned: dict) -> User:
-    """An account without a password: the person can take it over later, with a password reset
-    when it has their email, or with a claim code (app.registration.claims) when not."""
+    """A record of the person as the organiser typed it, which nobody can log in to. The
+    address typed is only where to write to (`contact_email`): an account with that address is
+    neither looked up nor used. The person takes the record into their own account by
+    confirming the link mailed there (app.registration.invitations), or with a claim code
+    (app.registration.claims) when there is no address."""
     user = User(
-        email=cleaned["email"] or f"manual-{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}",
+        email=f"manual-{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}",
+        contact_email=cleaned["email"],
         password_hash=None,
         name=cleaned["name"],
         furigana=cleaned["furigana"],
@@ -292,6 +306,24 @@ def _new_person(cleaned: dict) -> User:
     return user
 
 
+def _already_added(series: Series, email: str) -> bool:
+    """Whether someone in this series' list (which the organiser sees) has this address."""
+    same_address = (User.contact_email == email) | (
+        (User.email == email) & User.deleted_at.is_(None)
+    )
+    found = db.session.scalar(
+        select(Registration.id)
+        .join(Registration.user)
+        .where(
+            Registration.series_id == series.id,
+            Registration.status != RegistrationStatus.cancelled,
+            same_address,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def add_participant(
     series: Series,
     actor: User,
@@ -301,12 +333,13 @@ def add_participant(
     session_ids=None,
     answers=None,
     consent=False,
-) -> tuple[Registration, bool]:
+) -> Registration:
     """Register someone who signed up by phone or at the desk; the organiser records that they
-    agreed to the privacy notice (`consent`). An email of an existing account registers that
-    account; otherwise a new account without a password is made (with a placeholder address
-    when there is no email). Returns the registration and whether the account is new; on any
-    error nothing is kept."""
+    agreed to the privacy notice (`consent`). Always a new hand-made record with what the
+    organiser typed, whether or not an account has the email typed (nothing says which); with
+    an email, the person is mailed a link to confirm and take it into their account. Raises
+    AlreadyRegistered when someone in the series' list has that email; on any error nothing
+    is kept."""
     cleaned, errors = _clean_person(person)
     if consent is not True:
         errors["consent"] = [_l("Confirm that the person agreed to the privacy notice.")]
@@ -316,14 +349,9 @@ def add_participant(
         errors.update(exc.fields)
     if errors:
         raise ValidationFailed(fields=errors)
-    user = find_user_by_email(cleaned["email"]) if cleaned["email"] else None
-    created = user is None
-    if created:
-        try:
-            user = _new_person(cleaned)
-        except IntegrityError:  # the same address was added at the same moment
-            db.session.rollback()
-            user, created = find_user_by_email(cleaned["email"]), False
+    if cleaned["email"] and _already_added(series, cleaned["email"]):
+        raise AlreadyRegistered()
+    user = _new_person(cleaned)
     try:
         registration = reg.register(
             series,
@@ -336,10 +364,12 @@ def add_participant(
         )
     except KakawariError:
         db.session.rollback()
-        if created and inspect(user).persistent:  # committed by the capacity lock: undo it
+        if inspect(user).persistent:  # committed by the capacity lock: undo it
             db.session.delete(user)
             db.session.commit()
         raise
+    if cleaned["email"]:
+        invitations.send_invitation(registration)
     record(
         "registration.added_by_organiser",
         actor=actor,
@@ -347,10 +377,10 @@ def add_participant(
         org=series.org,
         series_id=series.id,
         registration_id=registration.id,
-        new_account=created,
+        invited=bool(cleaned["email"]),
     )
     db.session.commit()
-    return registration, created
+    return registration
 
 
 # --- emailing a group --------------------------------------------------------------------------
@@ -376,7 +406,8 @@ def email_group(
     """Email everyone the filters choose who has a real address, one message each, and log it
     (filters, text, how many it reached). Returns the log entry and how many sends failed."""
     subject, body = _clean_message(subject, body)
-    addresses = [r.user.email for r in participants(series, filters) if has_real_email(r.user)]
+    addresses = [mail_address(r.user) for r in participants(series, filters)]
+    addresses = [address for address in addresses if address]
     if not addresses:
         raise ValidationFailed(
             fields={"recipients": [_l("Nobody in this list has an email address.")]}

@@ -19,7 +19,7 @@ from app.core.types import utcnow
 from app.events import services as events
 from app.events.models import Mode, SeriesStatus
 from app.extensions import db, limiter
-from app.registration import calendar, capacity, claims, services
+from app.registration import calendar, capacity, claims, invitations, services
 from app.registration.forms import (
     FORMAT_LABELS,
     MODE_LABELS,
@@ -227,6 +227,32 @@ def claim():
     elif form.is_submitted():
         status = 422
     return render_template("registration/claim.html", form=form), status
+
+
+@bp.route("/registrations/invitations/<token>", methods=["GET", "POST"])
+@login_required
+def invitation(token: str):
+    """The link mailed to someone an organiser added with an email: one click takes the
+    registration into this account (not logged in: log in or sign up, and come back here)."""
+    form = ActionForm()
+    try:
+        record = invitations.invited_record(token)
+    except KakawariError as exc:
+        return render_template("registration/invitation.html", error=exc.message), exc.status
+    if form.validate_on_submit():
+        try:
+            taken = invitations.confirm(current_user, token)
+        except KakawariError as exc:
+            flash(str(exc.message), "error")
+            return redirect(url_for(".my_registrations"))
+        titles = "、".join(r.series.title for r in taken)
+        flash(_("These registrations are now in your account: %(s)s", s=titles), "success")
+        return redirect(url_for(".my_registrations"))
+    return render_template(
+        "registration/invitation.html",
+        form=form,
+        registrations=invitations.invited_registrations(record),
+    )
 
 
 @bp.route("/registrations/<int:registration_id>/confirmation")

@@ -26,7 +26,7 @@ def test_a_phone_registration_is_taken_over_with_the_organisers_code(
     with app.app_context():
         series = make_series(world["org"], title="ふるさとみつけ塾 in 丸森")
         organiser = db.session.get(User, world["organizer"])
-        by_phone, _created = manage.add_participant(
+        by_phone = manage.add_participant(
             series,
             organiser,
             {"name": "丸森 花", "furigana": "まるもり はな", "prefecture": "04", "relations": []},

@@ -46,7 +46,7 @@ def targets(app, world):
             {"name": "電話 太郎", "furigana": "でんわ たろう", "prefecture": "32", "relations": []},
             modes={series.sessions[0].id: "venue"},
             consent=True,
-        )[0]
+        )
         elsewhere = reg.register(lottery, participant, mode="online", consent=True)
         return {
             "mg_by_phone": by_phone.id,

@@ -3,7 +3,8 @@ authorization matrix."""
 
 from app.accounts.models import User
 from app.extensions import db
-from app.registration import calendar
+from app.registration import calendar, invitations
+from app.registration import manage_services as manage
 from app.registration import services as reg
 from tests.registration.factories import make_series
 from tests.security.matrix import PUBLIC, USER, everyone
@@ -32,6 +33,10 @@ ROWS = [
     ("registration.claim", "GET", "/registrations/claim", None, USER),
     ("registration.claim", "POST", "/registrations/claim", {"code": "ABCDE-23456"},
      {**everyone(422), "anonymous": 302}),
+    # the link mailed to someone an organiser added: whoever holds it, logged in, may confirm
+    ("registration.invitation", "GET", "/registrations/invitations/{reg_invitation}", None, USER),
+    ("registration.invitation", "GET", "/registrations/invitations/forged", None,
+     {**everyone(400), "anonymous": 302}),
     ("registration.registration_detail", "GET", REGISTRATION, None, own(200)),
     ("registration.confirmation", "GET", REGISTRATION + "/confirmation", None, own(200)),
     ("registration.switch_mode", "POST", REGISTRATION + "/sessions/{reg_session}/mode",
@@ -55,7 +60,16 @@ def targets(app, world):
         )
         registration = reg.register(series, participant, mode="venue", consent=True)
         draft = make_series(world["org"], title="下書き", published=False)
+        added = manage.add_participant(
+            series,
+            db.session.get(User, world["organizer"]),
+            {"name": "電話 花子", "furigana": "でんわ はなこ", "prefecture": "32",
+             "relations": [], "email": "phone@example.jp"},
+            modes={s.id: "venue" for s in series.sessions},
+            consent=True,
+        )  # fmt: skip
         return {
+            "reg_invitation": invitations.invitation_token(added.user),
             "reg_series": series.id,
             "reg_session": series.sessions[0].id,
             "reg_registration": registration.id,

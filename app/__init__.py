@@ -10,6 +10,7 @@ from flask_talisman import Talisman
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.core.jsonbody import Request
 from app.core.prefectures import prefecture_name
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -35,6 +36,7 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
         static_folder="../static",
         instance_relative_config=False,
     )
+    app.request_class = Request  # bodies are read as JSON only through app.core.jsonbody
     app.config.from_object(config_object)
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
@@ -55,9 +57,11 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
     _register_blueprints(app)
 
     from app.core.error_handlers import register_error_handlers
+    from app.core.forms import refused_input_status
     from app.core.timefmt import register_filters
 
     register_error_handlers(app)
+    app.after_request(refused_input_status)
     register_filters(app)
     _register_cli(app)
 
@@ -187,6 +191,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.registration.manage import bp as manage_bp
     from app.registration.views import bp as registration_bp
 
+    from app.registration import erasure  # noqa: F401 -- connects its signal receivers
     for bp in (
         main_bp,
         accounts_bp,

@@ -1,11 +1,10 @@
 """Account forms. They only collect input; app.accounts.validation decides what is valid."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo
 
-from app.core.forms import MultiCheckboxField, choices
+from app.core.forms import AppForm, MultiCheckboxField, choices
 from app.core.prefectures import prefecture_choices, relation_choices
 
 LANGUAGE_CHOICES = choices([("ja", "日本語"), ("en", "English")])
@@ -30,7 +29,7 @@ class _PersonFields:
         self.relations.choices = choices(relation_choices())
 
 
-class SignupForm(_PersonFields, FlaskForm):
+class SignupForm(_PersonFields, AppForm):
     email = EmailField(_l("Email address"), render_kw={"autocomplete": "email"})
     password = PasswordField(
         _l("Password"),
@@ -44,7 +43,7 @@ class SignupForm(_PersonFields, FlaskForm):
         self._fill_choices()
 
 
-class ProfileForm(_PersonFields, FlaskForm):
+class ProfileForm(_PersonFields, AppForm):
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
     def __init__(self, *args, **kwargs):
@@ -52,7 +51,7 @@ class ProfileForm(_PersonFields, FlaskForm):
         self._fill_choices()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(_l("Email address"), render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me logged in on this device"))
@@ -71,25 +70,25 @@ class _NewPasswordFields:
     )
 
 
-class ChangePasswordForm(_NewPasswordFields, FlaskForm):
+class ChangePasswordForm(_NewPasswordFields, AppForm):
     current_password = PasswordField(
         _l("Current password"), render_kw={"autocomplete": "current-password"}
     )
 
 
-class ResetPasswordForm(_NewPasswordFields, FlaskForm):
+class ResetPasswordForm(_NewPasswordFields, AppForm):
     pass
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(AppForm):
     email = EmailField(_l("Email address"), render_kw={"autocomplete": "email"})
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(AppForm):
     password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
 
 
-class TokenForm(FlaskForm):
+class TokenForm(AppForm):
     name = StringField(
         _l("Token name"),
         description=_l("What the token is for, e.g. 受付用スクリプト"),
@@ -97,5 +96,5 @@ class TokenForm(FlaskForm):
     )
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(AppForm):
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)

@@ -1,6 +1,7 @@
 """Accounts: the rules for creating, authenticating, changing and deleting a person."""
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
@@ -14,7 +15,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import validation as v
 from app.accounts.models import ApiToken, User
-from app.accounts.signals import account_deleting, api_tokens_revoked, sessions_ended
+from app.accounts.signals import (
+    account_deleting,
+    account_erasing,
+    api_tokens_revoked,
+    sessions_ended,
+)
 from app.audit.services import record
 from app.core.errors import (
     EmailTaken,
@@ -259,6 +265,8 @@ def api_token_for(secret: str) -> ApiToken | None:
     """The valid token with this secret, its person loaded with it in one query."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
+    if has_control_chars(secret):  # a socket's auth may carry a lone surrogate: no hash of it
+        return None
     token = db.session.scalar(
         select(ApiToken)
         .where(ApiToken.token_hash == hash_secret(secret))
@@ -320,12 +328,16 @@ def _revoke_every_api_token(user: User) -> list[int]:
 # --- deletion -----------------------------------------------------------------------------------
 
 
-def delete_account(user: User, password: str) -> None:
+def delete_account(user: User, password: str) -> list[Callable[[], None]]:
     """Remove personal data; the row stays (anonymous, with prefecture) for attendance statistics.
 
     Refused while the person is the last owner of an organisation (LastOwner).
     """
     if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
+    The other areas remove theirs through account_erasing (places in sessions not started yet
+    are freed for the people waiting, free-text answers and the name on certificates go) and
+    the audit record counts it all. One unit of work: flushed here, the caller commits, then
+    runs what is returned (mails to the people who got a freed place).
         raise ValidationFailed(fields={"password": [InvalidCredentials.message]})
     # Organisations (downstream) veto or clean up through the signal: no upstream import.
     for _receiver, blocking in account_deleting.send(current_app._get_current_object(), user=user):
@@ -335,10 +347,19 @@ def delete_account(user: User, password: str) -> None:
     user.name = DELETED_NAME
     user.furigana = ""
     user.password_hash = None
+    now = utcnow()
     user.consent_at = None
-    user.deleted_at = utcnow()
+    user.deleted_at = now
     user.session_version += 1
     for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         db.session.delete(token)
-    record("account.deleted", actor=user, subject=user)
-    db.session.commit()
+    db.session.flush()  # written first: on SQLite the transaction now holds the write lock
+    removed, after_commit = {}, []
+    app = current_app._get_current_object()
+    for _receiver, erased in account_erasing.send(app, user=user, now=now):
+        if erased is not None:
+            removed.update(erased.counts)
+            after_commit += [erased.after_commit] if erased.after_commit else []
+    record("account.deleted", actor=user, subject=user, **removed)
+    db.session.flush()
+    return after_commit

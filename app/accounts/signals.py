@@ -1,5 +1,8 @@
 """Signals other areas listen to, so accounts never imports them."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -14,3 +17,17 @@ sessions_ended = _signals.signal("sessions-ended")
 #: sent with user_id=..., token_ids=[...] after API tokens were revoked (one by its owner, every
 #: one on a password change or reset): what was opened with one of them closes
 api_tokens_revoked = _signals.signal("api-tokens-revoked")
+
+#: sent with user=..., now=... inside the deletion's transaction once nobody refused and the
+#: person is anonymised: each area removes what it holds about them (flushes, never commits)
+#: and returns an Erased, or None
+account_erasing = _signals.signal("account-erasing")
+
+
+@dataclass
+class Erased:
+    """What an area removed of a deleted account: counts for the audit record, and what to do
+    once the deletion committed (its own unit of work, e.g. mailing who got a freed place)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    after_commit: Callable[[], None] | None = None

@@ -28,6 +28,7 @@ from app.core.access import login_required, public
 from app.core.errors import InvalidCredentials, InvalidToken, KakawariError
 from app.core.forms import ActionForm, apply_errors
 from app.core.urls import safe_next
+from app.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -154,13 +155,17 @@ def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            services.delete_account(current_user, form.password.data)
+            after_commit = services.delete_account(current_user, form.password.data)
         except KakawariError as exc:
+            db.session.rollback()
             if exc.fields:
                 apply_errors(form, exc.fields)
             else:
                 form.form_errors.append(str(exc.message))
         else:
+            db.session.commit()  # the deletion and all it frees: one unit of work
+            for follow_up in after_commit:
+                follow_up()
             logout_user()
             flash(_("Your account was deleted. Thank you for taking part."), "info")
             return redirect(url_for("main.index"))

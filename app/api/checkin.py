@@ -18,13 +18,12 @@ from functools import wraps
 from flask import Response, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from marshmallow.validate import Length, Range, Regexp
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.api import ErrorSchema
+from app.api import Blueprint, ErrorSchema
 from app.api.access import require_role_in
 from app.api.accounts import BEARER
 from app.checkin import services as checkin
@@ -136,6 +135,10 @@ def _device_id():
 
 
 class ScanRequest(Schema):
+    class Meta:
+        #: a scanner sends whatever it read: control characters get a verdict, not a 422
+        any_text = True
+
     secret = _secret_field(required=True, allow_none=True)
     nonce = fields.String(
         validate=NONCE,
@@ -175,6 +178,10 @@ class _EachOnItsOwn(fields.Nested):
 
 
 class SyncRequest(Schema):
+    class Meta:
+        #: a scanner sends whatever it read: control characters get a verdict, not a 422
+        any_text = True
+
     scans = fields.List(
         _EachOnItsOwn(SyncScan, allow_none=True),
         required=True,
@@ -291,6 +298,7 @@ class StatusOut(Schema):
 class SearchQuery(Schema):
     class Meta:
         unknown = EXCLUDE
+        any_text = True  # what was typed at the door is searched for, or finds nobody
 
     q = fields.String(
         load_default="",

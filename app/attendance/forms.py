@@ -6,12 +6,11 @@ The form only collects input: app.attendance.services.override() decides what is
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField, StringField
 
 from app.attendance.models import AttendanceStatus
 from app.attendance.services import REASON_MAX
-from app.core.forms import choices
+from app.core.forms import AppForm, choices
 from app.core.text import has_control_chars
 
 S = AttendanceStatus
@@ -31,7 +30,7 @@ def status_label(status) -> str:
     return STATUS_LABELS[AttendanceStatus(status)]
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(AppForm):
     """One record's correction: a status (or back to automatic) and why."""
 
     status = SelectField(
@@ -52,7 +51,7 @@ class CorrectionForm(FlaskForm):
         return self.status.data or None
 
 
-class StatusFilterForm(FlaskForm):
+class StatusFilterForm(AppForm):
     """The people table's filter, search and order, from the query string (GET: no CSRF
     token)."""
 

@@ -1,5 +1,7 @@
-"""Attendance listens to check-in and the live room (neither of them imports it)."""
+"""Attendance listens to accounts, check-in and the live room (none of them imports it)."""
 
+from app.accounts.signals import Erased, account_erasing
+from app.attendance.certificates import forget_holder
 from app.attendance.services import update_people
 from app.checkin.signals import checked_in, checkin_undone
 from app.live.signals import presence_closed
@@ -14,3 +16,9 @@ def _checkin_counts(session, checkin):
 @presence_closed.connect
 def _time_in_the_room_counts(session_id, user_ids):
     update_people(session_id, user_ids)
+
+
+@account_erasing.connect
+def _certificates_lose_the_name(sender, user, now):
+    """Attendance stays (anonymous statistics); a certificate's page says its holder left."""
+    return Erased(counts={"certificate_names_removed": forget_holder(user)})

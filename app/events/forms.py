@@ -7,7 +7,6 @@ app.events.services decides what is valid (its field errors come back through sh
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -20,7 +19,7 @@ from wtforms import (
 )
 from wtforms.widgets import DateTimeLocalInput, NumberInput, URLInput
 
-from app.core.forms import apply_errors, choices
+from app.core.forms import AppForm, apply_errors, choices
 from app.core.prefectures import prefecture_choices
 from app.core.timefmt import TOKYO, to_local
 from app.events.models import (
@@ -94,7 +93,7 @@ class TokyoTimeField(StringField):
     widget = DateTimeLocalInput()
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(AppForm):
     """A form whose fields (except the CSRF token) are the service's input, by name."""
 
     def service_data(self) -> dict:
@@ -260,7 +259,7 @@ class QuestionRow(Form):
         return not (self.label.data or "").strip() and not (self.options.data or "").strip()
 
 
-class QuestionsForm(FlaskForm):
+class QuestionsForm(AppForm):
     BLANK_ROWS = 3
 
     questions = FieldList(FormField(QuestionRow))

@@ -13,9 +13,10 @@ Acknowledgements and errors
     `{"error": {"code", "message", "fields"?}}`; a refused event also sends an `error` event
     `{"event", "code", "message", "fields"?}` to that socket (show the person one of the two,
     not both), and changes nothing. Unknown events, payloads that are not an object, wrong
-    types and oversized text are refused this way (codes: validation_error, unknown_event,
-    not_joined, not_found, forbidden, not_registered_online, room_closed, muted, conflict,
-    rate_limited, server_error). A message over 64 KB closes the socket.
+    types, oversized text, control characters and lone surrogates are refused this way (codes:
+    validation_error, invalid_json, unknown_event, not_joined, not_found, forbidden,
+    not_registered_online, room_closed, muted, conflict, rate_limited, server_error). A message
+    over 64 KB closes the socket.
     A socket acts only on the room it joined, with the role it was admitted with (checked
     again every 30 s: a cancelled registration or a closed room ends it); `chat` and `ask`
     together are limited to about 5 per 10 s per person (all tabs and processes together).
@@ -109,6 +110,7 @@ from app.events.models import Session
 from app.extensions import db
 from app.live import presence
 from app.live import services as live
+from app.core.jsonbody import check_decoded
 from app.live.fanout import LiveRedisManager
 from app.live.models import Connection, Poll, RoomMember
 
@@ -361,6 +363,7 @@ class LiveSocket:
         actor.session, actor.viewer = session, live.admit(session, actor.user)
         state["admitted"] = (actor.viewer.role.value, time.monotonic() + ADMIT_FOR)
         self.sio.save_session(actor.sid, state, namespace=NAMESPACE)
+                            check_decoded(data)  # too deep, control characters, surrogates
 
     # --- connecting ----------------------------------------------------------------------------
 

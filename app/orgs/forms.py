@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 
-from app.core.forms import choices
+from app.core.forms import AppForm, choices
 from app.orgs.models import ROLE_LABELS, Role
 
 
-class OrgForm(FlaskForm):
+class OrgForm(AppForm):
     name = StringField(
         _l("Organisation name"),
         description=_l("e.g. しまね関係人口ラボ, 〇〇市 地域振興課"),
@@ -14,7 +13,7 @@ class OrgForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     email = EmailField(_l("Email address"))
     role = SelectField(
         _l("Role"),
@@ -23,5 +22,5 @@ class InviteForm(FlaskForm):
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(AppForm):
     role = SelectField(_l("Role"), choices=choices((r.value, ROLE_LABELS[r]) for r in Role))

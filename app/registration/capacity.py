@@ -1,9 +1,10 @@
 """Places per session and mode: the lock, the counts, and the waitlist order.
 
-Every change of who holds a place runs inside `locked(session_ids)`, which takes the sessions'
-rows as a lock before anything is counted: `SELECT … FOR UPDATE` in id order on PostgreSQL (no
-deadlocks between overlapping sets), and an UPDATE of the same rows on SQLite, which makes the
-transaction the single writer from its first statement. Counting then writing under that lock
+Every change of who holds a place runs inside `locked(session_ids)` (or after `hold()`, within
+a larger unit of work), which takes the sessions' rows as a lock before anything is counted:
+`SELECT … FOR UPDATE` in id order on PostgreSQL (no deadlocks between overlapping sets), and an
+UPDATE of the same rows on SQLite, which makes the transaction the single writer from its first
+statement. Counting then writing under that lock
 is what keeps "never more confirmed than capacity" true whatever runs at once.
 """
 
@@ -50,26 +51,7 @@ def locked(session_ids, *, keep_loaded: bool = False, prepare=None):
     try:
         if prepare and postgresql:
             prepare()
-        if ids and current_app.config.get("REGISTRATION_LOCKING", True):
-            fresh = select(Session).where(Session.id.in_(ids)).order_by(Session.id)
-            fresh = fresh.execution_options(populate_existing=True)
-            if postgresql:
-                # Row locks, taken in id order: no deadlock between overlapping sets. FOR NO KEY
-                # UPDATE, which serialises the lockers but not the foreign-key checks of places
-                # written before it (FOR UPDATE would deadlock with those).
-                db.session.scalars(fresh.with_for_update(key_share=True)).all()
-            else:  # the UPDATE takes the database's write lock; then read
-                db.session.execute(
-                    update(Session)
-                    .where(Session.id.in_(ids))
-                    .values(seats_version=Session.seats_version + 1)
-                    .execution_options(synchronize_session=False)
-                )
-                db.session.scalars(fresh).all()
-        elif ids and current_app.config.get("REGISTRATION_RACE_WINDOW"):
-            # Control experiment only (tests, benchmark): no lock, and a pause between counting
-            # and writing, to show the race the lock prevents.
-            time.sleep(current_app.config["REGISTRATION_RACE_WINDOW"])
+        _take(ids, postgresql)
         if prepare and not postgresql:
             prepare()
         yield
@@ -80,6 +62,38 @@ def locked(session_ids, *, keep_loaded: bool = False, prepare=None):
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _take(ids: list[int], postgresql: bool) -> None:
+    """The lock itself, in the current transaction; the sessions are read again under it."""
+    if ids and current_app.config.get("REGISTRATION_LOCKING", True):
+        fresh = select(Session).where(Session.id.in_(ids)).order_by(Session.id)
+        fresh = fresh.execution_options(populate_existing=True)
+        if postgresql:
+            # Row locks, taken in id order: no deadlock between overlapping sets. FOR NO KEY
+            # UPDATE, which serialises the lockers but not the foreign-key checks of places
+            # written before it (FOR UPDATE would deadlock with those).
+            db.session.scalars(fresh.with_for_update(key_share=True)).all()
+        else:  # the UPDATE takes the database's write lock; then read
+            db.session.execute(
+                update(Session)
+                .where(Session.id.in_(ids))
+                .values(seats_version=Session.seats_version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.scalars(fresh).all()
+    elif ids and current_app.config.get("REGISTRATION_RACE_WINDOW"):
+        # Control experiment only (tests, benchmark): no lock, and a pause between counting
+        # and writing, to show the race the lock prevents.
+        time.sleep(current_app.config["REGISTRATION_RACE_WINDOW"])
+
+
+def hold(session_ids) -> None:
+    """The capacity lock of these sessions inside the caller's transaction, kept until the
+    caller commits: for place changes that must commit together with others (an account's
+    deletion frees its places). On SQLite the transaction must have written already: it then
+    holds the database's write lock, so what it counts next is current."""
+    _take(sorted(set(session_ids)), db.engine.dialect.name == "postgresql")
 
 
 UNLIMITED = 2**31 - 1

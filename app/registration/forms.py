@@ -1,10 +1,9 @@
 """Participant forms. They only collect input; registration.services decides what is valid."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 
-from app.core.forms import MultiCheckboxField, choices
+from app.core.forms import AppForm, MultiCheckboxField, choices
 from app.core.prefectures import prefecture_choices, prefecture_code
 from app.events.models import Mode, QuestionKind, Scope, SessionFormat
 from app.registration.capacity import availability
@@ -17,7 +16,7 @@ FORMAT_LABELS = {
 }
 
 
-class SeriesFilterForm(FlaskForm):
+class SeriesFilterForm(AppForm):
     """The filters of the public list, read from the query string."""
 
     class Meta:
@@ -42,7 +41,7 @@ class SeriesFilterForm(FlaskForm):
         }
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(AppForm):
     """Built per series by registration_form(): a mode per hybrid session, the sessions (when
     people choose them), one field per question, and consent to the series' privacy notice."""
 
@@ -119,13 +118,13 @@ def _question_field(question):
     return MultiCheckboxField(label, description=hint, choices=options)
 
 
-class ModeForm(FlaskForm):
+class ModeForm(AppForm):
     """Switch one session's place to the other mode."""
 
     mode = HiddenField()
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(AppForm):
     code = StringField(
         _l("Code from the organiser"),
         description=_l("10 letters and numbers, e.g. ABCDE-23456"),

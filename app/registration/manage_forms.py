@@ -4,11 +4,10 @@ They only collect input; app.registration.manage_services and services decide wh
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, TextAreaField
 
 from app.accounts.forms import _PersonFields
-from app.core.forms import MultiCheckboxField, apply_errors, choices
+from app.core.forms import AppForm, MultiCheckboxField, apply_errors, choices
 from app.core.prefectures import prefecture_choices
 from app.events.models import QuestionKind
 from app.registration.manage_services import STATUS_LABELS
@@ -22,7 +21,7 @@ STATUS_FILTERS = (
 )
 
 
-class FilterForm(FlaskForm):
+class FilterForm(AppForm):
     """The participant list's filters, read from the query string (GET: no CSRF token)."""
 
     class Meta:
@@ -54,12 +53,12 @@ class FilterForm(FlaskForm):
             del self.session  # the page is that session's list
 
 
-class MessageForm(FlaskForm):
+class MessageForm(AppForm):
     subject = StringField(_l("Subject"), render_kw={"maxlength": 200})
     body = TextAreaField(_l("Message"), render_kw={"rows": 8})
 
 
-class _AddParticipantBase(_PersonFields, FlaskForm):
+class _AddParticipantBase(_PersonFields, AppForm):
     email = EmailField(
         _l("Email address"),
         description=_l(

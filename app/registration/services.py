@@ -358,6 +358,56 @@ def cancel(
     return outcome
 
 
+def release_places_of(user: User, now=None) -> list[Outcome]:
+    """A deleted account's places in sessions not started yet are cancelled, each freed place
+    going to the first person waiting for it; places of sessions held stay, as history. In the
+    caller's transaction, under the capacity lock (capacity.hold); the caller commits, then
+    announces each Outcome."""
+    now = now or utcnow()
+    upcoming = (
+        select(Place)
+        .join(Place.registration)
+        .join(Place.session)
+        .where(
+            Registration.user_id == user.id,
+            Place.status != PlaceStatus.cancelled,
+            Session.starts_at > now,
+        )
+        .order_by(Place.id)
+    )
+    session_ids = db.session.scalars(upcoming.with_only_columns(Place.session_id)).all()
+    if not session_ids:
+        return []
+    capacity.hold(session_ids)
+    by_registration: dict[int, list[Place]] = {}
+    for place in db.session.scalars(upcoming.execution_options(populate_existing=True)):
+        by_registration.setdefault(place.registration_id, []).append(place)
+    outcomes = []
+    for places in by_registration.values():
+        registration = places[0].registration
+        freed = {(p.session, p.mode) for p in places if p.status is PlaceStatus.confirmed}
+        for place in places:
+            place.status = PlaceStatus.cancelled
+            place.cancelled_at = now
+        refresh_status(registration)
+        db.session.flush()
+        outcome = Outcome(registration=registration)
+        for session, m in sorted(freed, key=lambda x: (x[0].id, x[1])):
+            outcome.promoted += promote_from_waitlist(session, m, now)
+        record(
+            "registration.cancelled",
+            actor=user,
+            subject=user,
+            org_id=registration.series.org_id,
+            registration_id=registration.id,
+            reason="account_deleted",
+            promoted=len(outcome.promoted),
+        )
+        outcomes.append(outcome)
+    db.session.flush()
+    return outcomes
+
+
 def switch_mode(registration: Registration, session_id: int, new_mode, *, now=None) -> Outcome:
     """Move a confirmed place to the other mode when that mode has room (the old place goes to
     the first person waiting for it); a waiting place simply queues for the other mode."""

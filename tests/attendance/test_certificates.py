@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.accounts.models import User
+from app.attendance import certificates
 from app.attendance import services as attendance
 from app.attendance.certificates import NOT_YET
 from app.attendance.models import Attendance, Certificate
@@ -18,7 +19,7 @@ from app.audit.models import AuditEvent
 from app.events.models import Series
 from app.extensions import db
 from tests.attendance.test_history import completed_online_series
-from tests.conftest import login
+from tests.conftest import PASSWORD, login, post_form
 
 
 @pytest.fixture
@@ -166,3 +167,27 @@ def test_checking_codes_is_rate_limited(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "CERTIFICATE_CHECKS_PER_ADDRESS", "3 per minute")
     answers = [client.get(f"/certificates/guess{i}").status_code for i in range(5)]
     assert answers == [404, 404, 404, 429, 429]
+
+
+def test_a_deleted_holders_certificate_page_no_longer_shows_their_name(app, done, world, ctx):
+    holder = db.session.get(User, world["participant"])
+    certificate, _found = certificates.issue(holder, db.session.get(Series, done))
+    assert "山田 花子" in app.test_client().get(f"/certificates/{certificate.code}").get_data(
+        as_text=True
+    )
+    holder = app.test_client()
+    login(holder, "participant@example.jp")
+    deleted = post_form(
+        holder, "/account/delete", {"password": PASSWORD}, token_from="/account/delete"
+    )
+    assert deleted.status_code == 302
+    response = app.test_client().get(f"/certificates/{certificate.code}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "山田 花子" not in html and "退会済みユーザー" not in html
+    assert 'data-testid="certificate-holder-deleted"' in html
+    with app.test_request_context(), force_locale("ja"):
+        assert _("The holder deleted their account; the name is no longer shown.") in html
+    assert "しまね関係人口ゼミ 2026" in html  # the facts stay checkable
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "account.deleted"))
+    assert event.details["certificate_names_removed"] == 1

@@ -91,6 +91,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
 
+    #: the largest request body read (bytes): the API's biggest, an offline scanner's sync of
+    #: 500 scans, is ~150 KB; there are no uploads. Larger ones get 413 before any parsing.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+
     WTF_CSRF_TIME_LIMIT = None  # a form left open in a tab during a workshop must still submit
 
     BABEL_DEFAULT_LOCALE = "ja"

@@ -8,16 +8,20 @@ import flask_smorest
 from flask import g, has_request_context, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from marshmallow.validate import Range
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session as SessionBase
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.accounts.models import ApiToken
 from app.accounts.services import api_token_for, token_use_due
 from app.core.access import public
-from app.core.errors import AuthenticationRequired
-from app.core.types import utcnow
+from app.core.errors import AuthenticationRequired, ValidationFailed
+from app.core.jsonbody import decode
+from app.core.text import UNSTORABLE_MESSAGE, unstorable
+from app.core.types import OUT_OF_RANGE, in_supported_range, utcnow
 from app.core.urls import BoundedIntConverter, bounded_int_schema
 from app.extensions import csrf, db, login_manager
 
@@ -68,6 +72,50 @@ def requested_slice(query: dict) -> tuple[int, int] | None:
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBody, required=True)
+
+
+class InputParser(FlaskParser):
+    """Every argument of the API passes here: JSON bodies through app.core.jsonbody (malformed
+    or too deep: `invalid_json`; control characters or lone surrogates: `validation_error`), and
+    query strings refuse the same text. A schema whose Meta says `any_text = True` lets control
+    characters through to a view that answers them itself (a scanner's verdict on any QR code);
+    lone surrogates never pass."""
+
+    def load_json(self, req, schema):
+        if not is_json_request(req):
+            return missing
+        return decode(req.get_data(cache=True), controls=not _any_text(schema))
+
+    def load_querystring(self, req, schema):
+        controls = not _any_text(schema)
+        refused = {
+            key: [UNSTORABLE_MESSAGE]
+            for key, values in req.args.lists()
+            if any(unstorable(v, controls=controls) for v in [key, *values])
+        }
+        if refused:
+            raise ValidationFailed(fields=refused)
+        return super().load_querystring(req, schema)
+
+
+def _any_text(schema) -> bool:
+    return bool(getattr(getattr(schema, "Meta", None), "any_text", False))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: their arguments are read by InputParser."""
+
+    ARGUMENTS_PARSER = InputParser()
+
+
+class DateTime(fields.DateTime):
+    """Every time the API reads: ISO 8601 within app.core.types.SUPPORTED_YEARS."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not in_supported_range(moment):
+            raise ValidationError(str(OUT_OF_RANGE))
+        return moment
 
 
 class Api(flask_smorest.Api):

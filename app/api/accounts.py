@@ -1,12 +1,11 @@
 """API: tokens, sign-up, the current person."""
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.accounts import services
 from app.accounts.ratelimits import login_limits, mark_login_failed, signup_limit
-from app.api import ErrorSchema
+from app.api import Blueprint, ErrorSchema
 from app.core.access import login_required, public
 from app.core.errors import InvalidCredentials, NotFound
 from app.core.prefectures import prefecture_name

@@ -10,13 +10,12 @@ the series gets 403.
 from functools import wraps
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, Range
 from sqlalchemy.orm import joinedload
 from webargs.fields import DelimitedList
 
-from app.api import ErrorSchema, PageQuery, requested_slice
+from app.api import Blueprint, ErrorSchema, PageQuery, requested_slice
 from app.api.access import require_role_in
 from app.api.accounts import BEARER, Prefecture
 from app.api.events import prefecture_payload

@@ -10,11 +10,10 @@ from functools import wraps
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
 from marshmallow.validate import OneOf
 
-from app.api import ErrorSchema
+from app.api import Blueprint, DateTime, ErrorSchema
 from app.api.accounts import BEARER, Prefecture
 from app.core.access import declare, public, require_user
 from app.core.errors import NotFound, ValidationFailed
@@ -102,8 +101,8 @@ class SeriesCreate(Schema):
             "session: people choose sessions",
         }
     )
-    registration_opens_at = fields.DateTime(allow_none=True, metadata={"example": EXAMPLE_TIME})
-    registration_closes_at = fields.DateTime(
+    registration_opens_at = DateTime(allow_none=True, metadata={"example": EXAMPLE_TIME})
+    registration_closes_at = DateTime(
         allow_none=True,
         metadata={"example": EXAMPLE_TIME, "description": "Also the lottery's deadline"},
     )
@@ -124,11 +123,11 @@ class SeriesCreate(Schema):
 
 class SessionCreate(Schema):
     title = fields.String(required=True)
-    starts_at = fields.DateTime(
+    starts_at = DateTime(
         required=True,
         metadata={"example": EXAMPLE_TIME, "description": "ISO 8601 with its UTC offset"},
     )
-    ends_at = fields.DateTime(
+    ends_at = DateTime(
         required=True,
         metadata={"example": "2026-08-24T17:30:00+09:00", "description": "ISO 8601 with offset"},
     )

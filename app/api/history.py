@@ -1,10 +1,9 @@
 """API: the caller's participation history (参加履歴), as on their history page."""
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.api import ErrorSchema
+from app.api import Blueprint, ErrorSchema
 from app.api.accounts import BEARER
 from app.attendance.history import STATUSES, history, payload
 from app.core.access import login_required

@@ -1,9 +1,9 @@
 """API: organisations."""
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api import Blueprint
 from app.core.access import login_required
 from app.orgs import services
 

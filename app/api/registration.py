@@ -7,13 +7,12 @@ show in a fixed number of queries, whatever their length.
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import ErrorSchema, PageQuery, requested_slice
+from app.api import Blueprint, ErrorSchema, PageQuery, requested_slice
 from app.api.accounts import BEARER, Prefecture
 from app.api.events import ORGANIZER_ERRORS, errors, prefecture_payload, series_organizer
 from app.core.access import login_required

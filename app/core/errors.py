@@ -31,6 +31,15 @@ class ValidationFailed(KakawariError):
     message = _l("Some fields need your attention.")
 
 
+class InvalidJson(KakawariError, ValueError):
+    """A body that is no JSON we accept (also a ValueError: request.get_json(silent=True) then
+    answers None)."""
+
+    code = "invalid_json"
+    status = 400
+    message = _l("The body is not valid JSON.")
+
+
 class AuthenticationRequired(KakawariError):
     code = "authentication_required"
     status = 401

@@ -1,8 +1,11 @@
 """Form helpers shared by every area."""
 
+from flask import g
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField
+from wtforms import FieldList, FormField, SelectChoice, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core.text import UNSTORABLE_MESSAGE, unstorable
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -18,7 +21,43 @@ class MultiCheckboxField(SelectMultipleField):
         pass  # the service decides which values are allowed, with its own message
 
 
-class ActionForm(FlaskForm):
+class AppForm(FlaskForm):
+    """The base of every form of the app: text holding control characters (other than tab and
+    line breaks) is refused beside its field before any other check or service sees it, and the
+    page answering such a form is a 422 (see `refused_input_status`)."""
+
+    def validate(self, extra_validators=None):
+        refused = [f for f in _leaf_fields(self) if any(_unstorable(v) for v in f.raw_data or ())]
+        for field in refused:
+            field.errors = [*field.errors, UNSTORABLE_MESSAGE]
+        if refused:
+            g.refused_input = True
+            return False
+        return super().validate(extra_validators)
+
+
+def _unstorable(value) -> bool:
+    return isinstance(value, str) and unstorable(value)
+
+
+def _leaf_fields(form):
+    for field in form:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        else:
+            yield field
+
+
+def refused_input_status(response):
+    """after_request: a page that showed a form's refused text answers 422, not 200."""
+    if g.get("refused_input") and response.status_code == 200:
+        response.status_code = 422
+    return response
+
+
+class ActionForm(AppForm):
     """A form that is only a button: CSRF protection for POST actions such as "remove"."""
 
 

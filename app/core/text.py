@@ -3,11 +3,53 @@
 import re
 import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from flask_babel import lazy_gettext as _l
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: what text from outside may never hold: control characters other than tab and line breaks,
+#: and lone UTF-16 surrogates (JSON's "\ud800" decodes to one; no database or encoder takes it)
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: the one message for text refused by `unstorable`, beside its field
+UNSTORABLE_MESSAGE = _l("Remove the control characters or broken characters from this text.")
 
 
 def has_control_chars(text: str) -> bool:
+    """Control characters, tab and line breaks included, or lone surrogates."""
     return bool(_CONTROL.search(text))
+
+
+def unstorable(text: str, *, controls: bool = True) -> bool:
+    """Text from outside that is refused wherever it arrives (forms, API, live room): control
+    characters other than tab, newline and carriage return, or lone surrogates. With
+    controls=False only lone surrogates (for input that answers any text itself, e.g. what a
+    scanner read from a QR code)."""
+    return bool((_UNSTORABLE if controls else _SURROGATE).search(text))
+
+
+def unstorable_fields(value, max_depth: int, *, controls: bool = True) -> dict[str, list]:
+    """The fields of a decoded JSON value (an object's top-level keys; `_json` for the rest)
+    whose strings, keys included, are `unstorable`; raises RecursionError when containers nest
+    deeper than `max_depth`. Walks without recursion, so any depth is safe to look at."""
+    refused: dict[str, list] = {}
+    stack = [(value, None, 1)]
+    while stack:
+        item, field, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                raise RecursionError("JSON nested too deeply")
+            pairs = item.items() if isinstance(item, dict) else ((None, v) for v in item)
+            for key, child in pairs:
+                bad_key = isinstance(key, str) and unstorable(key, controls=controls)
+                name = field
+                if field is None and depth == 1 and isinstance(item, dict):
+                    name = "_json" if bad_key else key
+                if bad_key:
+                    refused[name or "_json"] = [UNSTORABLE_MESSAGE]
+                stack.append((child, name, depth + 1))
+        elif isinstance(item, str) and unstorable(item, controls=controls):
+            refused[field or "_json"] = [UNSTORABLE_MESSAGE]
+    return refused
 
 
 def single_line(value, max_length: int) -> str:

@@ -2,12 +2,24 @@
 
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
+
+#: the years a time from outside may fall in: beyond them it is a typing error, and a time
+#: at year 1 or 9999 with a large UTC offset overflows on its way to UTC
+SUPPORTED_YEARS = (2000, 2100)
+OUT_OF_RANGE = _l("Choose a date between the years 2000 and 2100.")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def in_supported_range(value: datetime) -> bool:
+    """The one range check for times from outside (forms, API): judged on the year as written,
+    before any conversion, so it never overflows itself."""
+    return SUPPORTED_YEARS[0] <= value.year <= SUPPORTED_YEARS[1]
 
 
 class UTCDateTime(TypeDecorator):

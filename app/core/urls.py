@@ -1,3 +1,6 @@
+import unicodedata
+from urllib.parse import urlsplit
+
 from flask import current_app
 from werkzeug.routing import IntegerConverter
 
@@ -10,8 +13,20 @@ def external_url(endpoint: str, **values) -> str:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site relative paths, so ?next= cannot send people to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """The one rule for where `?next=` (or a form's `next`) may send someone: a path of this
+    site. Anything else gives `default`: text holding a control character, whitespace or a
+    backslash (browsers drop tabs and newlines: "/%09/evil.example" would be "//evil.example",
+    and a newline would break the Location header), or what parses with a scheme, a host, or a
+    path not starting with exactly one "/"."""
+    if not isinstance(target, str) or not target or len(target) > 2000:
+        return default
+    if "\\" in target or any(c.isspace() or unicodedata.category(c)[0] == "C" for c in target):
+        return default
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
         return default
     return target
 

@@ -18,7 +18,7 @@ from app.audit.services import record
 from app.core.errors import NotFound, ValidationFailed
 from app.core.prefectures import prefecture_code
 from app.core.text import single_line
-from app.core.types import utcnow
+from app.core.types import OUT_OF_RANGE, in_supported_range, utcnow
 from app.events.models import (
     Mode,
     Question,
@@ -86,6 +86,9 @@ def _time(errors, data, field, *, required=False):
             return None
     if not isinstance(value, datetime) or value.tzinfo is None:
         errors.add(field, _l("Give the time with its offset, e.g. 2026-08-24T13:30:00+09:00."))
+        return None
+    if not in_supported_range(value):
+        errors.add(field, OUT_OF_RANGE)
         return None
     return value
 

@@ -156,7 +156,7 @@ def test_signup_twice_is_a_conflict(client, ctx):
 def test_malformed_bodies_get_json_errors_not_500(client, ctx, body):
     response = client.post("/api/v1/users", data=body, content_type="application/json")
     assert response.status_code in (400, 422)
-    assert response.json["error"]["code"] in ("bad_request", "validation_error")
+    assert response.json["error"]["code"] in ("invalid_json", "validation_error")
 
 
 def test_signups_are_rate_limited(app, client, ctx, monkeypatch):

@@ -267,7 +267,7 @@ def test_malformed_json_never_500(client, series_factory, people, body):
         headers=headers,
     )
     assert response.status_code in (400, 422)
-    assert response.json["error"]["code"] in ("bad_request", "validation_error")
+    assert response.json["error"]["code"] in ("invalid_json", "validation_error")
 
 
 # --- my registrations --------------------------------------------------------------------------

@@ -330,24 +330,24 @@ def _revoke_every_api_token(user: User) -> list[int]:
 
 def delete_account(user: User, password: str) -> list[Callable[[], None]]:
     """Remove personal data; the row stays (anonymous, with prefecture) for attendance statistics.
-
-    Refused while the person is the last owner of an organisation (LastOwner).
-    """
-    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
     The other areas remove theirs through account_erasing (places in sessions not started yet
     are freed for the people waiting, free-text answers and the name on certificates go) and
     the audit record counts it all. One unit of work: flushed here, the caller commits, then
     runs what is returned (mails to the people who got a freed place).
+
+    Refused while the person is the last owner of an organisation (LastOwner).
+    """
+    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
         raise ValidationFailed(fields={"password": [InvalidCredentials.message]})
     # Organisations (downstream) veto or clean up through the signal: no upstream import.
     for _receiver, blocking in account_deleting.send(current_app._get_current_object(), user=user):
         if blocking:
             raise LastOwner(blocking)
+    now = utcnow()
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
     user.name = DELETED_NAME
     user.furigana = ""
     user.password_hash = None
-    now = utcnow()
     user.consent_at = None
     user.deleted_at = now
     user.session_version += 1

@@ -282,7 +282,9 @@ def token_use_due(token: ApiToken, now) -> bool:
     return token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5)
 
 
-def user_for_api_token(secret: str) -> User | None:
+def use_api_token(secret: str) -> ApiToken | None:
+    """The valid token with this secret, its person loaded, its use recorded (a live socket
+    keeps the token's id: revoking it ends the socket)."""
     token = api_token_for(secret)
     if token is None:
         return None
@@ -290,7 +292,7 @@ def user_for_api_token(secret: str) -> User | None:
     if token_use_due(token, now):
         token.last_used_at = now
         commit_keeping_loaded()  # the person and the token stay loaded
-    return token.user
+    return token
 
 
 def list_api_tokens(user: User) -> list[ApiToken]:

@@ -37,6 +37,25 @@ class LiveRedisManager(socketio.RedisManager):
             self._attempt.failed = getattr(self._attempt, "failed", 0) + 1
         return result
 
+    def disconnect_room(self, room: str, namespace: str) -> None:
+        """Disconnect every socket in `room`, in every process: a close_room message that
+        also disconnects (a process of an older release only empties the room)."""
+        message = {
+            "method": "close_room",
+            "room": room,
+            "namespace": namespace,
+            "host_id": self.host_id,
+            "disconnect": True,
+        }
+        self._handle_close_room(message)  # this process's sockets
+        self._publish(message)  # the other processes'
+
+    def _handle_close_room(self, message):
+        if message.get("disconnect"):
+            disconnect_local(self.server, message.get("namespace"), message.get("room"))
+        else:
+            super()._handle_close_room(message)
+
     def _redis_listen_with_retries(self):
         """The library's listening loop, with the pause between tries capped."""
         pause = 1.0
@@ -53,3 +72,9 @@ class LiveRedisManager(socketio.RedisManager):
                 )
                 time.sleep(pause)
                 pause = min(pause * 2, LISTEN_RETRY_MAX)
+
+
+def disconnect_local(server: socketio.Server, namespace: str, room: str) -> None:
+    """Disconnect this process's sockets in `room` (each closes its presence as usual)."""
+    for sid, _eio_sid in list(server.manager.get_participants(namespace, room)):
+        server.disconnect(sid, namespace=namespace, ignore_queue=True)

@@ -11,10 +11,32 @@ from app.live.signals import presence_closed
 
 #: a socket not heard of for this long is gone (its process crashed or the network died)
 STALE_AFTER = timedelta(seconds=90)
+#: a socket joining a room again this soon after leaving it was there all along
+REJOIN_WITHIN = timedelta(seconds=30)
 
 
-def connect(session_id: int, user_id: int, sid: str, process: str, now=None) -> Connection:
+def connect(
+    session_id: int, user_id: int, sid: str, process: str, now=None, *, rejoin: bool = False
+) -> Connection:
+    """Open the socket's interval in the room. A socket joining again (`rejoin`) within
+    REJOIN_WITHIN of leaving continues the interval it left: leaving and joining again and
+    again adds no rows."""
     now = now or utcnow()
+    left = rejoin and db.session.scalar(
+        select(Connection)
+        .where(
+            Connection.sid == sid,
+            Connection.process == process,
+            Connection.session_id == session_id,
+            Connection.left_at >= now - REJOIN_WITHIN,
+        )
+        .order_by(Connection.id.desc())
+        .limit(1)
+    )
+    if left:
+        left.left_at, left.last_seen_at = None, now
+        db.session.commit()
+        return left
     connection = Connection(
         session_id=session_id,
         user_id=user_id,

@@ -18,8 +18,13 @@ Acknowledgements and errors
     not_registered_online, room_closed, muted, conflict, rate_limited, server_error). A message
     over 64 KB closes the socket.
     A socket acts only on the room it joined, with the role it was admitted with (checked
-    again every 30 s: a cancelled registration or a closed room ends it); `chat` and `ask`
-    together are limited to about 5 per 10 s per person (all tabs and processes together).
+    again every 30 s: a cancelled registration or a closed room ends it). Every event spends
+    from a budget per person (all tabs and processes together): `chat` and `ask` together about
+    5 per 10 s, `join`, `leave` and `heartbeat` 20 a minute, the others 30 per 10 s; beyond it
+    they are refused with rate_limited.
+    A socket lives as long as what it was opened with: logging out or a new password (for a
+    session cookie) and revoking the token (for a token) close it, in every process; each event
+    checks it again, and a socket found ended gets authentication_required and is closed.
 
 Client -> server (payload -> extra ack fields)
     join {session_id}               -> state: the snapshot (session, me, stream, chat[],
@@ -94,10 +99,10 @@ from flask_login import current_user
 from limits import parse, storage, strategies
 from limits.errors import StorageError
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
-from app.accounts.models import User
-from app.accounts.services import user_for_api_token
+from app.accounts.models import ApiToken, User
+from app.accounts.services import use_api_token
 from app.core.errors import (
     AuthenticationRequired,
     Conflict,
@@ -105,13 +110,13 @@ from app.core.errors import (
     RateLimited,
     ValidationFailed,
 )
+from app.core.jsonbody import check_decoded
 from app.core.types import utcnow
 from app.events.models import Session
 from app.extensions import db
 from app.live import presence
 from app.live import services as live
-from app.core.jsonbody import check_decoded
-from app.live.fanout import LiveRedisManager
+from app.live.fanout import LiveRedisManager, disconnect_local
 from app.live.models import Connection, Poll, RoomMember
 
 NAMESPACE = "/live"
@@ -126,6 +131,24 @@ POLL_RESULTS_EVERY = 0.5
 #: a socket's admission (its role in the room) is checked again after this many seconds
 ADMIT_FOR = 30.0
 TICK = 0.25
+#: every event that writes spends from a budget per person (all tabs and processes together):
+#: name -> (config key, default)
+BUDGETS = {
+    "messages": ("LIVE_MESSAGES_PER_PERSON", "5 per 10 seconds"),
+    # each join writes a presence row
+    "presence": ("LIVE_JOINS_PER_PERSON", "20 per minute"),
+    "actions": ("LIVE_ACTIONS_PER_PERSON", "30 per 10 seconds"),
+}
+#: the budget an event spends from: "actions" unless named here
+BUDGET_OF = {
+    "chat": "messages",
+    "ask": "messages",
+    "join": "presence",
+    "leave": "presence",
+    "heartbeat": "presence",
+}
+MESSAGES_TOO_FAST = _l("You are sending messages too fast. Please wait a few seconds.")
+ACTIONS_TOO_FAST = _l("Too many actions in a short time. Please wait a few seconds.")
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +156,12 @@ log = logging.getLogger(__name__)
 class NotJoined(Conflict):
     code = "not_joined"
     message = _l("Join the room first.")
+
+
+class SessionEnded(AuthenticationRequired):
+    """The login or API token the socket was opened with has ended: the socket closes."""
+
+    message = _l("You were logged out (or your password or token changed). Please log in again.")
 
 
 class UnknownEvent(ValidationFailed):
@@ -162,6 +191,16 @@ AUDIENCES = {
 
 def room_name(session_id: int, part: str | None = None) -> str:
     return f"live:{session_id}" + (f":{part}" if part else "")
+
+
+def sessions_room(user_id: int) -> str:
+    """The sockets a person opened with a session cookie: logging out closes them."""
+    return f"user:{user_id}:sessions"
+
+
+def token_room(token_id: int) -> str:
+    """The sockets opened with one API token: revoking it closes them."""
+    return f"token:{token_id}"
 
 
 def choose_async_mode() -> str:
@@ -245,7 +284,9 @@ class LiveSocket:
             logger=False,
             engineio_logger=False,
         )
-        self.rate = parse(app.config.get("LIVE_MESSAGES_PER_PERSON", "5 per 10 seconds"))
+        self.budgets = {
+            name: parse(app.config.get(key, default)) for name, (key, default) in BUDGETS.items()
+        }
         self.rate_storage = storage.storage_from_string(
             redis_url or "memory://",
             wrap_exceptions=True,
@@ -322,7 +363,9 @@ class LiveSocket:
                     state = self.sio.get_session(sid, namespace=NAMESPACE)
                     with force_locale(state.get("locale") or "ja"):
                         try:
+                            check_decoded(data)  # too deep, control characters, surrogates
                             actor = self._actor(sid, state, in_room)
+                            self._spend(name, actor.user.id)
                             return {"ok": True, **(handler(actor, data) or {})}
                         except KakawariError as exc:
                             db.session.rollback()
@@ -340,12 +383,16 @@ class LiveSocket:
     def _refuse(self, sid: str, name: str, exc: KakawariError) -> dict:
         error = exc.to_dict()
         self.sio.emit("error", {"event": name, **error}, to=sid, namespace=NAMESPACE)
+        if isinstance(exc, SessionEnded):
+            self.sio.disconnect(sid, namespace=NAMESPACE)
         return {"error": error}
 
     def _actor(self, sid: str, state: dict, in_room: bool) -> Actor:
         user = db.session.get(User, state.get("user_id") or 0)
-        if user is None or not user.is_active:
-            raise AuthenticationRequired()
+        # checked on every event: a socket whose login or token ended (in any process, and
+        # whether or not the close reached it) acts no more
+        if user is None or not user.is_active or not _still_valid(state.get("auth"), user):
+            raise SessionEnded()
         actor = Actor(sid, user)
         if not in_room:
             return actor
@@ -363,7 +410,6 @@ class LiveSocket:
         actor.session, actor.viewer = session, live.admit(session, actor.user)
         state["admitted"] = (actor.viewer.role.value, time.monotonic() + ADMIT_FOR)
         self.sio.save_session(actor.sid, state, namespace=NAMESPACE)
-                            check_decoded(data)  # too deep, control characters, surrogates
 
     # --- connecting ----------------------------------------------------------------------------
 
@@ -371,28 +417,48 @@ class LiveSocket:
         self._start_upkeep()
         with self.app.request_context(environ):
             try:
-                user = self._authenticate(auth)
+                found = self._authenticate(auth)
             except Exception:
                 log.exception("authenticating a live socket failed")
-                user, error = None, ServerError().to_dict()
+                found, error = None, ServerError().to_dict()
             else:
                 error = AuthenticationRequired().to_dict()
-            if user is None:
+            if found is None:
                 raise SocketRefused(error["code"], error)
+            user, (kind, value) = found
             self.sio.save_session(
                 sid,
-                {"user_id": user.id, "locale": user.locale, "session_id": None},
+                {
+                    "user_id": user.id,
+                    "locale": user.locale,
+                    "session_id": None,
+                    "auth": (kind, value),
+                },
                 namespace=NAMESPACE,
             )
+            room = token_room(value) if kind == "token" else sessions_room(user.id)
+            self.sio.enter_room(sid, room, namespace=NAMESPACE)
 
     @staticmethod
-    def _authenticate(auth) -> User | None:
-        """An API token when one is sent (it must be valid), else the session cookie."""
+    def _authenticate(auth) -> tuple[User, tuple[str, int]] | None:
+        """An API token when one is sent (it must be valid), else the session cookie; with what
+        the socket was opened: ("token", its id) or ("session", the session version)."""
         if isinstance(auth, dict) and "token" in auth:
-            token = auth["token"]
-            return user_for_api_token(token) if isinstance(token, str) else None
+            secret = auth["token"]
+            token = use_api_token(secret) if isinstance(secret, str) else None
+            return (token.user, ("token", token.id)) if token else None
         user = current_user._get_current_object()
-        return user if user.is_authenticated else None
+        if not user.is_authenticated:
+            return None
+        return user, ("session", user.session_version)
+
+    def close_sockets(self, rooms) -> None:
+        """Disconnect the sockets in these rooms, in every process (through Redis when set)."""
+        for room in rooms:
+            if self.fanout:
+                self.fanout.disconnect_room(room, NAMESPACE)
+            else:
+                disconnect_local(self.sio, NAMESPACE, room)
 
     def disconnect(self, sid, reason=None):
         try:
@@ -423,7 +489,7 @@ class LiveSocket:
         if current is not None and current != session.id:
             self._leave(actor.sid)
         if current != session.id:
-            presence.connect(session.id, actor.user.id, actor.sid, self.process)
+            presence.connect(session.id, actor.user.id, actor.sid, self.process, rejoin=True)
             audience = "mods" if viewer.moderates else "people"
             for part in (None, audience, f"user:{actor.user.id}"):
                 self.sio.enter_room(actor.sid, room_name(session.id, part), namespace=NAMESPACE)
@@ -465,7 +531,6 @@ class LiveSocket:
 
     def chat(self, actor: Actor, data) -> dict:
         text = _fields(data).get("text")
-        self._spend_message(actor.user.id)
         message = live.post_chat(actor.session, actor.viewer, text)
         members = _members(actor.session.id, [actor.user.id])
         reached = self._to_audiences(
@@ -496,7 +561,6 @@ class LiveSocket:
 
     def ask(self, actor: Actor, data) -> dict:
         text, anonymous = _fields(data).get("text"), _flag(data, "anonymous", False)
-        self._spend_message(actor.user.id)
         question = live.ask(actor.session, actor.viewer, text, anonymous)
         members = _members(actor.session.id, [actor.user.id])
         reached = self._to_audiences(
@@ -594,15 +658,17 @@ class LiveSocket:
             return {}
         return {"warning": {"code": "live_degraded", "message": str(LIVE_DEGRADED)}}
 
-    def _spend_message(self, user_id: int) -> None:
-        keys = (self.channel, "messages", str(user_id))
+    def _spend(self, event: str, user_id: int) -> None:
+        """Every event spends from its budget (BUDGET_OF), per person; refused beyond it."""
+        budget = BUDGET_OF.get(event, "actions")
+        rate, keys = self.budgets[budget], (self.channel, budget, str(user_id))
         try:
-            allowed = self.rate_limiter.hit(self.rate, *keys)
+            allowed = self.rate_limiter.hit(rate, *keys)
         except StorageError:  # Redis does not answer: count in this process until it does
             log.warning("live rate limit: Redis unavailable, counting in this process")
-            allowed = self.rate_fallback.hit(self.rate, *keys)
+            allowed = self.rate_fallback.hit(rate, *keys)
         if not allowed:
-            raise RateLimited(_l("You are sending messages too fast. Please wait a few seconds."))
+            raise RateLimited(MESSAGES_TOO_FAST if budget == "messages" else ACTIONS_TOO_FAST)
 
     # --- upkeep: coalesced broadcasts, heartbeat, stale sockets --------------------------------
 
@@ -701,6 +767,20 @@ class LiveSocket:
         return PRESENCE_EVERY * max(1.0, last["count"] / BIG_ROOM)
 
 
+def _still_valid(auth, user: User) -> bool:
+    """Whether what a socket was opened with still stands: the person's session version (a
+    logout or a new password moves it on), or an API token not revoked."""
+    kind, value = auth or (None, None)
+    if kind == "session":
+        return value == user.session_version
+    if kind == "token":
+        valid = exists().where(
+            ApiToken.id == value, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+        )
+        return bool(db.session.scalar(select(valid)))
+    return False
+
+
 def _members(session_id: int, user_ids) -> dict[int, RoomMember]:
     """Room standing (hidden names) of the people a payload shows."""
     return {
@@ -715,6 +795,8 @@ def _members(session_id: int, user_ids) -> dict[int, RoomMember]:
 
 def attach_socket_server(app: Flask) -> LiveSocket:
     """Serve Socket.IO under /socket.io/ in front of the Flask app."""
+    from app.live import receivers  # noqa: F401 -- closes sockets whose session or token ended
+
     live_socket = LiveSocket(app)
     app.extensions["live_socket"] = live_socket
     app.wsgi_app = LiveWSGIApp(live_socket.sio, app.wsgi_app)

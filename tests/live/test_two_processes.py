@@ -2,6 +2,8 @@
 counts both, and a killed process's sockets end at their last sign of life."""
 
 import contextlib
+import http.client
+import json
 import os
 import secrets
 import signal
@@ -173,6 +175,66 @@ def test_two_processes_share_chat_and_presence_and_a_killed_one_is_closed(tmp_pa
             client.client.reconnection = False
         for client in clients:
             with contextlib.suppress(Exception):  # its server may be gone already
+                client.disconnect()
+        for server in servers:
+            server.stop()
+        database.drop()
+
+
+def test_revoking_a_token_on_one_process_closes_its_socket_on_the_other(tmp_path):
+    from app.accounts.models import User
+    from app.accounts.services import create_api_token
+    from app.extensions import db
+
+    database = Database.create("kakawari_live2p")
+    servers: list[LiveServer] = []
+    clients: list[socketio.SimpleClient] = []
+    try:
+        database.migrate()
+        app = setup_app(database.url, tmp_path / "instance")
+        alice, bob = make_people(app, 2, "live2p")
+        session_id = make_open_room(app, [alice, bob])
+        with app.app_context():
+            spare = create_api_token(db.session.get(User, alice.user_id), "spare")[1]
+            db.session.remove()
+        env = {"REDIS_URL": REDIS_URL, "LIVE_CHANNEL": f"kakawari-test-{secrets.token_hex(4)}"}
+        for _ in range(2):
+            server = LiveServer(database.url, tmp_path, workers=1, env=env)
+            servers.append(server)
+            server.start()
+        a, b = servers
+        # alice's app is connected to process B with its token, bob too
+        sockets = {}
+        for name, person in (("alice", alice), ("bob", bob)):
+            client = socketio.SimpleClient()
+            clients.append(client)
+            client.connect(
+                f"http://127.0.0.1:{b.port}",
+                namespace="/live",
+                transports=["websocket"],
+                auth={"token": person.token},
+            )
+            assert client.call("join", {"session_id": session_id}, timeout=15)["ok"]
+            sockets[name] = client
+        # she revokes that token through process A
+        conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=15)
+        as_alice = {"Authorization": f"Bearer {spare}"}
+        conn.request("GET", "/api/v1/auth/tokens", headers=as_alice)
+        listed = json.loads(conn.getresponse().read())
+        (token_id,) = [t["id"] for t in listed if t["prefix"] == alice.token[:10]]
+        conn.request("DELETE", f"/api/v1/auth/tokens/{token_id}", headers=as_alice)
+        assert conn.getresponse().status == 204
+        deadline = time.monotonic() + 10
+        while sockets["alice"].connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not sockets["alice"].connected, "B closed the socket of the revoked token"
+        assert sockets["bob"].call("chat", {"text": "まだ話せます"}, timeout=15)["ok"]
+    finally:
+        for client in clients:
+            if client.client:
+                client.client.reconnection = False
+        for client in clients:
+            with contextlib.suppress(Exception):
                 client.disconnect()
         for server in servers:
             server.stop()

@@ -1,4 +1,8 @@
-"""accounts: sessions end on logout and password change (placeholder)
+"""accounts: sessions end on logout and password change: no schema change
+
+Every session and remember-me cookie already names user.session_version (User.get_id); logging
+out now moves it on too, as a password change, a reset and deletion did. This revision keeps
+its place in the chain.
 
 Revision ID: 0010_session_generation
 Revises: 0009_checkin_nonce_scope

@@ -352,11 +352,15 @@ def delete_account(user: User, password: str) -> list[Callable[[], None]]:
     user.password_hash = None
     user.consent_at = None
     user.deleted_at = now
-    user.session_version += 1
+    _end_sessions(user)
+    token_ids = []
     for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
+        token_ids.append(token.id)
         db.session.delete(token)
     db.session.flush()  # written first: on SQLite the transaction now holds the write lock
-    removed, after_commit = {}, []
+    user_id = user.id
+    # once committed, what was opened with a session or token of the person (a socket) closes
+    removed, after_commit = {}, [lambda: _announce_ended(user_id, token_ids)]
     app = current_app._get_current_object()
     for _receiver, erased in account_erasing.send(app, user=user, now=now):
         if erased is not None:

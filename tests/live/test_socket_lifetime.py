@@ -107,6 +107,17 @@ def test_a_new_password_closes_every_socket_of_the_person(app, connect, room):
     assert again.call("chat", {"text": "back with the new password"})["ok"]
 
 
+def test_deleting_the_account_closes_every_socket_of_the_person(app, connect, room):
+    browser = browser_of(app, "alice@example.jp")
+    in_tab = cookie_socket(connect, browser, room)
+    by_token = joined(connect, room, "alice")
+    response = post_form(
+        browser, "/account/delete", {"password": PASSWORD}, token_from="/account/delete"
+    )
+    assert response.status_code == 302
+    assert closed(in_tab) and closed(by_token)
+
+
 def test_a_socket_of_a_token_revoked_elsewhere_cannot_chat(app, connect, room, monkeypatch):
     monkeypatch.setattr(app.extensions["live_socket"], "close_sockets", lambda rooms: None)
     with app.app_context():

@@ -90,6 +90,26 @@ def test_a_socket_of_an_ended_login_cannot_chat_even_if_the_close_never_reached_
     assert chats(app, room.session_id) == []
 
 
+def test_a_socket_that_only_listens_is_closed_at_the_next_heartbeat_if_the_close_was_lost(
+    app, connect, room, monkeypatch
+):
+    live_socket = app.extensions["live_socket"]
+    monkeypatch.setattr(live_socket, "close_sockets", lambda rooms: None)
+    browser = browser_of(app, "alice@example.jp")
+    alice = cookie_socket(connect, browser, room)
+    bob = joined(connect, room, "bob")
+    carol_browser = browser_of(app, "carol@example.jp")
+    other_room = connect(headers={"Cookie": f"session={carol_browser.get_cookie('session').value}"})
+    assert other_room.call("join", {"session_id": room.other_session_id})["ok"]
+    post_form(browser, "/logout")
+    with app.app_context():
+        live_socket.beat()
+        db.session.remove()
+    assert closed(alice)
+    assert bob.connected and other_room.connected
+    assert bob.call("chat", {"text": "still here"})["ok"]
+
+
 def test_a_new_password_closes_every_socket_of_the_person(app, connect, room):
     browser = browser_of(app, "alice@example.jp")
     in_tab = cookie_socket(connect, browser, room)

@@ -30,8 +30,8 @@ class User(UserMixin, db.Model):
     consent_version: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: bumped on password change, reset and deletion: logs out every other session and
-    #: invalidates outstanding reset links
+    #: moved on by logging out, a password change or reset and deletion: every session and
+    #: remember-me cookie names it (get_id), so each of these ends them all
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     #: an account an organiser made for someone without an email (a phone sign-up) can be
     #: taken over by that person's own account with a code the organiser gives them: its hash

@@ -1,5 +1,6 @@
 """Accounts: the rules for creating, authenticating, changing and deleting a person."""
 
+import hmac
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -163,7 +164,7 @@ def _set_password(user: User, new: str) -> list[int]:
 
 def _end_sessions(user: User) -> None:
     """Every session and remember-me cookie names the session version (User.get_id, checked by
-    app.accounts.loaders): a new one ends them all, and outstanding reset links with them."""
+    app.accounts.loaders): a new one ends them all."""
     user.session_version += 1
 
 
@@ -192,8 +193,16 @@ def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
 
+def _password_mark(user: User) -> str:
+    """Changes whenever the password does: a reset link carries it, so it works until the
+    password changes (once), whatever happens to the person's sessions meanwhile; keyed, so the
+    link shows nothing of the hash."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, (user.password_hash or "").encode(), "sha256").hexdigest()[:32]
+
+
 def make_reset_token(user: User) -> str:
-    return _reset_serializer().dumps({"u": user.id, "v": user.session_version})
+    return _reset_serializer().dumps({"u": user.id, "p": _password_mark(user)})
 
 
 def request_password_reset(email: str) -> None:
@@ -229,8 +238,11 @@ def user_for_reset_token(token: str) -> User:
     if not isinstance(data, dict):
         raise InvalidToken()
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
-    if user is None or not user.is_active or user.session_version != data.get("v"):
-        raise InvalidToken()  # used already, password changed since, or account deleted
+    if user is None or not user.is_active:
+        raise InvalidToken()  # the account was deleted
+    mark = data.get("p")
+    if not isinstance(mark, str) or not hmac.compare_digest(mark, _password_mark(user)):
+        raise InvalidToken()  # used already, or the password changed since
     return user
 
 

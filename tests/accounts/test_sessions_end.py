@@ -152,6 +152,19 @@ def test_resetting_the_password_logs_out_every_session(app, client, ctx, smtp):
     assert client.get("/account").status_code == 200  # the browser that reset it is logged in
 
 
+def test_a_reset_link_outlives_a_logout_elsewhere_and_still_works_once(app, client, ctx, smtp):
+    create_user("hanako@example.jp")
+    phone = app.test_client()
+    login(phone, "hanako@example.jp")
+    post_form(client, "/password/forgot", {"email": "hanako@example.jp"}, token_from="/login")
+    link = re.search(r"http://localhost(/password/reset/\S+)", smtp[-1].get_body().get_content())
+    post_form(phone, "/logout")  # on another device, before the link is opened
+    assert client.get(link.group(1)).status_code == 200
+    data = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+    assert post_form(client, link.group(1), data, token_from=link.group(1)).status_code == 302
+    assert app.test_client().get(link.group(1)).status_code == 302  # used: refused
+
+
 # --- a new password revokes every API token -----------------------------------------------------
 
 

@@ -53,7 +53,6 @@ RECENT_CHAT = 50
 
 class RoomRole(enum.StrEnum):
     participant = "participant"
-    staff = "staff"
     organizer = "organizer"
 
     @property
@@ -94,15 +93,15 @@ def get_room_session(session_id) -> Session:
 
 
 def admit(session: Session, user: User, now=None) -> Viewer:
-    """The viewer's role in the room, or an error saying why they may not enter."""
+    """The viewer's role in the room, or an error saying why they may not enter.
+    Organisers and owners moderate at any time. Venue staff work at the door: the room (its
+    names and chat) is not theirs, unless they hold an online place themselves."""
     now = now or utcnow()
     if user is None or not user.is_authenticated:
         raise PermissionDenied(_l("Please log in."))
     m = membership(user, session.series.org_id)
-    if m is not None:
-        return Viewer(
-            user, RoomRole.organizer if m.role.at_least(Role.organizer) else RoomRole.staff
-        )
+    if m is not None and m.role.at_least(Role.organizer):
+        return Viewer(user, RoomRole.organizer)
     place = db.session.scalar(
         select(Place)
         .join(Registration)

@@ -184,7 +184,7 @@ def test_after_the_window_and_when_cancelled_the_room_is_closed(app, world, clie
     assert_no_stream(html)
 
 
-@pytest.mark.parametrize(("who", "role"), [("organizer", "organizer"), ("staff", "staff")])
+@pytest.mark.parametrize(("who", "role"), [("organizer", "organizer"), ("owner", "organizer")])
 def test_the_organisation_enters_even_outside_the_window(app, world, client, who, role):
     with app.app_context():
         _series, session = make_room(world, starts_in=timedelta(days=3))

@@ -1,7 +1,8 @@
 """Routes of the live room, for the authorization matrix.
 
 The room is for people registered online for the session (here "participant") and the
-organisation's staff, organisers and owner; anyone else logged in gets the explanatory page (403).
+organisation's organisers and owner; venue staff work at the door and, like anyone else logged
+in, get the explanatory page (403).
 """
 
 from datetime import timedelta
@@ -17,7 +18,6 @@ ROOM = {
     **everyone(403),
     "anonymous": 302,
     "participant": 200,
-    "staff": 200,
     "organizer": 200,
     "owner": 200,
 }

@@ -7,9 +7,11 @@ programme report, and the municipality's staff paste them into its forms as they
 
 import csv
 import io
+import unicodedata
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 
 from app.attendance.reports import OrgReport, ParticipantLine
 from app.core.prefectures import prefecture_name
@@ -40,7 +42,7 @@ HEADERS = {
     ),
 }
 SHEET_NAMES = {
-    "summary": "KPI",
+    "summary": "概要",
     "prefectures": "都道府県別",
     "series": "講座別",
     "participants": "参加者",
@@ -89,16 +91,42 @@ def to_csv(table: str, report: OrgReport, people=None) -> bytes:
 
 
 def to_xlsx(report: OrgReport, people: list[ParticipantLine]) -> bytes:
-    """A workbook with a sheet a table; written in openpyxl's streaming mode."""
+    """A workbook with a sheet a table, each with its columns as wide as their content and its
+    header row frozen; written in openpyxl's streaming mode (widths and panes come first)."""
     book = Workbook(write_only=True)
     for table in TABLES:
         sheet = book.create_sheet(SHEET_NAMES[table])
+        body = rows(table, report, people)
+        for index, width in enumerate(column_widths([HEADERS[table], *body]), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
         sheet.append(HEADERS[table])
-        for row in rows(table, report, people):
+        for row in body:
             sheet.append([_xlsx_cell(sheet, c) for c in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+#: Excel's column width is in characters of its default font; a CJK character takes two
+MIN_WIDTH, MAX_WIDTH, PADDING = 6, 60, 2
+
+
+def display_width(value) -> int:
+    """How many half-width characters the value takes on screen (full-width ones count two)."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_widths(table_rows) -> list[int]:
+    """Each column's width: its widest cell, with a little room, within sane bounds."""
+    widths: list[int] = []
+    for row in table_rows:
+        for index, value in enumerate(row):
+            if index == len(widths):
+                widths.append(0)
+            widths[index] = max(widths[index], display_width(value))
+    return [min(MAX_WIDTH, max(MIN_WIDTH, w + PADDING)) for w in widths]
 
 
 def _xlsx_cell(sheet, value):

@@ -233,7 +233,10 @@ def participants_csv(series: Series, registrations: list[Registration]) -> bytes
         _("Registered by"),
     ]
     for s in series.sessions:
-        header += [f"{s.title} {_('attends')}", f"{s.title} {_('status')}"]
+        header += [
+            _("%(session)s: how they attend", session=s.title),
+            _("%(session)s: status", session=s.title),
+        ]
     header += [q.label for q in series.questions]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -3,6 +3,7 @@ the CSV and Excel files, tenant isolation and a bad year."""
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import openpyxl
@@ -200,8 +201,8 @@ def test_the_excel_file_has_a_sheet_per_table(app, world, case):
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["KPI", "都道府県別", "講座別", "参加者"]
-    kpis = {row[1]: row[2] for row in book["KPI"].iter_rows(min_row=2, values_only=True)}
+    assert book.sheetnames == ["概要", "都道府県別", "講座別", "参加者"]
+    kpis = {row[1]: row[2] for row in book["概要"].iter_rows(min_row=2, values_only=True)}
     assert kpis["参加者数（1回以上出席）"] == 3
     assert kpis["継続参加者数（2回以上出席）"] == 2
     assert kpis["修了者数（延べ）"] == 2
@@ -212,6 +213,25 @@ def test_the_excel_file_has_a_sheet_per_table(app, world, case):
                          "参加講座数", "修了講座数")  # fmt: skip
     assert people[2] == ("=SUM(1)", "いのうえ", "島根県", 2, 1, 1, 1)
     assert book["参加者"]["A3"].data_type == "s"  # text, not a formula
+
+
+def test_every_excel_sheet_has_a_frozen_header_and_columns_as_wide_as_their_japanese(
+    app, world, case
+):
+    response = _organizer(app, world).get(f"/orgs/{case['org']}/reports/export.xlsx?year=2024")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title  # the header stays when scrolling
+        assert not re.search(r"[A-Za-z]{2,}", sheet.title)
+        for cell in sheet[1]:
+            assert not re.search(r"[A-Za-z]{2,}", cell.value), cell.value
+    summary = book["概要"]
+    # 「継続参加者数（2講座以上に出席）」: 15 full-width characters and a digit, twice as wide
+    assert summary.column_dimensions["B"].width >= 31
+    assert summary.column_dimensions["C"].width < 12  # a column of small numbers stays narrow
+    people = book["参加者"]
+    assert people.column_dimensions["A"].width >= 2 * len("青木 一郎") - 1
+    assert all(sheet.column_dimensions[c].width for sheet in book for c in "ABC")
 
 
 def test_downloads_with_names_are_audited(app, world, case):

@@ -163,6 +163,18 @@ def test_csv_has_people_places_and_answers(client, listed):
     assert takahashi[9].endswith("(1)")  # waiting first in line for the venue
 
 
+def test_a_japanese_organisers_csv_has_japanese_headers_only(client, listed):
+    header = _csv(client.get(f"{listed['base']}/participants.csv"))[0]
+    assert header[:8] == ["氏名", "ふりがな", "メールアドレス", "都道府県", "地域とのかかわり",
+                          "状態", "申込日時", "申込方法"]  # fmt: skip
+    assert header[8].startswith("第1回") and header[8].endswith("：参加方法")
+    assert header[9].startswith("第1回") and header[9].endswith("：申込状況")
+    assert not [h for h in header if re.search(r"[A-Za-z]{2,}", h)]  # no English word
+    session_csv = f"{listed['base']}/sessions/{listed['s1']}/participants.csv"
+    header = _csv(client.get(session_csv))[0]
+    assert not [h for h in header if re.search(r"[A-Za-z]{2,}", h)]
+
+
 def test_csv_applies_the_filters(client, listed):
     rows = _csv(client.get(f"{listed['base']}/participants.csv?prefecture=13&status=all"))
     assert [r[0] for r in rows[1:]] == ["伊藤 健", "佐藤 一郎", "高橋 三郎"]

@@ -47,6 +47,7 @@ class Reason(enum.StrEnum):
     revoked = "revoked"
     cancelled = "cancelled"
     not_registered = "not_registered"
+    other_series = "other_series"
     waitlisted = "waitlisted"
     not_confirmed = "not_confirmed"
     session_cancelled = "session_cancelled"
@@ -60,10 +61,11 @@ class Reason(enum.StrEnum):
 REASON_MESSAGES = {
     Reason.unreadable: _l("This is not a Kakawari ticket."),
     Reason.unknown_ticket: _l("Unknown ticket."),
-    Reason.other_org: _l("This ticket belongs to another organisation's event."),
+    Reason.other_org: _l("This ticket is not for this event."),
     Reason.revoked: _l("This ticket was replaced by a newer one."),
     Reason.cancelled: _l("This registration was cancelled."),
     Reason.not_registered: _l("Not registered for this session."),
+    Reason.other_series: _l("This ticket is for another series."),
     Reason.waitlisted: _l("Still on the waitlist for this session."),
     Reason.not_confirmed: _l("The lottery for this session has not been drawn yet."),
     Reason.session_cancelled: _l("This session has been cancelled."),
@@ -93,6 +95,14 @@ class Verdict:
 
     @property
     def message(self) -> str:
+        if self.reason is Reason.other_series and self.registration is not None:
+            # Staff of the same organisation may know which of its series the ticket is for.
+            return str(
+                _l(
+                    "This ticket is for another series: %(series)s.",
+                    series=self.registration.series.title,
+                )
+            )
         if self.reason:
             return str(REASON_MESSAGES[self.reason])
         if self.status == "already_checked_in":
@@ -312,8 +322,12 @@ def _registration_for_secret(session: Session, secret) -> tuple[Registration | N
     return registration, None
 
 
-def _place_reason(place: Place | None) -> Reason | None:
+def _place_reason(
+    session: Session, registration: Registration, place: Place | None
+) -> Reason | None:
     if place is None:
+        if registration.series_id != session.series_id:
+            return Reason.other_series
         return Reason.not_registered
     return {
         PlaceStatus.cancelled: Reason.cancelled,
@@ -369,7 +383,7 @@ def decide(
         reason = Reason.synced_too_late
     place = registration.place_for(session.id) if registration else None
     if reason is None:
-        reason = _place_reason(place)
+        reason = _place_reason(session, registration, place)
     if reason is not None:
         return Verdict("rejected", reason=reason, registration=registration)
 

@@ -23,7 +23,7 @@
   // admitted: Set of registration ids this phone let in and has not synced yet.
   function decide(secret, entry, { session, now, admitted }) {
     if (secret !== null && !SECRET.test(secret)) return rejected("unreadable");
-    // Not on this session's list: unknown, another organisation's, revoked, or not registered
+    // Not on this session's list: unknown, another organisation's or series', revoked, or not registered
     // for this session. The server tells them apart; offline we can only refuse.
     if (!entry) return rejected("unknown_ticket");
     if (session.cancelled) return rejected("session_cancelled", entry);

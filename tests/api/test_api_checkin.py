@@ -504,6 +504,42 @@ def test_search_finds_names_from_one_character_and_stays_in_the_session(client, 
     assert get("taro@example.jp").json[0]["mode"] == "online"
 
 
+def test_one_kanji_kana_in_either_script_or_a_whole_email_finds_the_person(client, venue):
+    hayashi = registered(
+        venue.series, "Hayashi.Ken@example.jp", name="林 健", furigana="はやし けん"
+    )
+    kobayashi = registered(
+        venue.series, "kobayashi@example.jp", name="小林 由美", furigana="こばやし ゆみ"
+    )
+
+    def found(q):
+        response = client.get(venue.base + "/search", query_string={"q": q}, headers=venue.staff)
+        assert response.status_code == 200
+        return sorted(p["id"] for p in response.json)
+
+    both = sorted([hayashi.id, kobayashi.id])
+    assert found("林") == both  # one kanji
+    assert found("ば") == [kobayashi.id]  # one hiragana
+    assert found("コバヤシ") == [kobayashi.id]  # katakana finds the hiragana reading
+    assert found("ハ") == sorted([venue.hanako.id, hayashi.id])  # one katakana: はなこ, はやし
+    assert found("hayashi.ken@example.jp") == [hayashi.id]  # the whole address, case aside
+    assert found("hayashi") == [] and found("@example.jp") == []  # no browsing of addresses
+
+
+def test_a_ticket_of_another_series_names_it_and_another_organisations_names_nothing(
+    client, venue, world
+):
+    sibling = make_series(world["org"], title="海士町ワークショップ", sessions=[("venue", 5, None)])
+    other = scan(client, venue, secret_of(registered(sibling, "c@example.jp")))
+    assert (other["status"], other["reason"]) == ("rejected", "other_series")
+    assert "海士町ワークショップ" in other["message"]
+
+    theirs = make_series(world["other_org"], title="よその町の講座", sessions=[("venue", 5, None)])
+    foreign = scan(client, venue, secret_of(registered(theirs, "d@example.jp")))
+    assert (foreign["status"], foreign["reason"]) == ("rejected", "other_org")
+    assert "よその町" not in str(foreign) and foreign["registration"] is None
+
+
 def test_offline_list_has_what_staff_need_and_no_secrets_or_emails(client, venue):
     scan(client, venue, secret_of(venue.hanako))
     response = client.get(venue.base + "/list", headers=venue.staff)

@@ -8,7 +8,16 @@ scanner; staff (role staff) see and open a session's only around it (services.do
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, g, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -111,4 +120,47 @@ def service_worker():
     )
     response.headers["Service-Worker-Allowed"] = "/orgs/"
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/orgs/<int:org_id>/checkin/manifest.webmanifest")
+@public
+def manifest(org_id: int):
+    """The web app manifest of an organisation's check-in, so that staff can add the scanner
+    to their home screen and open it full screen. Public and the same for any number (the
+    browser fetches it without cookies): it names no organisation and reads nothing."""
+    start = url_for("checkin.start", org_id=org_id)
+    icon = "icons/{}.png".format
+    response = jsonify(
+        {
+            "id": start,
+            "name": _("Kakawari check-in"),
+            "short_name": _("Check-in"),
+            "start_url": start,
+            "scope": start,
+            "display": "standalone",
+            "orientation": "portrait",
+            "background_color": "#f7f9f8",
+            "theme_color": "#1d6b57",
+            "icons": [
+                {
+                    "src": url_for("static", filename=icon("icon-192")),
+                    "sizes": "192x192",
+                    "type": "image/png",
+                },
+                {
+                    "src": url_for("static", filename=icon("icon-512")),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                },
+                {
+                    "src": url_for("static", filename=icon("maskable-512")),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "maskable",
+                },
+            ],
+        }
+    )
+    response.mimetype = "application/manifest+json"
     return response

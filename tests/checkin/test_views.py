@@ -124,3 +124,35 @@ def test_service_worker_may_control_the_scanner_pages(client):
 def test_organisation_overview_links_staff_to_the_scanner(app, world):
     html = _client(app, world, "staff").get(f"/orgs/{world['org']}").get_data(True)
     assert f'href="/orgs/{world["org"]}/checkin"' in html
+
+
+def test_staff_can_add_the_scanner_to_their_home_screen(app, world, now_session):
+    """The scanner and the session list link a manifest whose start page is the org's check-in
+    and whose icons exist; the manifest itself names nothing and needs no login."""
+    org = world["org"]
+    staff = _client(app, world, "staff")
+    for path in (f"/orgs/{org}/checkin", f"/orgs/{org}/checkin/sessions/{now_session}"):
+        html = staff.get(path).get_data(as_text=True)
+        assert f'<link rel="manifest" href="/orgs/{org}/checkin/manifest.webmanifest">' in html
+        assert 'rel="apple-touch-icon"' in html
+
+    response = app.test_client().get(f"/orgs/{org}/checkin/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.json
+    assert manifest["start_url"] == f"/orgs/{org}/checkin" and manifest["display"] == "standalone"
+    assert manifest["name"] and "しまね" not in response.get_data(as_text=True)
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        image = app.test_client().get(icon["src"])
+        assert image.status_code == 200 and image.mimetype == "image/png", icon["src"]
+        width, height = (int(n) for n in icon["sizes"].split("x"))
+        assert image.data[16:24] == width.to_bytes(4, "big") + height.to_bytes(4, "big")
+
+
+def test_every_page_links_the_sites_manifest(app):
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert '<link rel="manifest" href="/static/manifest.json">' in html
+    manifest = app.test_client().get("/static/manifest.json").json
+    assert manifest["start_url"] == "/" and manifest["icons"]

@@ -24,6 +24,7 @@ ROWS = [
     ("checkin.scanner", "GET", SCANNER + "{checkin_past}", None, AFTERWARDS),
     ("checkin.scanner", "GET", SCANNER + "{checkin_online}", None, NOWHERE),
     ("checkin.service_worker", "GET", "/checkin/sw.js", None, PUBLIC),
+    ("checkin.manifest", "GET", "/orgs/{org}/checkin/manifest.webmanifest", None, PUBLIC),
 ]  # fmt: skip
 
 

@@ -1,9 +1,21 @@
 """Account pages: sign-up, login/logout, profile, password, tokens, deletion, language."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from app.accounts import services
 from app.accounts.forms import (
@@ -74,7 +86,24 @@ def login():
                 services.set_locale(user, session.pop("locale"))
             record("auth.login", actor=user, commit=True)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
-    return render_template("accounts/login.html", form=form)
+    return render_template(
+        "accounts/login.html",
+        form=form,
+        next=safe_next(request.args.get("next"), None),
+        to_register=_leads_to_registering(request.args.get("next")),
+    )
+
+
+def _leads_to_registering(target: str | None) -> bool:
+    """Whether `next` is a series' registration form: the login page then says why it asks."""
+    path = safe_next(target, None)
+    if path is None:
+        return False
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(urlsplit(path).path)
+    except HTTPException:
+        return False
+    return endpoint == "registration.register"
 
 
 @bp.route("/logout", methods=["POST"])

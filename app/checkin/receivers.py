@@ -3,6 +3,7 @@
 from app.checkin.services import issue_ticket, new_ticket, revoke_tickets
 from app.checkin.tickets import ticket_attachments
 from app.registration.models import RegistrationStatus
+from app.registration.next_steps import needs_ticket
 from app.registration.signals import mail_attachments, places_changed
 
 
@@ -25,7 +26,8 @@ def _tickets_follow_registrations(registration, kind, promoted):
 
 @mail_attachments.connect
 def _ticket_in_emails(registration):
-    """Emails about a confirmed registration carry its ticket's QR code."""
-    if registration.status is not RegistrationStatus.confirmed:
+    """Emails about a registration with a confirmed venue place carry its ticket's QR code
+    (an all-online registration has no door to show it at)."""
+    if registration.status is not RegistrationStatus.confirmed or not needs_ticket(registration):
         return []
     return ticket_attachments(issue_ticket(registration))

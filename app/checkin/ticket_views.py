@@ -3,6 +3,7 @@
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from app.checkin import services
 from app.checkin.tickets import qr_png
@@ -13,14 +14,21 @@ from app.events.models import Mode
 from app.extensions import db
 from app.orgs.models import Role
 from app.orgs.services import membership
-from app.registration.models import PlaceStatus, Registration, RegistrationStatus
+from app.registration.capacity import waitlist_positions
+from app.registration.forms import MODE_LABELS
+from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
+from app.registration.next_steps import needs_ticket
 
 bp = Blueprint("tickets", __name__)
 
 
-def _ticket_for_viewer(registration_id: int):
-    """The registration and its ticket, for its owner or the organisation's organisers."""
-    registration = db.session.get(Registration, registration_id)
+def _registration_for_viewer(registration_id: int) -> Registration:
+    """The confirmed registration, for its owner or the organisation's organisers."""
+    registration = db.session.get(
+        Registration,
+        registration_id,
+        options=[selectinload(Registration.places).selectinload(Place.session)],
+    )
     if registration is None:
         raise NotFound()
     if registration.user_id != current_user.id:
@@ -29,21 +37,38 @@ def _ticket_for_viewer(registration_id: int):
             raise NotFound()
     if registration.status is not RegistrationStatus.confirmed:
         raise NotFound(_("There is no ticket: no place of this registration is confirmed."))
+    return registration
+
+
+def _ticket_for_viewer(registration_id: int):
+    """The registration and its ticket; none for a registration without a confirmed venue
+    place (online participants enter by the live room)."""
+    registration = _registration_for_viewer(registration_id)
+    if not needs_ticket(registration):
+        raise NotFound(_("No ticket is needed: you take part online."))
     return registration, services.issue_ticket(registration)
 
 
 @bp.route("/registrations/<int:registration_id>/ticket")
 @login_required
 def ticket(registration_id: int):
-    registration, ticket = _ticket_for_viewer(registration_id)
+    registration = _registration_for_viewer(registration_id)
     sessions = sorted(
         (p for p in registration.places if p.status is not PlaceStatus.cancelled),
         key=lambda p: p.session.starts_at,
     )
+    if not needs_ticket(registration):  # all online: the room, not a QR code
+        return render_template(
+            "tickets/no_ticket.html",
+            registration=registration,
+            places=sessions,
+            positions=waitlist_positions(sessions),
+            MODE_LABELS=MODE_LABELS,
+        )
     return render_template(
         "tickets/ticket.html",
         registration=registration,
-        ticket=ticket,
+        ticket=services.issue_ticket(registration),
         places=sessions,
         Mode=Mode,
         action_form=ActionForm(),

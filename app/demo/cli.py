@@ -6,6 +6,7 @@ from werkzeug.security import generate_password_hash
 
 from app.accounts.models import User
 from app.core.types import utcnow
+from app.demo.door import open_the_door
 from app.demo.people import demo_participants
 from app.demo.series import move_live_session_to_now, seed_series
 from app.extensions import db
@@ -76,7 +77,8 @@ def seed_demo() -> dict:
     db.session.commit()
     after = db.session.scalar(select(db.func.count()).select_from(User))
     seed_series(org)
-    return {"users_created": after - before, "org_id": org.id}
+    door = open_the_door(org)  # a venue session with check-in open, whenever the demo loads
+    return {"users_created": after - before, "org_id": org.id, "door_session_id": door.id}
 
 
 @demo_cli.command("seed")
@@ -92,6 +94,9 @@ def seed_command() -> None:
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
     click.echo(f"Demo data ready ({result['users_created']} new accounts).")
+    click.echo(
+        f"Check-in is open: /orgs/{result['org_id']}/checkin/sessions/{result['door_session_id']}"
+    )
 
 
 @demo_cli.command("logins")
@@ -108,12 +113,15 @@ def logins_command() -> None:
 @demo_cli.command("live-now")
 @with_appcontext
 def live_now_command() -> None:
-    """Move the demo's online session (第3回) to start in 10 minutes: its live room opens now."""
+    """Move the demo's online session (第3回) to start in 10 minutes: its live room opens now;
+    and open the check-in of its venue session again if it has closed."""
     org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
     suppress = current_app.config.get("MAIL_SUPPRESS")
     current_app.config["MAIL_SUPPRESS"] = True  # no "session moved" mails for a demo
     try:
         session = move_live_session_to_now(org) if org else None
+        if session is not None:
+            open_the_door(org)
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
     if session is None:

@@ -88,7 +88,9 @@ def _zemi(org: Organization, now):
                 **venue,
                 "venue_capacity": 40 if fmt == "hybrid" else None,
                 "online_capacity": 200,
-                "stream_url": "https://www.youtube.com/watch?v=kakawari-demo",
+                # No stream yet for the online session that is live in the demo: its room says
+                # so; the others link to a meeting room rather than to a video that is not there.
+                "stream_url": "" if days == 0 else "https://meet.jit.si/kakawari-demo-zemi",
             },
         )
     events.set_questions(

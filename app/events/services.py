@@ -4,7 +4,7 @@ Input comes as plain dicts (from a form or the API) and is validated here, in on
 Times must be aware datetimes (the form reads Asia/Tokyo, the API ISO 8601 with an offset).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 import markdown
@@ -428,6 +428,17 @@ def cancel_session(session: Session, actor) -> None:
 
 
 # --- reading -----------------------------------------------------------------------------------
+
+
+def room_window(session: Session) -> tuple[datetime, datetime]:
+    """When the live room of an online or hybrid session is open: from the series'
+    room_opens_minutes before the start to room_closes_minutes after the end. The room, the
+    buttons that lead to it and the mails all read this one rule."""
+    series = session.series
+    return (
+        session.starts_at - timedelta(minutes=series.room_opens_minutes),
+        session.ends_at + timedelta(minutes=series.room_closes_minutes),
+    )
 
 
 def get_series(

@@ -7,7 +7,6 @@ participants, and a question may be anonymous to them — never to the organiser
 
 import enum
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 from flask_babel import lazy_gettext as _l
@@ -29,6 +28,7 @@ from app.core.errors import (
 from app.core.text import has_control_chars
 from app.core.types import utcnow
 from app.events.models import Mode, Session
+from app.events.services import room_window
 from app.extensions import db
 from app.live import presence
 from app.live.models import (
@@ -71,14 +71,6 @@ class Viewer:
 
 
 # --- entering ----------------------------------------------------------------------------------
-
-
-def room_window(session: Session):
-    series = session.series
-    return (
-        session.starts_at - timedelta(minutes=series.room_opens_minutes),
-        session.ends_at + timedelta(minutes=series.room_closes_minutes),
-    )
 
 
 def get_room_session(session_id) -> Session:

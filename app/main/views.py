@@ -1,9 +1,11 @@
-"""The landing page and the privacy notice."""
+"""The landing page, マイページ (the logged-in home) and the privacy notice."""
 
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from app.core.access import public
+from app.core.access import login_required, public
+from app.main.home import home
+from app.registration.forms import MODE_LABELS
 
 bp = Blueprint("main", __name__)
 
@@ -11,12 +13,21 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @public
 def index():
-    memberships = []
+    """The product for visitors; for someone logged in, their マイページ (as on Luma or
+    connpass, home is what comes next)."""
     if current_user.is_authenticated:
-        from app.orgs.services import user_memberships
+        return _mypage()
+    return render_template("main/index.html")
 
-        memberships = user_memberships(current_user)
-    return render_template("main/index.html", memberships=memberships)
+
+@bp.route("/me")
+@login_required
+def mypage():
+    return _mypage()
+
+
+def _mypage():
+    return render_template("main/mypage.html", home=home(current_user), MODE_LABELS=MODE_LABELS)
 
 
 @bp.route("/privacy")

@@ -22,14 +22,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.core.mail import send_mail
-from app.core.timefmt import format_span
+from app.core.timefmt import format_datetime, format_span
 from app.core.urls import external_url
 from app.events.models import Mode, Series, SeriesStatus, Session
+from app.events.services import room_window
 from app.events.signals import series_cancelled, session_changed
 from app.extensions import commit_keeping_loaded, db
 from app.mail.attachments import Deferred, deferred_builder
 from app.registration import calendar, capacity
 from app.registration.models import Place, PlaceStatus, Registration
+from app.registration.next_steps import mail_link
 from app.registration.signals import mail_attachments, places_changed
 
 log = logging.getLogger("kakawari.notifications")
@@ -90,6 +92,7 @@ def _on_places_changed(registration: Registration, kind: str, promoted=(), **_ex
         "registered": _registered,
         "lottery": _lottery_result,
         "cancelled": _cancelled_by_person,
+        "mode_switched": _mode_switched,
     }.get(kind)
     if compose:
         _tell(_ready(registration), compose)
@@ -253,9 +256,15 @@ def _place_line(place: Place, positions: dict) -> str:
     lines = [_session_line(session), f"  {mode} — {status}"]
     if place.mode is Mode.venue and session.venue_name:
         lines.append(f"  {session.venue_name} {session.venue_address}".rstrip())
-    else:
-        page = external_url("registration.session_page", session_id=session.id)
-        lines.append("  " + _("Join from: %(url)s", url=page))
+    # Straight to what the person needs that day: the live room or the QR ticket.
+    what, link = mail_link(place)
+    if what == "room":
+        opens = format_datetime(room_window(session)[0])
+        lines.append("  " + _("Live room (opens %(time)s): %(url)s", time=opens, url=link))
+    elif what == "ticket":
+        lines.append("  " + _("Your QR ticket for reception: %(url)s", url=link))
+    elif place.status is not PlaceStatus.cancelled:
+        lines.append("  " + _("Session page: %(url)s", url=link))
     return "\n".join(lines)
 
 
@@ -309,6 +318,12 @@ def _promoted(registration: Registration, places: list):
         _("If you can no longer come, please cancel so the next person gets the place."),
     ]
     return _about(subject, intro, registration, places)
+
+
+def _mode_switched(registration: Registration):
+    subject = _("How you take part has changed: %(series)s", series=registration.series.title)
+    intro = _("You changed how you take part. Your places now:")
+    return _about(subject, [intro], registration, _held(registration))
 
 
 def _lottery_result(registration: Registration):

@@ -452,7 +452,7 @@ def switch_mode(registration: Registration, session_id: int, new_mode, *, now=No
             new=new_mode.value,
         )
     outcome.registration = place.registration
-    announce(place.registration, "switched", outcome.promoted)
+    announce(place.registration, "mode_switched", outcome.promoted)
     return outcome
 
 

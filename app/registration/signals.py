@@ -4,11 +4,12 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: sent with the Registration after a change committed: kind is "cancelled", "switched",
-#: "promoted" or "lottery"; promoted lists the places given to people who waited. For
-#: "registered" it is sent inside the registration's own transaction, once its places are
-#: decided, just before the commit. Either way receivers add their rows (a ticket, mails) to
-#: the session and never commit or roll back: the sender commits them, once.
+#: sent with the Registration after a change committed: kind is "cancelled", "mode_switched"
+#: (the person chose the other mode), "switched" (moved at the door), "promoted" or "lottery";
+#: promoted lists the places given to people who waited. For "registered" it is sent inside the
+#: registration's own transaction, once its places are decided, just before the commit. Either
+#: way receivers add their rows (a ticket, mails) to the session and never commit or roll back:
+#: the sender commits them, once.
 places_changed = _signals.signal("places-changed")
 
 #: sent with a Registration when its email is sent (by the mail queue's drainer); receivers

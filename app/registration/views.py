@@ -19,7 +19,7 @@ from app.core.types import utcnow
 from app.events import services as events
 from app.events.models import Mode, SeriesStatus
 from app.extensions import db, limiter
-from app.registration import calendar, capacity, claims, invitations, services
+from app.registration import calendar, capacity, claims, invitations, next_steps, services
 from app.registration.forms import (
     FORMAT_LABELS,
     MODE_LABELS,
@@ -48,6 +48,12 @@ def _labels():
         "FORMAT_LABELS": FORMAT_LABELS,
         "availability_of": capacity.availability,
     }
+
+
+@bp.app_context_processor
+def _next_steps():
+    """The buttons of next_actions (templates/registration/_macros.html), on any area's page."""
+    return {"next_step": next_steps.next_step}
 
 
 # --- browsing ----------------------------------------------------------------------------------
@@ -196,7 +202,7 @@ def _own_registration(registration_id: int) -> Registration:
 @bp.route("/registrations")
 @login_required
 def my_registrations():
-    registrations = services.user_registrations(current_user)
+    registrations = next_steps.by_next_session(services.user_registrations(current_user))
     return render_template(
         "registration/list.html",
         registrations=registrations,

@@ -64,7 +64,9 @@ def test_confirmation_in_the_persons_language_with_an_invitation(app, world, smt
     body = mail.get_body(("plain",)).get_content()
     assert body.startswith("Dear 山田 花子,")
     assert "at the venue — confirmed" in body and "松江市市民活動センター" in body
-    assert f"Join from: http://localhost/sessions/{ids[1]}" in body
+    # Straight to what each session needs: the ticket for the venue, the room for online.
+    assert "Your QR ticket for reception: http://localhost/registrations/" in body
+    assert f"): http://localhost/sessions/{ids[1]}/live" in body and "Live room (opens" in body
     assert "/registrations/" in body and "年" not in body  # English dates
     cal = calendar_of(mail)
     assert cal["METHOD"] == "REQUEST" and cal["X-WR-TIMEZONE"] == "Asia/Tokyo"

@@ -22,6 +22,7 @@ from tests.security.matrix import (
 # endpoint, method, path template, form/json body, expected status per role
 ROWS = [
     ("main.index", "GET", "/", None, PUBLIC),
+    ("main.mypage", "GET", "/me", None, USER),
     ("main.privacy", "GET", "/privacy", None, PUBLIC),
     ("ops.healthz", "GET", "/healthz", None, PUBLIC),
     ("accounts.signup", "GET", "/signup", None, GUESTS),

@@ -58,6 +58,23 @@ class RegistrationRequest(Schema):
     )
 
 
+class AddSessionsRequest(Schema):
+    session_ids = fields.List(
+        fields.Integer(strict=True),
+        required=True,
+        metadata={"description": "Sessions of the series to book (never booked, or cancelled)"},
+    )
+    mode = fields.String(
+        allow_none=True,
+        metadata={"enum": MODES, "description": "How to attend hybrid sessions"},
+    )
+    modes = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(metadata={"enum": MODES}),
+        metadata={"description": "Per session, overriding `mode`: {session_id: mode}"},
+    )
+
+
 class PlaceOut(Schema):
     """A registration's place in one session."""
 
@@ -263,6 +280,32 @@ def cancel_registration(registration_id: int):
     if registration.status is not RegistrationStatus.cancelled:
         registration = reg.cancel(registration, actor=current_user).registration
     return _one(registration)
+
+
+@blp.route("/registrations/<int:registration_id>/sessions", methods=["POST"])
+@blp.arguments(AddSessionsRequest)
+@blp.response(200, RegistrationOut)
+@errors(blp, {401: "Not logged in", 404: "Not one of your registrations"})
+@blp.alt_response(
+    409,
+    schema=RegistrationConflictSchema,
+    description="`registration_not_open`, `registration_closed`, `session_full` (no "
+    "waitlist), `session_cancelled`, `session_started`, `already_registered` (a cancelled "
+    "registration while another one is active)",
+)
+@blp.doc(security=BEARER)
+@login_required
+def add_sessions(body, registration_id: int):
+    """Book more sessions in the caller's registration: sessions never booked (also ones
+    added after registering) and sessions cancelled before. Each place is decided as on
+    registering: confirmed when its mode has room, else last in the waitlist; sessions
+    already held are left as they are."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.user_id != current_user.id:
+        raise NotFound()
+    modes = _modes_by_session(body.get("modes")) or {}
+    wanted = {sid: modes.get(sid, body.get("mode")) for sid in body["session_ids"]}
+    return _one(reg.add_sessions(registration, wanted).registration)
 
 
 @blp.route("/series/<int:series_id>/registrations", methods=["GET"])

@@ -8,7 +8,7 @@ from app.registration.signals import mail_attachments, places_changed
 
 
 @places_changed.connect
-def _tickets_follow_registrations(registration, kind, promoted):
+def _tickets_follow_registrations(registration, kind, promoted, **_extra):
     """Runs after the change committed; the sender commits what it adds."""
     if kind == "registered":  # a new registration has no ticket yet: no need to look
         if registration.status is RegistrationStatus.confirmed:

@@ -118,6 +118,25 @@ def _question_field(question):
     return MultiCheckboxField(label, description=hint, choices=options)
 
 
+class AddSessionForm(AppForm):
+    """Book one more session in an existing registration: the mode, for a hybrid session."""
+
+    mode = RadioField(choices=choices(MODE_LABELS.items()), validate_choice=False)
+
+
+def add_session_forms(sessions, summary: dict, user, series) -> dict[int, AddSessionForm]:
+    """{session_id: form} for the sessions a registered person can still book; each form has
+    its own prefix (several on one page), a hybrid session's mode chosen as on registering."""
+    forms = {}
+    for s in sessions:
+        form = AddSessionForm(prefix=f"add-{s.id}")
+        form.mode.label.text = _l("How you take part in %(session)s", session=s.title)
+        if form.mode.data is None and s.format is SessionFormat.hybrid:
+            form.mode.data = default_mode(s, summary[s.id], user, series).value
+        forms[s.id] = form
+    return forms
+
+
 class ModeForm(AppForm):
     """Switch one session's place to the other mode."""
 

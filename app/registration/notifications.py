@@ -87,7 +87,7 @@ def _ready(registration: Registration) -> Registration:
 
 @places_changed.connect
 @_never_raises(commit=False)
-def _on_places_changed(registration: Registration, kind: str, promoted=(), **_extra):
+def _on_places_changed(registration: Registration, kind: str, promoted=(), places=(), **_extra):
     compose = {
         "registered": _registered,
         "lottery": _lottery_result,
@@ -96,6 +96,9 @@ def _on_places_changed(registration: Registration, kind: str, promoted=(), **_ex
     }.get(kind)
     if compose:
         _tell(_ready(registration), compose)
+    if kind == "added":  # sessions booked later: the mail is about those places
+        added = _places(Place.id.in_([_id(p) for p in places]))
+        _tell(_ready(registration), _sessions_added, added)
     if not promoted:
         return
     by_registration = defaultdict(list)
@@ -190,7 +193,7 @@ def _tell(registration: Registration, compose, *args) -> None:
         attachments = [_calendar_file(user, entries, method)]
         # The ticket goes with the news of a place (not with every change, which would
         # load one ticket per person when a whole session moves).
-        if compose in (_registered, _promoted, _lottery_result):
+        if compose in (_registered, _promoted, _lottery_result, _sessions_added):
             attachments.append(
                 Deferred("registration-extras", {"registration_id": registration.id})
             )
@@ -348,6 +351,13 @@ def _cancelled_by_person(registration: Registration):
     places = [p for p in cancelled if p.cancelled_at == latest]
     subject = _("Cancellation confirmed: %(series)s", series=registration.series.title)
     return _about(subject, [_("These places are cancelled:")], registration, places, "CANCEL")
+
+
+def _sessions_added(registration: Registration, places: list):
+    """Sessions booked in an existing registration: each confirmed or waiting."""
+    subject = _("Sessions added: %(series)s", series=registration.series.title)
+    intro = _("These sessions are added to your registration:")
+    return _about(subject, [intro], registration, places)
 
 
 def _session_moved(registration: Registration, place: Place, changes: set):

@@ -90,6 +90,8 @@ def refresh_status(registration: Registration) -> None:
     registration.status = registration_status(registration.places)
     if registration.status is RegistrationStatus.cancelled and registration.cancelled_at is None:
         registration.cancelled_at = utcnow()
+    elif registration.status is not RegistrationStatus.cancelled:
+        registration.cancelled_at = None  # a session booked again after cancelling them all
 
 
 def registration_window(series: Series, now=None) -> None:
@@ -149,6 +151,11 @@ def _chosen_sessions(series: Series, session_ids, now) -> list[Session]:
         if not upcoming:
             raise RegistrationClosed(_l("This series has no upcoming sessions."))
         return upcoming
+    return _picked_sessions(series, session_ids, now)
+
+
+def _picked_sessions(series: Series, session_ids, now) -> list[Session]:
+    """The sessions a person picked: of this series, not cancelled, not started yet."""
     if not session_ids:
         raise ValidationFailed(fields={"session_ids": [_l("Choose at least one session.")]})
     by_id = {s.id: s for s in series.sessions}
@@ -270,12 +277,102 @@ def register(
     return registration
 
 
-def announce(registration: Registration, kind: str, promoted=()) -> None:
+def sessions_to_add(registration: Registration, now=None) -> list[Session]:
+    """Sessions of the series the person can still book: not started, not cancelled, and not
+    held by this registration (never booked, also ones added later, or cancelled)."""
+    now = now or utcnow()
+    return [
+        s
+        for s in registration.series.sessions
+        if not s.is_cancelled
+        and s.starts_at > now
+        and getattr(registration.place_for(s.id), "status", None) in (None, PlaceStatus.cancelled)
+    ]
+
+
+def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcome:
+    """Book more sessions in an existing registration: `modes` is {session_id: mode} (the mode
+    matters for hybrid sessions only). A session never booked gets a new place, a cancelled
+    place is booked again; each is decided as a new registration's places are, under the
+    capacity lock: confirmed when its mode has room, else last in the waitlist (applied until
+    a lottery is drawn). A session already held is left as it is (a second click).
+
+    Raises RegistrationNotOpen/Closed, SessionStarted, SessionCancelled, SessionFull (when the
+    series takes no waitlist), AlreadyRegistered (booking in a cancelled registration while
+    another is active) or ValidationFailed, and then writes nothing."""
+    now = now or utcnow()
+    series = registration.series
+    registration_window(series, now)
+    sessions = _picked_sessions(series, list(modes or {}), now)
+    wanted = {s.id: _mode_for(s, modes, None) for s in sessions}
+    lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None
+    waiting = PlaceStatus.applied if lottery else PlaceStatus.waitlisted
+    reg_id, user_id = registration.id, registration.user_id
+    new = [
+        Place(session=s, mode=wanted[s.id], status=waiting)
+        for s in sessions
+        if registration.place_for(s.id) is None
+    ]
+    again = [p for p in registration.places if p.session_id in wanted and p not in new]
+    added = []
+
+    def write():  # new rows: on PostgreSQL written before the lock, invisible until the commit
+        registration.places.extend(new)
+        db.session.flush()
+
+    try:
+        with capacity.locked(wanted, keep_loaded=True, prepare=write):
+            for place in again:  # every change of a place happens under its session's lock
+                db.session.refresh(place)
+                if place.status is PlaceStatus.cancelled:
+                    place.mode, place.status = wanted[place.session_id], waiting
+                    place.cancelled_at = place.confirmed_at = None
+                    added.append(place)
+            added += new
+            db.session.flush()
+            for place in [] if lottery else added:
+                status = capacity.decide(place, place.session, now)
+                if status is PlaceStatus.waitlisted and not series.waitlist_enabled:
+                    raise SessionFull(
+                        _l(
+                            "%(s)s is full (%(m)s) and takes no waitlist.",
+                            s=place.session.title,
+                            m=mode_label(place.mode),
+                        )
+                    )
+            db.session.scalars(  # the other places as they stand now, for the summary
+                select(Place)
+                .where(Place.registration_id == reg_id)
+                .execution_options(populate_existing=True)
+            ).all()
+            refresh_status(registration)
+            db.session.flush()
+            record(
+                "registration.sessions_added",
+                actor=registration.user,
+                subject=registration.user,
+                org_id=series.org_id,
+                registration_id=reg_id,
+                session_ids=[p.session_id for p in added],
+            )
+    except IntegrityError:
+        # the same sessions booked by a second click at the same moment, or this cancelled
+        # registration revived while another one of the person is active
+        other = active_registration(series.id, user_id)
+        if other is not None and other.id != reg_id:
+            raise AlreadyRegistered(registration_id=other.id) from None
+        return Outcome(registration=db.session.get(Registration, reg_id))
+    if added:
+        announce(registration, "added", places=added)
+    return Outcome(registration=registration)
+
+
+def announce(registration: Registration, kind: str, promoted=(), **extra) -> None:
     """Tell the listeners (tickets, emails) of a change that has committed. What they write
     (a ticket, the queued mails) is committed together, once, keeping what is loaded for the
     answer; a listener that fails is logged, and the change stands."""
     try:
-        places_changed.send(registration, kind=kind, promoted=list(promoted))
+        places_changed.send(registration, kind=kind, promoted=list(promoted), **extra)
         commit_keeping_loaded()
     except Exception:
         log.exception("After %s registration %s", kind, registration.id)

@@ -5,7 +5,8 @@ from blinker import Namespace
 _signals = Namespace()
 
 #: sent with the Registration after a change committed: kind is "cancelled", "mode_switched"
-#: (the person chose the other mode), "switched" (moved at the door), "promoted" or "lottery";
+#: (the person chose the other mode), "switched" (moved at the door), "promoted", "lottery" or
+#: "added" (sessions booked later, listed in `places`; receivers take **extra keywords);
 #: promoted lists the places given to people who waited. For "registered" it is sent inside the
 #: registration's own transaction, once its places are decided, just before the commit. Either
 #: way receivers add their rows (a ticket, mails) to the session and never commit or roll back:

@@ -23,9 +23,11 @@ from app.registration import calendar, capacity, claims, invitations, next_steps
 from app.registration.forms import (
     FORMAT_LABELS,
     MODE_LABELS,
+    AddSessionForm,
     ClaimForm,
     ModeForm,
     SeriesFilterForm,
+    add_session_forms,
     registration_form,
 )
 from app.registration.models import Place, PlaceStatus, Registration
@@ -85,15 +87,26 @@ def series_page(series_id: int):
     mine = None
     if current_user.is_authenticated:
         mine = services.active_registration(series.id, current_user.id)
+    summary, window = capacity.summary(series.sessions), _window(series)
     return render_template(
         "registration/series.html",
         series=series,
         description=events.render_markdown(series.description),
-        summary=capacity.summary(series.sessions),
-        window=_window(series),
+        summary=summary,
+        window=window,
         mine=mine,
+        add_forms=_add_forms(mine, summary, window),
         now=utcnow(),
     )
+
+
+def _add_forms(registration, summary: dict, window: str) -> dict:
+    """{session_id: AddSessionForm} for the sessions the person can still book (none when
+    registration is not open): the 「この回に申し込む」 buttons."""
+    if registration is None or window != "open":
+        return {}
+    to_add = services.sessions_to_add(registration)
+    return add_session_forms(to_add, summary, current_user, registration.series)
 
 
 def _window(series) -> str:
@@ -277,13 +290,19 @@ def confirmation(registration_id: int):
 @login_required
 def registration_detail(registration_id: int):
     registration = _own_registration(registration_id)
-    sessions = [p.session for p in registration.places]
+    series = registration.series
+    summary = capacity.summary(series.sessions)
+    add_forms = _add_forms(registration, summary, _window(series))
     return render_template(
         "registration/detail.html",
         registration=registration,
-        series=registration.series,
+        series=series,
         positions=capacity.waitlist_positions(registration.places),
-        summary=capacity.summary(sessions),
+        summary=summary,
+        add_forms=add_forms,
+        unbooked=[
+            s for s in series.sessions if s.id in add_forms and not registration.place_for(s.id)
+        ],
         now=utcnow(),
         mode_form=ModeForm(),
         action_form=ActionForm(),
@@ -328,6 +347,42 @@ def _switched_message(place: Place) -> str:
     if place.mode is Mode.online:
         return _("%(session)s: you now wait for a place online.", session=title)
     return _("%(session)s: you now wait for a place at the venue.", session=title)
+
+
+@bp.route("/registrations/<int:registration_id>/sessions/<int:session_id>/book", methods=["POST"])
+@login_required
+def add_session(registration_id: int, session_id: int):
+    """「この回に申し込む」: one more session in the registration, or a cancelled one again."""
+    registration = _own_registration(registration_id)
+    session = next((s for s in registration.series.sessions if s.id == session_id), None)
+    if session is None:
+        raise NotFound()
+    form = AddSessionForm(prefix=f"add-{session_id}")
+    if form.validate_on_submit():
+        try:
+            outcome = services.add_sessions(registration, {session_id: form.mode.data})
+        except KakawariError as exc:
+            reason = " ".join(str(m) for ms in exc.fields.values() for m in ms) or exc.message
+            flash(_("%(session)s: %(reason)s", session=session.title, reason=reason), "error")
+        else:
+            place = outcome.registration.place_for(session_id)
+            flash(_booked_message(place, capacity.waitlist_positions([place])), "success")
+            registration_id = outcome.registration.id
+    url = url_for(".registration_detail", registration_id=registration_id)
+    return redirect(f"{url}#place-{session_id}")
+
+
+def _booked_message(place: Place, positions: dict) -> str:
+    title = place.session.title
+    if place.status is PlaceStatus.confirmed:
+        return _("%(session)s: booked, your place is confirmed.", session=title)
+    if place.status is PlaceStatus.applied:
+        return _("%(session)s: booked, the lottery decides.", session=title)
+    return _(
+        "%(session)s: booked, you are number %(n)d on the waitlist.",
+        session=title,
+        n=positions.get(place.id, 0),
+    )
 
 
 @bp.route("/registrations/<int:registration_id>/sessions/<int:session_id>/cancel", methods=["POST"])

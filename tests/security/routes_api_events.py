@@ -33,6 +33,8 @@ API_ROWS = [
     ("api_registration.my_registrations", "GET", "/api/v1/me/registrations", None, API_USER),
     ("api_registration.cancel_registration", "DELETE", "/api/v1/registrations/{registration}",
      None, {**everyone(404), "anonymous": 401, "participant": 200}),  # the participant's own
+    ("api_registration.add_sessions", "POST", "/api/v1/registrations/{registration}/sessions",
+     {"session_ids": []}, {**everyone(404), "anonymous": 401, "participant": 422}),  # own
     ("api_registration.list_registrations", "GET", "/api/v1/series/{series}/registrations",
      None, organizers_only(200)),
 ]  # fmt: skip

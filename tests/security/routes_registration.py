@@ -41,6 +41,9 @@ ROWS = [
     ("registration.confirmation", "GET", REGISTRATION + "/confirmation", None, own(200)),
     ("registration.switch_mode", "POST", REGISTRATION + "/sessions/{reg_session}/mode",
      {"mode": "online"}, own(302)),
+    # 「この回に申し込む」 (the session is held already: the owner's press changes nothing)
+    ("registration.add_session", "POST", REGISTRATION + "/sessions/{reg_session}/book", {},
+     own(302)),
     ("registration.cancel_session", "POST", REGISTRATION + "/sessions/{reg_session}/cancel", {},
      own(302)),
     ("registration.cancel_registration", "POST", REGISTRATION + "/cancel", {}, own(302)),

@@ -82,6 +82,10 @@ class Config:
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "12"))
     # A mail claimed by a drainer that died is claimed again after this long.
     MAIL_SENDING_LEASE_SECONDS = float(os.environ.get("MAIL_SENDING_LEASE_SECONDS", "300"))
+    # Reminders (app/registration/reminders.py): the mail thread or worker looks for due ones
+    # this often; one not sent within the grace after its moment (no sender ran) is dropped.
+    REMINDER_POLL_SECONDS = float(os.environ.get("REMINDER_POLL_SECONDS", "60"))
+    REMINDER_GRACE_MINUTES = float(os.environ.get("REMINDER_GRACE_MINUTES", "60"))
 
     # Cookies and transport. HTTPS=1 in production turns on Secure cookies, HSTS and redirects.
     HTTPS = _bool("HTTPS")

@@ -69,6 +69,10 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
 
     init_mail_delivery(app)  # who sends the queued mail: inline, a thread, or the worker
 
+    from app.registration.reminders import schedule_reminders
+
+    schedule_reminders(app)  # the mail thread and worker also send the reminders
+
     from app.live.socket import attach_socket_server
 
     attach_socket_server(app)  # Socket.IO under /socket.io/, in front of everything else
@@ -187,9 +191,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.ops.health import bp as ops_bp
     from app.orgs.views import bp as orgs_bp
-    from app.registration import erasure  # noqa: F401 -- connects its signal receivers
-    from app.registration import notifications  # noqa: F401 -- connects its signal receivers
+    from app.registration import (
+        erasure,  # noqa: F401 -- connects its signal receivers
+        notifications,  # noqa: F401 -- connects its signal receivers
+    )
     from app.registration.manage import bp as manage_bp
+    from app.registration.reminder_views import bp as reminders_bp
     from app.registration.views import bp as registration_bp
 
     for bp in (
@@ -199,6 +206,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         events_bp,
         manage_bp,
+        reminders_bp,
         registration_bp,
         checkin_bp,
         tickets_bp,
@@ -217,10 +225,11 @@ def _register_cli(app: Flask) -> None:
     from app.attendance.cli import attendance_cli
     from app.demo.cli import demo_cli
     from app.mail.cli import mail_cli
-    from app.registration.cli import registration_cli
+    from app.registration.cli import registration_cli, reminders_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(attendance_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(registration_cli)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(mail_cli)

@@ -155,6 +155,14 @@ class SeriesForm(ServiceForm):
     checkin_opens_minutes = number(
         _l("Venue check-in opens this many minutes before a session"), min=0, max=1440
     )
+    reminders_enabled = BooleanField(
+        _l("Send reminders by email"),
+        description=_l(
+            "To people with a confirmed place: the day before (at the organisation's time) "
+            "and an hour before each session, with the live room's link or the QR ticket."
+        ),
+        default=True,
+    )
     privacy_notice = TextAreaField(
         _l("Privacy notice"),
         description=_l("Shown on the registration form: who uses the data, for what."),
@@ -172,6 +180,7 @@ class SeriesForm(ServiceForm):
                 "online_threshold_percent": "70",
                 "checkin_opens_minutes": "120",
                 "waitlist_enabled": True,
+                "reminders_enabled": True,
             }
         return {
             "title": series.title,
@@ -186,6 +195,7 @@ class SeriesForm(ServiceForm):
             "completion_min_sessions": series.completion_min_sessions or "",
             "online_threshold_percent": series.online_threshold_percent,
             "checkin_opens_minutes": series.checkin_opens_minutes,
+            "reminders_enabled": series.reminders_enabled,
             "privacy_notice": series.privacy_notice,
         }
 

@@ -2,7 +2,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.types import UTCDateTime, str_enum, utcnow
@@ -88,6 +88,9 @@ class Series(db.Model):
     room_opens_minutes: Mapped[int] = mapped_column(Integer, default=15)
     #: ... and closes this long after it ends
     room_closes_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    #: confirmed people get a reminder the day before and an hour before each session
+    #: (app/registration/reminders.py)
+    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     #: lottery: when it was drawn and with which seed (so a draw can be checked afterwards)
     lottery_drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lottery_seed: Mapped[str | None] = mapped_column(String(64))

@@ -152,6 +152,7 @@ SERIES_FIELDS = (
     "checkin_opens_minutes",
     "room_opens_minutes",
     "room_closes_minutes",
+    "reminders_enabled",
 )
 
 
@@ -168,6 +169,7 @@ def _clean_series(data: dict, series: Series | None = None) -> dict:
         "scope": _choice(errors, merged, "scope", Scope, Scope.series),
         "selection": _choice(errors, merged, "selection", Selection, Selection.first_come),
         "waitlist_enabled": bool(merged.get("waitlist_enabled", True)),
+        "reminders_enabled": bool(merged.get("reminders_enabled", True)),
         "completion_min_sessions": _int(
             errors, merged, "completion_min_sessions", minimum=1, maximum=100
         ),

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from app.core.timefmt import format_datetime
 from app.extensions import db
 from app.mail import queue
+from app.mail.delivery import run_periodic_jobs
 
 mail_cli = AppGroup("mail", help="The outgoing mail queue.")
 
@@ -23,14 +24,17 @@ def send_queued_command() -> None:
 
 @mail_cli.command("worker")
 def worker_command() -> None:
-    """Drain the queue until stopped (SIGTERM or Ctrl-C end it after the current mail).
-    Several workers may run at once on PostgreSQL; on SQLite they take turns."""
+    """Drain the queue until stopped (SIGTERM or Ctrl-C end it after the current mail), and
+    run the periodic jobs (reminders) on the way. Several workers may run at once on
+    PostgreSQL; on SQLite they take turns."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     poll = current_app.config["MAIL_POLL_SECONDS"]
     click.echo(f"Mail worker: draining every {poll:g} s (MAIL_SERVER={_server()})")
+    app = current_app._get_current_object()
     while not stop.is_set():
+        run_periodic_jobs(app)  # reminders: queued here, sent by the drain below
         try:
             result = queue.drain()
         except Exception:  # the database went away: log it and try again after a pause

@@ -5,12 +5,18 @@
 - `thread`: a daemon thread in the server process, woken by such a commit and every
   MAIL_POLL_SECONDS otherwise (`make run`: one process, no other service).
 - `worker`: nothing in the web process; `flask mail worker` drains (production).
+
+The thread and the worker also run the periodic jobs other areas add (reminders): each in an
+app context of its own, committed here, at most every `seconds` per process.
 """
 
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -73,6 +79,37 @@ def drain_now(app: Flask) -> None:
         _draining.reset(token)
 
 
+@dataclass
+class PeriodicJob:
+    name: str
+    seconds: float
+    run: Callable[[], object]
+    #: time.monotonic() of its last run in this process
+    last: float | None = None
+
+
+def add_periodic_job(app: Flask, name: str, seconds: float, run: Callable[[], object]) -> None:
+    """Have the mail thread and `flask mail worker` call `run()` every `seconds`, in an app
+    context, and commit what it did (it only flushes). Several processes may run it at once:
+    the job itself must make that harmless."""
+    app.extensions.setdefault("mail_periodic_jobs", []).append(PeriodicJob(name, seconds, run))
+
+
+def run_periodic_jobs(app: Flask) -> None:
+    """Run the jobs whose time has come; a failing job is logged and rolled back."""
+    now = time.monotonic()
+    for job in app.extensions.get("mail_periodic_jobs", ()):
+        if job.last is not None and now - job.last < job.seconds:
+            continue
+        job.last = now
+        try:
+            with app.app_context():
+                job.run()
+                db.session.commit()
+        except Exception:
+            log.exception("Periodic job %s failed", job.name)
+
+
 def _warn_uncommitted_mail(_exc) -> None:
     """A mail queued in a transaction that is still open when the context ends is dropped with
     it: the caller forgot to commit (or failed before it could)."""
@@ -112,6 +149,7 @@ class ThreadDrainer:
     def _run(self) -> None:
         poll = self.app.config["MAIL_POLL_SECONDS"]
         while not self._stop.is_set():
+            run_periodic_jobs(self.app)
             drain_now(self.app)
             self._wake.wait(poll)
             self._wake.clear()

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField
+from wtforms.widgets import TimeInput
 
 from app.core.forms import AppForm, choices
 from app.orgs.models import ROLE_LABELS, Role
@@ -24,3 +25,14 @@ class InviteForm(AppForm):
 
 class RoleForm(AppForm):
     role = SelectField(_l("Role"), choices=choices((r.value, ROLE_LABELS[r]) for r in Role))
+
+
+class OrgSettingsForm(AppForm):
+    reminder_time = StringField(
+        _l("Day-before reminders go out at"),
+        description=_l(
+            "Japan time, on the day before each session (e.g. 18:00). Each series can switch "
+            "reminders off on its edit page."
+        ),
+        widget=TimeInput(),
+    )

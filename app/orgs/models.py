@@ -2,7 +2,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -35,6 +35,9 @@ ROLE_LABELS = {
     Role.owner: _l("Owner"),
 }
 
+#: the day-before reminder's default time, 18:00 Japan time
+DEFAULT_REMINDER_MINUTE = 18 * 60
+
 role_enum = Enum(Role, name="org_role", native_enum=False, length=20, validate_strings=True)
 
 
@@ -44,6 +47,10 @@ class Organization(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 主催団体名, e.g. しまね関係人口ラボ
     name: Mapped[str] = mapped_column(String(120))
+    #: when the day-before reminder goes out: minutes after midnight, Asia/Tokyo (18:00 = 1080)
+    day_before_reminder_minute: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_REMINDER_MINUTE, server_default=str(DEFAULT_REMINDER_MINUTE)
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(

@@ -57,6 +57,29 @@ def create_org(owner: User, name) -> Organization:
     return org
 
 
+def set_reminder_time(org: Organization, actor: User, value) -> None:
+    """The time of day (Japan time, "HH:MM") the day-before reminders of the organisation's
+    sessions go out. Flushes; the caller commits."""
+    text = str(value or "").strip()
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60 and len(text) <= 5):
+            raise ValueError(text)
+    except ValueError:
+        message = _l("Enter a time of day, e.g. 18:00.")
+        raise ValidationFailed(fields={"reminder_time": [message]}) from None
+    before = org.day_before_reminder_minute
+    org.day_before_reminder_minute = hour * 60 + minute
+    record(
+        "org.reminder_time_changed",
+        actor=actor,
+        org=org,
+        before=before,
+        after=org.day_before_reminder_minute,
+    )
+    db.session.flush()
+
+
 def membership(user: User, org_id: int) -> Membership | None:
     if not user.is_authenticated:
         return None

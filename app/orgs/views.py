@@ -22,7 +22,7 @@ from app.core.forms import ActionForm, apply_errors
 from app.extensions import db
 from app.orgs import services
 from app.orgs.access import org_role_required
-from app.orgs.forms import InviteForm, OrgForm, RoleForm
+from app.orgs.forms import InviteForm, OrgForm, OrgSettingsForm, RoleForm
 from app.orgs.models import Role
 
 bp = Blueprint("orgs", __name__)
@@ -54,6 +54,24 @@ def overview(org_id: int):
         membership=g.membership,
         member_count=len(g.org.memberships),
     )
+
+
+@bp.route("/orgs/<int:org_id>/settings", methods=["GET", "POST"])
+@org_role_required(Role.organizer)
+def settings(org_id: int):
+    minute = g.org.day_before_reminder_minute
+    form = OrgSettingsForm(data={"reminder_time": f"{minute // 60:02d}:{minute % 60:02d}"})
+    if form.validate_on_submit():
+        try:
+            services.set_reminder_time(g.org, current_user, form.reminder_time.data)
+        except KakawariError as exc:
+            apply_errors(form, exc.fields)
+        else:
+            db.session.commit()
+            flash(_("The settings were saved."), "success")
+            return redirect(url_for("orgs.settings", org_id=org_id))
+    status = 422 if form.errors else 200
+    return render_template("orgs/settings.html", org=g.org, form=form), status
 
 
 @bp.route("/orgs/<int:org_id>/members")

@@ -1,6 +1,9 @@
 import click
 from flask.cli import AppGroup
 
+from app.extensions import db
+from app.registration.models import ReminderKind
+from app.registration.reminders import queue_due_reminders
 from app.registration.services import draw_lottery, due_lotteries
 
 registration_cli = AppGroup("registration", help="Registrations.")
@@ -19,3 +22,18 @@ def draw_command() -> None:
         )
     if not drawn:
         click.echo("No lottery is due.")
+
+
+reminders_cli = AppGroup("reminders", help="Reminder mails before sessions.")
+
+
+@reminders_cli.command("send")
+def send_reminders_command() -> None:
+    """Queue the reminders that are due, once (for cron, e.g. every minute; the mail thread
+    and `flask mail worker` also do this by themselves). Safe to run alongside them."""
+    queued = queue_due_reminders()
+    db.session.commit()
+    click.echo(
+        f"day-before reminders: {queued[ReminderKind.day_before]}, "
+        f"hour-before reminders: {queued[ReminderKind.hour_before]}"
+    )

@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -124,3 +124,33 @@ class MessageLog(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sender: Mapped[User | None] = relationship()
+
+
+class ReminderKind(enum.StrEnum):
+    day_before = "day_before"  #: the day before the session, at the organisation's time
+    hour_before = "hour_before"  #: an hour before the start
+
+
+class Reminder(db.Model):
+    """A reminder mail queued for one person about one session (app/registration/reminders.py).
+    Written in the transaction that queues the mail; its unique key makes each reminder go out
+    once whatever runs at once, and names the start time, so a moved session is reminded again."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        UniqueConstraint(
+            "session_id", "kind", "user_id", "session_starts_at", name="uq_reminder_once"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReminderKind] = mapped_column(str_enum(ReminderKind, "reminder_kind"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: the session's start the reminder was about
+    session_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the place's mode then: the room link (online) or the ticket (venue)
+    mode: Mapped[Mode] = mapped_column(str_enum(Mode, "place_mode"))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    session: Mapped[Session] = relationship()

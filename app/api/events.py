@@ -107,6 +107,12 @@ class SeriesCreate(Schema):
         metadata={"example": EXAMPLE_TIME, "description": "Also the lottery's deadline"},
     )
     waitlist_enabled = fields.Boolean(metadata={"description": "Default true"})
+    reminders_enabled = fields.Boolean(
+        metadata={
+            "description": "Default true: confirmed people get a reminder mail the day before "
+            "and an hour before each session"
+        }
+    )
     completion_min_sessions = fields.Integer(
         strict=True,
         allow_none=True,
@@ -208,6 +214,7 @@ class SeriesSummary(Schema):
 class SeriesOut(SeriesSummary):
     description = fields.String(metadata={"description": "Markdown"})
     waitlist_enabled = fields.Boolean()
+    reminders_enabled = fields.Boolean()
     completion_min_sessions = fields.Integer(strict=True, allow_none=True)
     online_threshold_percent = fields.Integer()
     privacy_notice = fields.String()
@@ -273,6 +280,7 @@ def series_payload(series: Series) -> dict:
         **series_summary(series),
         "description": series.description,
         "waitlist_enabled": series.waitlist_enabled,
+        "reminders_enabled": series.reminders_enabled,
         "completion_min_sessions": series.completion_min_sessions,
         "online_threshold_percent": series.online_threshold_percent,
         "privacy_notice": series.privacy_notice,

@@ -3,6 +3,8 @@ day-before reminder, and what was sent, each reached by following links."""
 
 import re
 
+from app.accounts.models import User
+from app.accounts.services import create_api_token
 from app.events.forms import SeriesForm
 from app.extensions import db
 from app.orgs.models import Organization
@@ -77,3 +79,16 @@ def test_an_organiser_sets_the_time_of_the_day_before_reminder(client, world, ct
     assert good.status_code == 302
     assert db.session.get(Organization, world["org"]).day_before_reminder_minute == 9 * 60 + 30
     assert 'value="09:30"' in client.get(settings).get_data(as_text=True)
+
+
+def test_an_api_client_creates_a_series_without_reminders(client, world, ctx):
+    secret = create_api_token(db.session.get(User, world["organizer"]), "test")[1]
+    headers = {"Authorization": f"Bearer {secret}"}
+    body = {"title": "リマインドなしの講座", "reminders_enabled": False}
+    made = client.post(f"/api/v1/orgs/{world['org']}/series", json=body, headers=headers)
+    assert made.status_code == 201, made.json
+    assert made.json["reminders_enabled"] is False
+    default = client.post(
+        f"/api/v1/orgs/{world['org']}/series", json={"title": "ふつうの講座"}, headers=headers
+    )
+    assert default.json["reminders_enabled"] is True

@@ -57,6 +57,12 @@ class Organization(db.Model):
         back_populates="org", cascade="all, delete-orphan"
     )
 
+    @property
+    def day_before_reminder_time(self) -> str:
+        """The day-before reminders' time as people read and type it: "18:00"."""
+        hours, minutes = divmod(self.day_before_reminder_minute, 60)
+        return f"{hours:02d}:{minutes:02d}"
+
     def __repr__(self) -> str:
         return f"<Organization {self.id}>"
 

@@ -59,8 +59,7 @@ def overview(org_id: int):
 @bp.route("/orgs/<int:org_id>/settings", methods=["GET", "POST"])
 @org_role_required(Role.organizer)
 def settings(org_id: int):
-    minute = g.org.day_before_reminder_minute
-    form = OrgSettingsForm(data={"reminder_time": f"{minute // 60:02d}:{minute % 60:02d}"})
+    form = OrgSettingsForm(data={"reminder_time": g.org.day_before_reminder_time})
     if form.validate_on_submit():
         try:
             services.set_reminder_time(g.org, current_user, form.reminder_time.data)

@@ -16,12 +16,10 @@ bp = Blueprint("reminders", __name__)
 @org_role_required(Role.organizer)
 def series_reminders(org_id: int, series_id: int):
     series = events.get_series(series_id, org_id=org_id)
-    minute = g.org.day_before_reminder_minute
     return render_template(
         "manage/reminders.html",
         org=g.org,
         series=series,
         sent=sent_reminders(series),
-        day_before_time=f"{minute // 60:02d}:{minute % 60:02d}",
         ReminderKind=ReminderKind,
     )

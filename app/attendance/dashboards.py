@@ -18,7 +18,7 @@ from app.core.paging import PageWindow, page_number
 from app.core.text import name_matches
 from app.events.models import Mode, Series, Session, SessionStatus
 from app.extensions import db
-from app.registration.models import Place, Registration
+from app.registration.models import Place, PlaceStatus, Registration
 
 STATUSES = tuple(AttendanceStatus)
 #: keys of `session_counts` besides the statuses: everyone with a record, and by place mode
@@ -153,6 +153,72 @@ def session_people(
         limit=per_page,
     )
     return PeoplePage(window.number, per_page, total, records)
+
+
+# --- before the start: who is expected ----------------------------------------------------------
+
+#: the place statuses counted before the start, in the order the page shows them
+EXPECTED_STATUSES = (PlaceStatus.confirmed, PlaceStatus.applied, PlaceStatus.waitlisted)
+
+
+@dataclass(frozen=True)
+class Expected:
+    #: place mode -> place status -> people (cancelled places left out)
+    by_mode: dict[str, dict[str, int]]
+
+    def count(self, status: str = PlaceStatus.confirmed.value, mode: str | None = None) -> int:
+        """People with a place in `status` (confirmed unless told), in `mode` or in any."""
+        modes = [str(mode)] if mode else list(self.by_mode)
+        return sum(self.by_mode[m][str(status)] for m in modes)
+
+
+def expected_counts(session_id: int) -> Expected:
+    """Before a session starts (no attendance yet): its places by mode and status, in one
+    query. Read from the registration area's places, as the attendance records are later."""
+    by_mode = {m.value: dict.fromkeys((s.value for s in EXPECTED_STATUSES), 0) for m in Mode}
+    rows = db.session.execute(
+        select(Place.mode, Place.status, func.count())
+        .where(Place.session_id == session_id, Place.status.in_(EXPECTED_STATUSES))
+        .group_by(Place.mode, Place.status)
+    )
+    for mode, status, n in rows:
+        by_mode[Mode(mode).value][PlaceStatus(status).value] = n
+    return Expected(by_mode)
+
+
+@dataclass(frozen=True)
+class ExpectedPage(PageWindow):
+    places: list[Place] = field(default_factory=list)
+
+
+def expected_people(
+    session_id: int, *, search: str = "", page: int = 1, per_page: int | None = None
+) -> ExpectedPage:
+    """One page of the people expected at a session (a confirmed place), by mode (venue
+    first) and ふりがな, with their person: two queries whatever the number."""
+    per_page = per_page or PER_PAGE
+    where = [Place.session_id == session_id, Place.status == PlaceStatus.confirmed]
+    if search:
+        where.append(name_matches(User.name, User.furigana, User.email, search))
+    joined = (
+        select(func.count())
+        .select_from(Place)
+        .join(Registration, Registration.id == Place.registration_id)
+        .join(User, User.id == Registration.user_id)
+    )
+    total = db.session.scalar(joined.where(*where))
+    window = PageWindow(page_number(page, total, per_page), per_page, total)
+    places = db.session.scalars(
+        select(Place)
+        .join(Registration, Registration.id == Place.registration_id)
+        .join(User, User.id == Registration.user_id)
+        .where(*where)
+        .order_by(Place.mode.desc(), User.furigana, User.id)
+        .offset(window.offset)
+        .limit(per_page)
+        .options(contains_eager(Place.registration).contains_eager(Registration.user))
+    ).all()
+    return ExpectedPage(window.number, per_page, total, list(places))
 
 
 # --- one person within one organisation ----------------------------------------------------------

@@ -27,6 +27,7 @@ from app.attendance.forms import (
 from app.attendance.models import Attendance
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import apply_errors
+from app.core.types import utcnow
 from app.events import services as events
 from app.extensions import db
 from app.orgs.access import org_role_required
@@ -77,18 +78,28 @@ def session_dashboard(org_id: int, series_id: int, session_id: int):
     attendance.ensure_current([session])
     filters = StatusFilterForm(request.args)
     list_args = _list_args()
+    page = request.args.get("page", 1, type=int)  # not a number: the first page
+    # Before the start nobody has attended yet: the page shows who is expected, per mode.
+    before_start = not session.is_cancelled and session.starts_at > utcnow()
     return render_template(
         "attendance/session_dashboard.html",
         org=g.org,
         series=series,
         session=session,
+        before_start=before_start,
+        expected=dashboards.expected_counts(session.id) if before_start else None,
+        expected_people=(
+            dashboards.expected_people(session.id, search=filters.search(), page=page)
+            if before_start
+            else None
+        ),
         summary=dashboards.session_summary(session.id),
         people=dashboards.session_people(
             session.id,
             status=filters.chosen_status(),
             search=filters.search(),
             descending=filters.descending(),
-            page=request.args.get("page", 1, type=int),  # not a number: the first page
+            page=page,
         ),
         filters=filters,
         list_args=list_args,

@@ -70,12 +70,36 @@ def _series_and_session(org_id: int, series_id: int, session_id: int | None):
     return series, session
 
 
-def _list_args(filters: manage.Filters, session) -> dict:
-    """The filters as query arguments for links (a session page has its session in the path)."""
+def _list_args(filters: manage.Filters, session, sort: str = manage.DEFAULT_SORT) -> dict:
+    """The filters (and the order, when not the usual one) as query arguments for links (a
+    session page has its session in the path)."""
     args = {k: v for k, v in filters.as_dict().items() if k != "session_id"}
     if filters.session_id and session is None:
         args["session"] = filters.session_id
+    if sort != manage.DEFAULT_SORT:
+        args["sort"] = sort
     return args
+
+
+def _sort_links(series, session, list_args: dict, sort: str) -> dict[str, dict]:
+    """Per sortable column: the link that sorts by it (reversed when it is the order shown,
+    keeping the filters, from the first page) and how the column is sorted now."""
+    links = {}
+    for key in manage.SORTS:
+        state = "ascending" if sort == key else "descending" if sort == "-" + key else None
+        wanted = "-" + key if state == "ascending" else key
+        args = {k: v for k, v in list_args.items() if k != "sort"}
+        if wanted != manage.DEFAULT_SORT:
+            args["sort"] = wanted
+        url = url_for(
+            ".participants",
+            org_id=series.org_id,
+            series_id=series.id,
+            session_id=session.id if session else None,
+            **args,
+        )
+        links[key] = {"url": url, "state": state}
+    return links
 
 
 # --- the series page ---------------------------------------------------------------------------
@@ -135,9 +159,11 @@ def lottery(org_id: int, series_id: int):
 
 def _participants_page(series, session, message_form, status=200):
     filters = manage.Filters.read(request.args, series, session)
+    sort = manage.read_sort(request.args.get("sort"))
     number = request.args.get("page", 1, type=int)
-    page = manage.participant_page(series, filters, number, per_page=manage.PER_PAGE)
+    page = manage.participant_page(series, filters, number, per_page=manage.PER_PAGE, sort=sort)
     registrations = page.registrations
+    list_args = _list_args(filters, session, sort)
     return render_template(
         "manage/participants.html",
         org=g.org,
@@ -146,7 +172,8 @@ def _participants_page(series, session, message_form, status=200):
         sessions=[session] if session else series.sessions,
         filters=filters,
         filter_form=FilterForm(request.args, series=series, session=session),
-        list_args=_list_args(filters, session),
+        list_args=list_args,
+        sort_links=_sort_links(series, session, list_args, sort),
         registrations=registrations,
         page=page,
         format_number=format_number,
@@ -173,7 +200,9 @@ def participants(org_id: int, series_id: int, session_id: int | None = None):
 def participants_csv(org_id: int, series_id: int, session_id: int | None = None):
     series, session = _series_and_session(org_id, series_id, session_id)
     filters = manage.Filters.read(request.args, series, session)
-    registrations = manage.participants(series, filters)
+    registrations = manage.participants(
+        series, filters, sort=manage.read_sort(request.args.get("sort"))
+    )
     data = manage.participants_csv(series, registrations)
     record(
         "participants.exported",

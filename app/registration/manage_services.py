@@ -139,12 +139,39 @@ def _matching(query, series: Series, filters: Filters):
     return query
 
 
+#: the orders the list offers ("-" before a key reverses it); ties by furigana, then person
+SORTS = {
+    "furigana": (User.furigana,),
+    "prefecture": (User.prefecture, User.furigana),
+    "registered": (Registration.created_at,),
+}
+DEFAULT_SORT = "furigana"
+
+
+def read_sort(value) -> str:
+    """A sort key from a query string: a key of SORTS, maybe with "-"; anything else is the
+    default order (a sort never fails)."""
+    text = str(value or "")
+    return text if text.lstrip("-") in SORTS and text.count("-") <= 1 else DEFAULT_SORT
+
+
+def _order(sort: str) -> list:
+    descending = sort.startswith("-")
+    columns = [*SORTS[sort.lstrip("-")], User.furigana, User.id]
+    return [c.desc() if descending else c for c in columns]
+
+
 def participants(
-    series: Series, filters: Filters, *, offset: int = 0, limit: int | None = None
+    series: Series,
+    filters: Filters,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    sort: str = DEFAULT_SORT,
 ) -> list[Registration]:
-    """The series' registrations matching `filters`, by furigana (all, or the slice
-    `offset`/`limit`), in three queries whatever their number: registrations with people,
-    their places, their relations."""
+    """The series' registrations matching `filters`, in the order `sort` (by furigana unless
+    told), all or the slice `offset`/`limit`, in three queries whatever their number:
+    registrations with people, their places, their relations."""
     query = (
         select(Registration)
         .join(Registration.user)
@@ -152,7 +179,7 @@ def participants(
             contains_eager(Registration.user).selectinload(User.relation_rows),
             selectinload(Registration.places),
         )
-        .order_by(User.furigana, User.id)
+        .order_by(*_order(read_sort(sort)))
     )
     query = _matching(query, series, filters).offset(offset or None).limit(limit)
     return db.session.scalars(query).unique().all()
@@ -177,7 +204,11 @@ PER_PAGE = 100
 
 
 def participant_page(
-    series: Series, filters: Filters, page: int = 1, per_page: int = PER_PAGE
+    series: Series,
+    filters: Filters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    sort: str = DEFAULT_SORT,
 ) -> ParticipantPage:
     """One page of the list: the counts in one query, then the page in three, whatever the
     number of people. A page past the last is the last."""
@@ -185,7 +216,7 @@ def participant_page(
     counts = _matching(counts.select_from(Registration).join(Registration.user), series, filters)
     total, reachable = db.session.execute(counts).one()
     window = PageWindow(page_number(page, total, per_page), per_page, total)
-    registrations = participants(series, filters, offset=window.offset, limit=per_page)
+    registrations = participants(series, filters, offset=window.offset, limit=per_page, sort=sort)
     return ParticipantPage(window.number, per_page, total, registrations, reachable)
 
 

@@ -384,3 +384,37 @@ def test_the_history_shows_each_session_and_the_progress(app, world, finished):
     client = _client(app, "organizer@example.jp")
     page = client.get(f"/orgs/{world['org']}/people/{people['partial']}")
     assert "録画視聴" in page.text
+
+
+def test_before_the_start_the_dashboard_shows_who_is_expected_per_mode(app, world):
+    """Nobody has attended yet, but people are registered: the page counts and lists them."""
+    with app.app_context():
+        series = make_series(world["org"], sessions=[("hybrid", 2, 5)])
+        people = [
+            ("venue", "a@example.jp", "会場 一", "かいじょう いち"),
+            ("venue", "b@example.jp", "会場 二", "かいじょう に"),
+            ("venue", "c@example.jp", "待機 三", "たいき さん"),  # the venue is full: waitlisted
+            ("online", "d@example.jp", "配信 四", "はいしん よん"),
+            ("online", "e@example.jp", "取消 五", "とりけし ご"),
+        ]
+        registered = {}
+        for mode, email, name, furigana in people:
+            user = create_user(email, name=name, furigana=furigana)
+            registered[email] = registration.register(series, user, mode=mode, consent=True)
+        registration.cancel(registered["e@example.jp"])
+        series_id, session_id = series.id, series.sessions[0].id
+
+    client = _client(app, "organizer@example.jp")
+    html = client.get(_url(world, series_id, session_id)).text
+    assert "Nobody yet." not in html and "until then, this page shows who is expected" in html.lower()
+    assert re.search(r'<strong>3</strong> <span>Expected \(confirmed places\)', html)
+    assert 'data-expected="venue">2<' in html and 'data-expected="online">1<' in html
+    assert re.search(r"<strong>1</strong> <span>Waitlisted", html)
+    listed = re.findall(r'<td><a href="/orgs/\d+/people/\d+">([^<]+)</a></td>', html)
+    assert listed == ["会場 一", "会場 二", "配信 四"]  # venue first, then online, by furigana
+    assert "取消 五" not in html and "待機 三" not in html
+
+    searched = client.get(_url(world, series_id, session_id, "?q=はいしん")).text
+    assert re.findall(r'<td><a href="/orgs/\d+/people/\d+">([^<]+)</a></td>', searched) == [
+        "配信 四"
+    ]

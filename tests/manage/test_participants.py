@@ -13,7 +13,9 @@ from tests.conftest import create_user, login, post_form
 from tests.manage.helpers import populated_series
 from tests.registration.factories import make_series
 
-NAMES = re.compile(r'<li id="registration-\d+">\s*<div class="mg-who">\s*<strong>([^<]+)</strong>')
+NAMES = re.compile(
+    r'<tr id="registration-\d+">\s*<th scope="row" class="mg-who">\s*<strong>([^<]+)</strong>'
+)
 
 
 def names(response) -> list[str]:
@@ -83,7 +85,7 @@ def test_a_sessions_list_shows_its_places_only(client, listed):
     assert names(client.get(f"{base}?mode=venue&status=waitlisted")) == ["高橋 三郎"]
     assert names(client.get(f"{base}?mode=online")) == ["田中 美咲"]
     html = client.get(base).get_data(as_text=True)
-    assert "第2回" not in html.split('<ul class="list mg-participants">')[1].split("</ul>")[0]
+    assert "第2回" not in html.split('<table class="mg-participants">')[1].split("</table>")[0]
 
 
 def test_the_list_takes_the_same_number_of_queries_for_5_or_25_people(app, client, listed, ctx):
@@ -161,6 +163,24 @@ def test_csv_has_people_places_and_answers(client, listed):
     assert tanaka[3] == "島根県"
     takahashi = body[2]
     assert takahashi[9].endswith("(1)")  # waiting first in line for the venue
+
+
+def test_the_table_sorts_by_a_column_both_ways_and_keeps_the_filters(client, listed):
+    base = f"{listed['base']}/participants"
+    assert names(client.get(f"{base}?sort=prefecture")) == [
+        "佐藤 一郎", "高橋 三郎", "鈴木 花子", "田中 美咲"]  # fmt: skip  # 13, 13, 27, 32
+    assert names(client.get(f"{base}?sort=-furigana")) == [
+        "田中 美咲", "高橋 三郎", "鈴木 花子", "佐藤 一郎"]  # fmt: skip
+    assert names(client.get(f"{base}?sort=nonsense")) == names(client.get(base))
+
+    html = client.get(f"{base}?prefecture=13&sort=prefecture").text
+    assert 'aria-sort="ascending"' in html  # the prefecture column says how it is sorted
+    links = re.findall(r'<th scope="col" class="mg-sortable"[^>]*>\s*<a href="([^"]+)"', html)
+    assert len(links) == 3 and all("prefecture=13" in link for link in links)
+    assert any("sort=-prefecture" in link for link in links)  # a second click reverses it
+    assert "participants.csv?prefecture=13&amp;sort=prefecture" in html  # the CSV in that order
+    rows = _csv(client.get(f"{listed['base']}/participants.csv?sort=-furigana"))
+    assert [r[0] for r in rows[1:]] == ["田中 美咲", "高橋 三郎", "鈴木 花子", "佐藤 一郎"]
 
 
 def test_a_japanese_organisers_csv_has_japanese_headers_only(client, listed):

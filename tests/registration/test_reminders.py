@@ -1,16 +1,19 @@
 """Reminders: the day before and an hour before, to confirmed people only, once each, read back
 from a real SMTP server (links, ticket, calendar entry, language)."""
 
+import signal
 import time as clock
 from datetime import UTC, datetime, timedelta
 
 import icalendar
+import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.core.timefmt import TOKYO
 from app.events import services as events
 from app.extensions import db
+from app.mail import queue
 from app.mail.delivery import ThreadDrainer
 from app.mail.models import OutgoingMail
 from app.orgs.models import Organization
@@ -202,19 +205,32 @@ def test_what_was_sent_is_counted_per_session_kind_and_start(app, world, ctx, sm
     assert all(r.session.id == session.id for r in found)
 
 
-def test_make_run_sends_reminders_from_the_mail_thread_without_cron(app, world, smtp, monkeypatch):
+def starting_in_half_an_hour(world, email):
+    """An online session starting in 30 minutes (its hour-before reminder is due now) with
+    `email` confirmed: for the senders that use the clock."""
+    series = make_series(world["org"], sessions=[("online", None, 5)])
+    soon = datetime.now(UTC) + timedelta(minutes=30)
+    times = {"starts_at": soon, "ends_at": soon + 2 * MINUTE}
+    events.update_session(series.sessions[0], None, times)
+    reg.register(series, create_user(email), mode="online", consent=True)
+
+
+@pytest.fixture
+def job_clock_reset(app, monkeypatch):
+    """The periodic jobs' clock is per process: make them due again for this test."""
+    for job in app.extensions["mail_periodic_jobs"]:
+        monkeypatch.setattr(job, "last", None)
+
+
+def test_make_run_sends_reminders_from_the_mail_thread_without_cron(
+    app, world, smtp, monkeypatch, job_clock_reset
+):
     """The thread of MAIL_DELIVERY=thread runs the reminder pass and sends what it queued."""
     with app.app_context():
-        series = make_series(world["org"], sessions=[("online", None, 5)])
-        session = series.sessions[0]
-        soon = datetime.now(UTC) + timedelta(minutes=30)  # the hour-before reminder is due
-        events.update_session(session, None, {"starts_at": soon, "ends_at": soon + 2 * MINUTE})
-        reg.register(series, create_user("soon@example.jp"), mode="online", consent=True)
+        starting_in_half_an_hour(world, "soon@example.jp")
     smtp.clear()
     monkeypatch.setitem(app.config, "MAIL_DELIVERY", "thread")
     monkeypatch.setitem(app.config, "MAIL_POLL_SECONDS", 0.1)
-    for job in app.extensions["mail_periodic_jobs"]:
-        monkeypatch.setattr(job, "last", None)  # the job's clock is per process
     drainer = ThreadDrainer(app)
     drainer.ensure_running()
     try:
@@ -226,12 +242,34 @@ def test_make_run_sends_reminders_from_the_mail_thread_without_cron(app, world, 
     assert [m["To"] for m in smtp] == ["soon@example.jp"]
 
 
+def test_the_mail_worker_sends_the_due_reminders_in_its_round(
+    app, world, smtp, monkeypatch, job_clock_reset
+):
+    """`flask mail worker` (production): one round queues the reminders and sends them."""
+    with app.app_context():
+        starting_in_half_an_hour(world, "worker@example.jp")
+    smtp.clear()
+    monkeypatch.setitem(app.config, "MAIL_DELIVERY", "worker")
+    drain = queue.drain
+
+    def drain_then_stop():
+        result = drain()
+        signal.raise_signal(signal.SIGTERM)  # the worker stops after this round
+        return result
+
+    monkeypatch.setattr(queue, "drain", drain_then_stop)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        result = app.test_cli_runner().invoke(args=["mail", "worker"])
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert "Mail worker stopped." in result.output, result.output
+    assert [m["To"] for m in smtp] == ["worker@example.jp"]
+
+
 def test_flask_reminders_send_queues_the_due_reminders_once(app, world, ctx, smtp):
-    series = make_series(world["org"], sessions=[("online", None, 5)])
-    session = series.sessions[0]
-    soon = datetime.now(UTC) + timedelta(minutes=30)
-    events.update_session(session, None, {"starts_at": soon, "ends_at": soon + 2 * MINUTE})
-    reg.register(series, create_user("cron@example.jp"), mode="online", consent=True)
+    starting_in_half_an_hour(world, "cron@example.jp")
     smtp.clear()
 
     result = app.test_cli_runner().invoke(args=["reminders", "send"])

@@ -2,12 +2,30 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo
 
 from app.core.forms import AppForm, MultiCheckboxField, choices
 from app.core.prefectures import prefecture_choices, relation_choices
 
 LANGUAGE_CHOICES = choices([("ja", "日本語"), ("en", "English")])
+
+
+# Fields are listed (and an error summary lists them) in the order they are created: the
+# groups a page shows first are defined first.
+
+
+class _Credentials:
+    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email"})
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class _CurrentPassword:
+    current_password = PasswordField(
+        _l("Current password"), render_kw={"autocomplete": "current-password"}
+    )
 
 
 class _PersonFields:
@@ -29,13 +47,7 @@ class _PersonFields:
         self.relations.choices = choices(relation_choices())
 
 
-class SignupForm(_PersonFields, AppForm):
-    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email"})
-    password = PasswordField(
-        _l("Password"),
-        description=_l("At least 10 characters."),
-        render_kw={"autocomplete": "new-password"},
-    )
+class SignupForm(_Credentials, _PersonFields, AppForm):
     consent = BooleanField(_l("I agree to the privacy notice"))
 
     def __init__(self, *args, **kwargs):
@@ -63,17 +75,14 @@ class _NewPasswordFields:
         description=_l("At least 10 characters."),
         render_kw={"autocomplete": "new-password"},
     )
+    #: compared with the password by the service, with every other field's check
     password_confirm = PasswordField(
-        _l("New password again"),
-        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
-        render_kw={"autocomplete": "new-password"},
+        _l("New password again"), render_kw={"autocomplete": "new-password"}
     )
 
 
-class ChangePasswordForm(_NewPasswordFields, AppForm):
-    current_password = PasswordField(
-        _l("Current password"), render_kw={"autocomplete": "current-password"}
-    )
+class ChangePasswordForm(_CurrentPassword, _NewPasswordFields, AppForm):
+    pass
 
 
 class ResetPasswordForm(_NewPasswordFields, AppForm):

@@ -60,10 +60,13 @@ def find_user_by_email(email: str) -> User | None:
 
 def register_user(data: dict, *, locale: str = "ja") -> User:
     """Create an account from raw input (form or API). Raises ValidationFailed or EmailTaken."""
-    cleaned = _validated(
+    # Every field in one round, the password too: a form shows all its messages at once.
+    email = str(data.get("email") or "").strip()
+    cleaned, errors = v.clean_fields(
         data,
         {
             "email": v.clean_email,
+            "password": lambda value: v.clean_password(value, email=email),
             "name": v.clean_name,
             "furigana": v.clean_furigana,
             "prefecture": v.clean_prefecture,
@@ -71,12 +74,13 @@ def register_user(data: dict, *, locale: str = "ja") -> User:
             "consent": v.clean_consent,
         },
     )
-    try:
-        password = v.clean_password(data.get("password"), email=cleaned["email"])
-    except ValueError as exc:
-        raise ValidationFailed(fields={"password": [exc.args[0]]}) from None
-    if find_user_by_email(cleaned["email"]):
-        raise EmailTaken(fields={"email": [EmailTaken.message]})
+    if "email" in cleaned and find_user_by_email(cleaned["email"]):
+        if not errors:
+            raise EmailTaken(fields={"email": [EmailTaken.message]})
+        errors["email"] = [EmailTaken.message]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    password = cleaned["password"]
     user = User(
         email=cleaned["email"],
         password_hash=generate_password_hash(password),
@@ -136,24 +140,32 @@ def set_locale(user: User, locale: str) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, confirm: str | None = None) -> None:
     """A new password ends every session, remember-me cookie and API token of the person (the
-    browser that changed it logs in again with the new session version)."""
+    browser that changed it logs in again with the new session version). `confirm`, when
+    given, must repeat `new`; every field's message comes at once."""
+    errors = {}
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
-        raise ValidationFailed(fields={"current_password": [InvalidCredentials.message]})
-    revoked = _set_password(user, new)
+        errors["current_password"] = [InvalidCredentials.message]
+    revoked = _set_password(user, new, confirm, errors)
     record("auth.password_changed", subject=user, tokens_revoked=len(revoked))
     user_id = user.id
     db.session.commit()
     _announce_ended(user_id, revoked)
 
 
-def _set_password(user: User, new: str) -> list[int]:
-    """Set it, end every session and revoke every API token; the ids of the tokens revoked."""
+def _set_password(user: User, new: str, confirm=None, errors=None) -> list[int]:
+    """Set it, end every session and revoke every API token; the ids of the tokens revoked.
+    Raises ValidationFailed with `errors` (the caller's other fields) and the new password's."""
+    errors = dict(errors or {})
     try:
         password = v.clean_password(new, email=user.email)
     except ValueError as exc:
-        raise ValidationFailed(fields={"password": [exc.args[0]]}) from None
+        errors["password"] = [exc.args[0]]
+    if confirm is not None and confirm != new:
+        errors["password_confirm"] = [v.PASSWORDS_DIFFER]
+    if errors:
+        raise ValidationFailed(fields=errors)
     user.password_hash = generate_password_hash(password)
     _end_sessions(user)
     return _revoke_every_api_token(user)
@@ -246,9 +258,9 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def reset_password(token: str, new: str) -> User:
+def reset_password(token: str, new: str, confirm: str | None = None) -> User:
     user = user_for_reset_token(token)
-    revoked = _set_password(user, new)
+    revoked = _set_password(user, new, confirm)
     record("auth.password_reset", actor=user, subject=user, tokens_revoked=len(revoked))
     user_id = user.id
     db.session.commit()

@@ -15,6 +15,7 @@ from app.core.text import single_line
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 NAME_MAX = 100
+PASSWORDS_DIFFER = _l("The two passwords do not match.")
 
 _KANA = re.compile(r"^[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb ]+$")
 

@@ -146,7 +146,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            services.change_password(
+                current_user,
+                form.current_password.data,
+                form.password.data,
+                form.password_confirm.data or "",
+            )
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:
@@ -227,7 +232,9 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.reset_password(token, form.password.data)
+            user = services.reset_password(
+                token, form.password.data, form.password_confirm.data or ""
+            )
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:

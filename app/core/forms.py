@@ -1,5 +1,7 @@
 """Form helpers shared by every area."""
 
+from dataclasses import dataclass
+
 from flask import g
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, SelectChoice, SelectMultipleField
@@ -21,10 +23,45 @@ class MultiCheckboxField(SelectMultipleField):
         pass  # the service decides which values are allowed, with its own message
 
 
+class Needed:
+    """Marks a field as needed: 「必須」 in its label or legend (templates/_forms.html). It checks
+    nothing itself: the service decides, with every other field, in one round."""
+
+    field_flags = {"needed": True}
+
+    def __call__(self, form, field):
+        pass
+
+
+@dataclass
+class SummaryItem:
+    """One line of a form's error summary: the field's label, its message, and the id of the
+    input its link focuses (a group's first option)."""
+
+    target: str
+    label: str
+    message: str
+
+
+GROUPS = ("RadioField", "MultiCheckboxField")
+
+
 class AppForm(FlaskForm):
     """The base of every form of the app: text holding control characters (other than tab and
     line breaks) is refused beside its field before any other check or service sees it, and the
-    page answering such a form is a 422 (see `refused_input_status`)."""
+    page answering such a form is a 422 (see `refused_input_status`). `error_summary()` lists
+    the fields that need attention, for the summary at the top (templates/_forms.html)."""
+
+    def error_summary(self) -> list[SummaryItem]:
+        items = []
+        for field in _leaf_fields(self):
+            if not field.errors or field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            target = f"{field.id}-0" if field.type in GROUPS else field.id
+            label = field.label.text if field.label else field.name
+            message = " ".join(str(e) for e in field.errors)
+            items.append(SummaryItem(target, str(label), message))
+        return items
 
     def validate(self, extra_validators=None):
         refused = [f for f in _leaf_fields(self) if any(_unstorable(v) for v in f.raw_data or ())]

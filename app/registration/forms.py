@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 
-from app.core.forms import AppForm, MultiCheckboxField, choices
+from app.core.forms import AppForm, MultiCheckboxField, Needed, choices
 from app.core.prefectures import prefecture_choices, prefecture_code
 from app.events.models import Mode, QuestionKind, Scope, SessionFormat
 from app.registration.capacity import availability
@@ -43,9 +43,7 @@ class SeriesFilterForm(AppForm):
 
 class RegistrationForm(AppForm):
     """Built per series by registration_form(): a mode per hybrid session, the sessions (when
-    people choose them), one field per question, and consent to the series' privacy notice."""
-
-    consent = BooleanField(_l("I agree to the privacy notice above"))
+    people choose them), one field per question, and `consent` to the series' privacy notice."""
 
     def modes(self) -> dict[int, str]:
         return {s.id: self[f"mode_{s.id}"].data for s in self.hybrid_sessions}
@@ -102,6 +100,8 @@ def registration_form(series, sessions, summary: dict, user, **kwargs) -> Regist
         )
     for q in series.questions:
         setattr(Form, f"q_{q.id}", _question_field(q))
+    # made last, as it comes last on the page (the error summary lists fields in this order)
+    Form.consent = BooleanField(_l("I agree to the privacy notice above"))
     form = Form(**kwargs)
     form.hybrid_sessions = hybrid
     form.questions = list(series.questions)
@@ -109,13 +109,14 @@ def registration_form(series, sessions, summary: dict, user, **kwargs) -> Regist
 
 
 def _question_field(question):
-    label, hint = question.label, _l("Required.") if question.required else ""
+    """The field of one question; a required one says 「必須」 in its label or legend."""
+    label, marks = question.label, [Needed()] if question.required else []
     if question.kind is QuestionKind.text:
-        return TextAreaField(label, description=hint, render_kw={"maxlength": 2000, "rows": 3})
+        return TextAreaField(label, marks, render_kw={"maxlength": 2000, "rows": 3})
     options = choices((o, o) for o in question.options)
     if question.kind is QuestionKind.single:
-        return RadioField(label, description=hint, choices=options, validate_choice=False)
-    return MultiCheckboxField(label, description=hint, choices=options)
+        return RadioField(label, marks, choices=options, validate_choice=False)
+    return MultiCheckboxField(label, marks, choices=options)
 
 
 class AddSessionForm(AppForm):

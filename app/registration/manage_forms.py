@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, TextAreaField
 
 from app.accounts.forms import _PersonFields
-from app.core.forms import AppForm, MultiCheckboxField, apply_errors, choices
+from app.core.forms import AppForm, MultiCheckboxField, Needed, apply_errors, choices
 from app.core.prefectures import prefecture_choices
 from app.events.models import QuestionKind
 from app.registration.manage_services import STATUS_LABELS
@@ -121,20 +121,18 @@ def add_participant_form(series, sessions, **kwargs) -> _AddParticipantBase:
             SelectField(session.title, choices=choices(options), validate_choice=False),
         )
     for q in series.questions:
-        hint = _l("Required.") if q.required else None
+        marks = [Needed()] if q.required else []  # 「必須」 in the label or legend
         if q.kind is QuestionKind.text:
-            field = TextAreaField(q.label, description=hint, render_kw={"rows": 2})
+            field = TextAreaField(q.label, marks, render_kw={"rows": 2})
         elif q.kind is QuestionKind.single:
             field = SelectField(
                 q.label,
-                description=hint,
+                marks,
                 choices=choices([("", "—"), *((o, o) for o in q.options)]),
                 validate_choice=False,
             )
         else:
-            field = MultiCheckboxField(
-                q.label, description=hint, choices=choices((o, o) for o in q.options)
-            )
+            field = MultiCheckboxField(q.label, marks, choices=choices((o, o) for o in q.options))
         setattr(AddParticipantForm, f"q_{q.id}", field)
     form = AddParticipantForm(**kwargs)
     form.sessions = [s for s in sessions if hasattr(form, f"mode_{s.id}")]

@@ -314,7 +314,11 @@ def test_missing_consent_and_answers_show_beside_the_fields_and_write_nothing(ap
         q1, q2, q3 = (q.id for q in series.questions)
     client, user_id = logged_in(app, "q@example.jp")
     form = html(client.get(f"/series/{series_id}/register", headers=EN))
-    assert "<strong>記録</strong>を残します" in form and form.count("Required.") == 2
+    assert "<strong>記録</strong>を残します" in form
+    # 「必須」 is part of the question's legend (or label), not a line under it
+    assert form.count('<span class="needed">Required</span>') == 2
+    assert '<legend>きっかけ <span class="needed">Required</span></legend>' in form
+    assert f'<label for="q_{q3}">ひとこと <span class="needed">Required</span></label>' in form
     response = sign_up_via_page(client, series_id, {f"q_{q2}": "宇宙"})
     assert response.status_code == 422
     page = html(response)

@@ -323,7 +323,7 @@
     const query = searchInput.value.trim();
     const run = ++searchRun;
     const results = $("search-results");
-    if (query.length < 2) {
+    if (!query) { // one character is enough: 林 finds 林 健
       results.replaceChildren();
       return;
     }

@@ -65,11 +65,15 @@ def ticket(registration_id: int):
             positions=waitlist_positions(sessions),
             MODE_LABELS=MODE_LABELS,
         )
+    # The code is for the venue's door; online places are reached by their room's button.
     return render_template(
         "tickets/ticket.html",
         registration=registration,
         ticket=services.issue_ticket(registration),
-        places=sessions,
+        places=[p for p in sessions if p.mode is Mode.venue],
+        online=[p for p in sessions if p.mode is Mode.online],
+        positions=waitlist_positions(sessions),
+        MODE_LABELS=MODE_LABELS,
         Mode=Mode,
         action_form=ActionForm(),
         is_owner=registration.user_id == current_user.id,

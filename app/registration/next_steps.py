@@ -5,6 +5,7 @@ ticket page and the links in every mail; the room and the ticket pages still dec
 """
 
 import enum
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,7 +63,7 @@ def next_step(place: Place, positions: dict | None = None, now: datetime | None 
     if place.status is PlaceStatus.applied:
         return NextStep(Next.applied, place, **extra)
     if place.mode is Mode.online:
-        wait = max(0, int((opens_at - now).total_seconds()))
+        wait = max(0, math.ceil((opens_at - now).total_seconds()))  # never early
         return NextStep(Next.room, place, room_open=wait == 0, opens_in=wait, **extra)
     return NextStep(Next.ticket, place, **extra)
 

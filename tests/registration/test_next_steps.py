@@ -54,6 +54,11 @@ def test_every_page_of_a_registration_carries_the_ticket_and_the_room_buttons(ap
         assert room in page and "視聴ページに入る" in page, path
     venue_session = html(client.get(f"/sessions/{s1}"))
     assert ticket in venue_session and room not in venue_session
+    # The ticket lists the venue session; the online one is reached by its room button.
+    ticket_page = html(client.get(f"/registrations/{rid}/ticket"))
+    on_ticket = re.search(r'<ul class="list ticket-sessions">.*?</ul>', ticket_page, re.S).group(0)
+    assert "第1回" in on_ticket and "第2回" not in on_ticket
+    assert room in ticket_page.split("ticket-online", 1)[1]
     online_session = html(client.get(f"/sessions/{s2}"))
     assert room in online_session and ticket not in online_session
     assert "参加方法の変更・キャンセル" in online_session

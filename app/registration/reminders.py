@@ -139,7 +139,8 @@ def _due(now: datetime) -> dict[tuple, tuple[ReminderKind, Place]]:
 
 def _claim(due: dict[tuple, tuple[ReminderKind, Place]]) -> list[tuple[ReminderKind, Place]]:
     """Write the reminders' rows; those this transaction wrote (another sender's are left out,
-    once it committed). Rows go in key order, so two senders never wait for each other."""
+    once it committed). Rows go in key order: two senders may wait for each other, never in a
+    deadlock."""
     if not due:
         return []
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite

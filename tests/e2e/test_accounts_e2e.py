@@ -38,7 +38,9 @@ def test_sign_up_on_a_phone_then_log_out_and_in(phone, app):
     phone.get_by_label("パスワード").fill("island-life-2026")
     phone.get_by_label("プライバシーポリシーに同意します").check()
     phone.get_by_role("button", name="新規登録").click()
-    expect(phone.get_by_role("heading", name="こんにちは、佐藤 美咲 さん")).to_be_visible()
+    # Home is now マイページ, greeting the person.
+    expect(phone.get_by_role("heading", name="マイページ")).to_be_visible()
+    expect(phone.get_by_text("こんにちは、佐藤 美咲 さん")).to_be_visible()
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "misaki@example.jp"))
         assert user.relations == ["origin", "interest"] and user.prefecture == "13"

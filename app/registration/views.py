@@ -96,6 +96,7 @@ def series_page(series_id: int):
         window=window,
         mine=mine,
         add_forms=_add_forms(mine, summary, window),
+        positions=capacity.waitlist_positions(mine.places if mine else []),
         now=utcnow(),
     )
 

@@ -25,7 +25,9 @@ document.addEventListener("click", (event) => {
   field.focus({ preventScroll: true });
 });
 
-document.addEventListener("change", (event) => {
+// A click, not a change: tapping the mode already chosen (the default) selects the session too.
+// (Arrow keys and the space bar on a radio button send a click as well.)
+document.addEventListener("click", (event) => {
   const id = event.target.dataset && event.target.dataset.selects;
   const box = id && document.getElementById(id);
   if (box && !box.checked) {

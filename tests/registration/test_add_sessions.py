@@ -110,6 +110,7 @@ def test_a_session_the_organiser_adds_later_can_be_booked_from_the_series_page(a
     series_page = f"/series/{series_id}"
     page = html(client.get(series_page, headers=EN))
     assert "You can book more sessions below." in page
+    assert "reg-status-confirmed" in page  # the session held says so
     assert f'data-testid="add-{added}"' in page and f'data-testid="add-{ids[0]}"' not in page
     assert re.search(rf'name="add-{added}-mode"[^>]*type="radio"', page)
     response = book(client, reg_id, added, mode="online", page=series_page)

@@ -6,6 +6,7 @@ from werkzeug.security import generate_password_hash
 
 from app.accounts.models import User
 from app.core.types import utcnow
+from app.demo.choose import seed_choose
 from app.demo.door import open_the_door
 from app.demo.people import demo_participants
 from app.demo.series import move_live_session_to_now, seed_series
@@ -77,6 +78,7 @@ def seed_demo() -> dict:
     db.session.commit()
     after = db.session.scalar(select(db.func.count()).select_from(User))
     seed_series(org)
+    seed_choose(org)  # a per-session series: people book the sessions they come to
     door = open_the_door(org)  # a venue session with check-in open, whenever the demo loads
     return {"users_created": after - before, "org_id": org.id, "door_session_id": door.id}
 

@@ -1,9 +1,10 @@
-"""A per-session series (参加する回を選んで申込) on a phone (390×844), by clicking only: from the
-home page, log in, register for one session choosing オンライン (tapping the mode ticks the
-session), later book a second session from the registration page and one the organiser added
-afterwards from the series page, cancel a session and book it again. One address is opened;
-after it only visible links and buttons are clicked. Each step leaves a screenshot in
-test-results/journeys/<test>/ and axe-core finds no violation of any level on any page.
+"""A per-session series (参加する回を選んで申込) on a phone (390×844) and on a laptop (1280×800),
+by clicking only: from the home page, log in, register for one session choosing オンライン
+(tapping the mode ticks the session), later book a second session from the registration page
+and one the organiser added afterwards from the series page, cancel a session and book it
+again. One address is opened; after it only visible links and buttons are clicked. Each step
+leaves a screenshot in test-results/journeys/<test>/ and axe-core finds no violation of any
+level on any page.
 """
 
 import re
@@ -19,15 +20,18 @@ from app.events.models import Series
 from app.extensions import db
 from app.registration.models import PlaceStatus, Registration
 from tests.conftest import create_user
-from tests.e2e.journeys import PHONE, Journey
+from tests.e2e.journeys import LAPTOP, PHONE, Journey
 from tests.registration.factories import make_series
 
 TITLE = "えらべる しまね暮らし講座"
 
 
-@pytest.fixture
-def phone_page(browser, live_server):
-    context = browser.new_context(**PHONE, locale="ja-JP", base_url=live_server, bypass_csp=True)
+@pytest.fixture(params=["phone", "laptop"])
+def screen_page(request, browser, live_server):
+    """The same journey on a phone (390×844) and on a laptop (1280×800)."""
+    screen = PHONE if request.param == "phone" else LAPTOP
+    context = browser.new_context(**screen, locale="ja-JP", base_url=live_server, bypass_csp=True)
+    context.screen_name = request.param
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # 「この回をキャンセル」 asks first
     yield page
@@ -60,7 +64,7 @@ def add_a_session_later(app, series_id: int) -> None:
 
 
 def test_a_person_books_sessions_of_a_per_session_series_later_and_again(
-    app, world, phone_page, live_server
+    app, world, screen_page, live_server
 ):
     with app.app_context():
         create_user("erabu@example.jp", name="佐藤 えみ", furigana="さとう えみ")
@@ -71,8 +75,8 @@ def test_a_person_books_sessions_of_a_per_session_series_later_and_again(
             sessions=[("hybrid", 20, 50), ("venue", 20, None), ("online", None, 50)],
         )
         series_id = series.id
-    page = phone_page
-    j = Journey(page, "per_session")
+    page = screen_page
+    j = Journey(page, f"per_session_{page.context.screen_name}")
     main = page.get_by_role("main")
 
     page.goto("/")  # the one address typed

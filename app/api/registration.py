@@ -35,7 +35,9 @@ REGISTRATION_STATUSES = [s.value for s in RegistrationStatus]
 # --- schemas -----------------------------------------------------------------------------------
 
 
-class RegistrationRequest(Schema):
+class ModeChoice(Schema):
+    """How to attend hybrid sessions: one mode for all, or per session."""
+
     mode = fields.String(
         allow_none=True,
         metadata={"enum": MODES, "description": "How to attend hybrid sessions"},
@@ -45,6 +47,9 @@ class RegistrationRequest(Schema):
         values=fields.String(metadata={"enum": MODES}),
         metadata={"description": "Per session, overriding `mode`: {session_id: mode}"},
     )
+
+
+class RegistrationRequest(ModeChoice):
     session_ids = fields.List(
         fields.Integer(strict=True), metadata={"description": "Series with scope `session` only"}
     )
@@ -58,20 +63,11 @@ class RegistrationRequest(Schema):
     )
 
 
-class AddSessionsRequest(Schema):
+class AddSessionsRequest(ModeChoice):
     session_ids = fields.List(
         fields.Integer(strict=True),
         required=True,
         metadata={"description": "Sessions of the series to book (never booked, or cancelled)"},
-    )
-    mode = fields.String(
-        allow_none=True,
-        metadata={"enum": MODES, "description": "How to attend hybrid sessions"},
-    )
-    modes = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(metadata={"enum": MODES}),
-        metadata={"description": "Per session, overriding `mode`: {session_id: mode}"},
     )
 
 

@@ -258,16 +258,8 @@ def register(
 
     try:
         with capacity.locked([s.id for s, _ in wanted], keep_loaded=True, prepare=write):
-            for place in [] if lottery else registration.places:
-                status = capacity.decide(place, place.session, now)
-                if status is PlaceStatus.waitlisted and not series.waitlist_enabled:
-                    raise SessionFull(
-                        _l(
-                            "%(s)s is full (%(m)s) and takes no waitlist.",
-                            s=place.session.title,
-                            m=mode_label(place.mode),
-                        )
-                    )
+            if not lottery:
+                _decide_new_places(registration.places, series, now)
             refresh_status(registration)
             # the ticket and the mail join this transaction: written together, or not at all
             places_changed.send(registration, kind="registered", promoted=[])
@@ -275,6 +267,22 @@ def register(
         existing = active_registration(series_id, user_id)
         raise AlreadyRegistered(registration_id=existing.id if existing else None) from None
     return registration
+
+
+def _decide_new_places(places, series: Series, now) -> None:
+    """Under the lock: each new place is confirmed when its mode has room, or else waits, last
+    in line (capacity.decide); a series without a waitlist refuses it (SessionFull), and the
+    caller's transaction is rolled back."""
+    for place in places:
+        status = capacity.decide(place, place.session, now)
+        if status is PlaceStatus.waitlisted and not series.waitlist_enabled:
+            raise SessionFull(
+                _l(
+                    "%(s)s is full (%(m)s) and takes no waitlist.",
+                    s=place.session.title,
+                    m=mode_label(place.mode),
+                )
+            )
 
 
 def sessions_to_add(registration: Registration, now=None) -> list[Session]:
@@ -330,16 +338,8 @@ def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcom
                     added.append(place)
             added += new
             db.session.flush()
-            for place in [] if lottery else added:
-                status = capacity.decide(place, place.session, now)
-                if status is PlaceStatus.waitlisted and not series.waitlist_enabled:
-                    raise SessionFull(
-                        _l(
-                            "%(s)s is full (%(m)s) and takes no waitlist.",
-                            s=place.session.title,
-                            m=mode_label(place.mode),
-                        )
-                    )
+            if not lottery:
+                _decide_new_places(added, series, now)
             db.session.scalars(  # the other places as they stand now, for the summary
                 select(Place)
                 .where(Place.registration_id == reg_id)

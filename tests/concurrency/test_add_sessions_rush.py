@@ -4,7 +4,6 @@ than capacity, the others wait in line without gaps, and one person pressing 「
 several times at once holds one place."""
 
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.registration.models import Place, PlaceStatus
 from tests.concurrency.live import Call, LiveServer, make_people, place_counts, rush
+from tests.registration.factories import make_series
 
 SEATS = 5
 PEOPLE = 60
@@ -26,47 +26,18 @@ def server(live_db, tmp_path_factory):
 def per_session_series(app) -> tuple[int, int, int]:
     """A published per-session series: an online first session with room for everyone, and a
     venue session with SEATS seats. (series_id, first_id, last_seats_id)"""
-    from app.core.types import utcnow
-    from app.events import services as events
     from app.orgs.models import Organization
 
-    now = utcnow()
     with app.app_context():
         org = Organization(name="しまね関係人口ラボ")
         db.session.add(org)
         db.session.commit()
-        series = events.create_series(
-            org,
-            None,
-            {
-                "title": "選べる連続講座",
-                "scope": "session",
-                "registration_opens_at": now - timedelta(days=1),
-                "registration_closes_at": now + timedelta(days=20),
-                "published": True,
-            },
+        series = make_series(
+            org.id, scope="session", sessions=[("online", None, None), ("venue", SEATS, None)]
         )
-        ids = []
-        for i, (fmt, capacity) in enumerate([("online", None), ("venue", SEATS)], start=1):
-            start = now + timedelta(days=30 + i)
-            ids.append(
-                events.add_session(
-                    series,
-                    None,
-                    {
-                        "title": f"第{i}回",
-                        "starts_at": start,
-                        "ends_at": start + timedelta(hours=2),
-                        "format": fmt,
-                        "venue_name": "松江" if fmt == "venue" else "",
-                        "venue_capacity": capacity,
-                        "online_capacity": capacity,
-                    },
-                ).id
-            )
-        series_id = series.id
+        ids = series.id, *(s.id for s in series.sessions)
         db.session.remove()
-    return series_id, *ids
+    return ids
 
 
 def registered(server, app, n: int, prefix: str):
@@ -117,3 +88,15 @@ def test_one_person_pressing_ten_times_at_once_holds_one_place(server, live_app)
     results = rush(server.port, [add_call(person, registration_id, last)] * 10)
     assert {r.status for r in results} == {200}, [r.body for r in results][:3]
     assert place_counts(live_app, last) == {"confirmed": 1}
+
+
+def test_control_without_the_lock_the_same_booking_rush_overbooks(live_db, live_app, tmp_path):
+    """The control: with the capacity lock off (and a pause before counting) the same rush
+    confirms beyond capacity, so the test above passes because of the lock."""
+    unlocked = {"REGISTRATION_LOCKING": "0", "REGISTRATION_RACE_WINDOW": "0.05"}
+    with LiveServer(live_db.url, tmp_path, env=unlocked) as server:
+        last, people = registered(server, live_app, PEOPLE, "control-adder")
+        results = rush(server.port, [add_call(p, rid, last) for p, rid in people])
+    assert any(r.status == 200 for r in results), server.log()[-2000:]
+    confirmed = place_counts(live_app, last).get("confirmed", 0)
+    assert confirmed > SEATS, f"no overbooking without the lock ({confirmed} confirmed)"

@@ -20,54 +20,9 @@ from app.extensions import db
 from app.registration import services as reg
 from tests.attendance.test_history import completed_online_series
 from tests.conftest import create_user
+from tests.e2e.journeys import AXE, PHONE, Journey
 from tests.e2e.test_live_e2e import session_cookie
 from tests.registration.factories import make_series
-
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-
-
-class Journey:
-    """Screenshots and an accessibility check at every step."""
-
-    def __init__(self, page, name: str):
-        self.page = page
-        self.folder = ROOT / "test-results" / "journeys" / name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
-            old.unlink()
-        self.step_no = 0
-
-    def step(self, name: str) -> None:
-        self.page.wait_for_load_state("networkidle")
-        self.step_no += 1
-        path = self.folder / f"{self.step_no:02d}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        self.page.add_script_tag(path=str(AXE))
-        results = self.page.evaluate("() => axe.run(document)")
-        problems = [
-            f"{v['id']} ({v['impact']}): {v['help']} — "
-            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-            for v in results["violations"]
-        ]
-        assert not problems, (name, self.page.url, problems)
-
-    def menu(self, name: str) -> None:
-        """Click a link of the header, opening the menu first where the phone folds it away."""
-        toggle = self.page.locator(".nav-toggle")
-        if (
-            toggle.count()
-            and toggle.is_visible()
-            and toggle.get_attribute("aria-expanded") != "true"
-        ):
-            toggle.click()
-        self.page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
 
 
 def pick(page, question: str, mode: str) -> None:
@@ -105,8 +60,6 @@ def test_a_participant_on_a_phone_goes_from_the_home_page_to_the_certificate_by_
         **PHONE, locale="ja-JP", base_url=live_server, bypass_csp=True, accept_downloads=True
     )
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
     journey = Journey(page, "test_journey_participant")
     try:
         page.goto("/")  # the only address typed
@@ -175,7 +128,6 @@ def test_a_participant_on_a_phone_goes_from_the_home_page_to_the_certificate_by_
         assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     finally:
         context.close()
-    assert not errors, errors
 
 
 def test_the_room_button_switches_on_at_the_opening_time_without_a_reload(

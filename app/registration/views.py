@@ -153,9 +153,10 @@ def session_page(session_id: int):
 def register(series_id: int):
     series = events.get_series(series_id, public=True)
     existing = services.active_registration(series.id, current_user.id)
-    if existing:
+    if existing:  # more sessions are booked on the registration page (「この回に申し込む」)
         flash(_("You are already registered for this series."), "info")
-        return redirect(url_for(".registration_detail", registration_id=existing.id))
+        url = url_for(".registration_detail", registration_id=existing.id)
+        return redirect(url + ("#add-sessions" if services.sessions_to_add(existing) else ""))
     now = utcnow()
     sessions = [s for s in series.sessions if not s.is_cancelled and s.starts_at > now]
     summary = capacity.summary(sessions)

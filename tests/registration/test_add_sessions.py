@@ -70,10 +70,13 @@ def places_of(registration_id) -> dict[int, Place]:
 
 
 def test_a_registered_person_books_another_session_from_the_registration_page(app, world, smtp):
-    client, _uid, _sid, ids, reg_id = registered_for_first(app, world)
+    client, _uid, series_id, ids, reg_id = registered_for_first(app, world)
     page = html(client.get(f"/registrations/{reg_id}"))
     assert 'id="add-sessions"' in page and f'data-testid="add-{ids[1]}"' in page
     assert f'data-testid="add-{ids[0]}"' not in page  # held already: nothing to book
+    # registering again leads here, to the sessions still free
+    again = client.get(f"/series/{series_id}/register")
+    assert again.headers["Location"].endswith(f"/registrations/{reg_id}#add-sessions")
     response = book(client, reg_id, ids[1])
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/registrations/{reg_id}#place-{ids[1]}")

@@ -39,6 +39,7 @@ from app.extensions import db
 from app.orgs.access import load_org_for
 from app.orgs.models import Role
 from app.registration.models import PlaceStatus, Registration, RegistrationStatus
+from app.registration.next_steps import needs_ticket
 
 log = logging.getLogger("kakawari.checkin")
 
@@ -577,7 +578,9 @@ def undo(found: CheckIn):
 @blp.response(200, description="The QR code")
 @blp.alt_response(401, schema=ErrorSchema, description="Not logged in")
 @blp.alt_response(403, schema=ErrorSchema, description="Staff: they check people in by name")
-@blp.alt_response(404, schema=ErrorSchema, description="Not yours, or no confirmed place")
+@blp.alt_response(
+    404, schema=ErrorSchema, description="Not yours, or no confirmed place at a venue"
+)
 @blp.doc(
     security=BEARER,
     responses={"200": {"description": "The QR code", "content": {"image/png": PNG}}},
@@ -594,8 +597,8 @@ def ticket_png(registration_id: int):
         raise NotFound()
     if registration.user_id != current_user.id:
         load_org_for(Role.organizer, registration.series.org_id)
-    if registration.status is not RegistrationStatus.confirmed:
-        raise NotFound()
+    if registration.status is not RegistrationStatus.confirmed or not needs_ticket(registration):
+        raise NotFound()  # all online: no door to show a code at
     ticket = checkin.issue_ticket(registration)
     response = Response(qr_png(ticket.secret), mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"

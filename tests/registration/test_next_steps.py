@@ -54,6 +54,7 @@ def test_every_page_of_a_registration_carries_the_ticket_and_the_room_buttons(ap
         assert room in page and "視聴ページに入る" in page, path
     venue_session = html(client.get(f"/sessions/{s1}"))
     assert ticket in venue_session and room not in venue_session
+    assert client.get(f"/api/v1/registrations/{rid}/ticket.png").status_code == 200
     # The ticket lists the venue session; the online one is reached by its room button.
     ticket_page = html(client.get(f"/registrations/{rid}/ticket"))
     on_ticket = re.search(r'<ul class="list ticket-sessions">.*?</ul>', ticket_page, re.S).group(0)
@@ -80,6 +81,7 @@ def test_an_online_only_registration_has_no_ticket_but_the_room(app, world, clie
     assert "QRコードは不要です" in page and f'href="/sessions/{s1}/live"' in page
     assert "ticket.png" not in page
     assert client.get(f"/registrations/{rid}/ticket.png").status_code == 404
+    assert client.get(f"/api/v1/registrations/{rid}/ticket.png").status_code == 404
 
 
 def test_a_venue_registration_gets_its_ticket_by_mail_and_the_mail_links_it(app, world, smtp):

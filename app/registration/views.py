@@ -30,7 +30,7 @@ from app.registration.forms import (
     add_session_forms,
     registration_form,
 )
-from app.registration.models import Place, PlaceStatus, Registration
+from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 
 bp = Blueprint("registration", __name__)
 
@@ -106,6 +106,10 @@ def _add_forms(registration, summary: dict, window: str) -> dict:
     registration is not open): the 「この回に申し込む」 buttons."""
     if registration is None or window != "open":
         return {}
+    if registration.status is RegistrationStatus.cancelled and services.active_registration(
+        registration.series_id, registration.user_id
+    ):
+        return {}  # the person registered again since: sessions are booked in that one
     to_add = services.sessions_to_add(registration)
     return add_session_forms(to_add, summary, current_user, registration.series)
 
@@ -368,8 +372,8 @@ def add_session(registration_id: int, session_id: int):
             flash(_("%(session)s: %(reason)s", session=session.title, reason=reason), "error")
         else:
             place = outcome.registration.place_for(session_id)
-            flash(_booked_message(place, capacity.waitlist_positions([place])), "success")
-            registration_id = outcome.registration.id
+            if place is not None:
+                flash(_booked_message(place, capacity.waitlist_positions([place])), "success")
     url = url_for(".registration_detail", registration_id=registration_id)
     return redirect(f"{url}#place-{session_id}")
 

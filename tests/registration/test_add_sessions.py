@@ -5,9 +5,11 @@ page or the API, through the same capacity lock and waitlist as registering."""
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
+from app.core.errors import AlreadyRegistered
 from app.core.types import utcnow
 from app.events import services as events
 from app.events.models import Series, Session, SessionStatus
@@ -219,6 +221,24 @@ def test_a_registration_cancelled_whole_comes_back_with_a_booked_session(app, wo
         assert registration.status is RegistrationStatus.confirmed
         assert registration.cancelled_at is None
         assert places_of(reg_id)[ids[0]].mode.value == "venue"
+
+
+def test_an_old_cancelled_registration_offers_nothing_once_the_person_registered_again(app, world):
+    client, user_id, series_id, ids, reg_id = registered_for_first(app, world)
+    with app.app_context():
+        reg.cancel(db.session.get(Registration, reg_id))
+        again = reg.register(
+            db.session.get(Series, series_id),
+            db.session.get(User, user_id),
+            session_ids=[ids[1]],
+            consent=True,
+        ).id
+    assert 'data-testid="add-' not in html(client.get(f"/registrations/{reg_id}"))
+    with app.app_context():
+        with pytest.raises(AlreadyRegistered) as refused:
+            reg.add_sessions(db.session.get(Registration, reg_id), {ids[0]: "venue"})
+        assert refused.value.registration_id == again
+        assert places_of(reg_id)[ids[0]].status is PlaceStatus.cancelled
 
 
 def test_in_a_lottery_a_booked_session_waits_for_the_draw(app, world):

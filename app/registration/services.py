@@ -557,25 +557,10 @@ def arrived_at_venue(registration: Registration, session_id: int, now=None) -> O
     """Someone registered online came to the venue and was let in: their place becomes a venue
     place (even beyond the venue's capacity: they are in the room) and their online place goes
     to the first person waiting online."""
-    now = now or utcnow()
-    outcome = Outcome(registration=registration)
     place_id = _own_place(registration, session_id).id
-    with capacity.locked([session_id]):
-        place = db.session.get(Place, place_id)
-        if place.mode is Mode.venue:
-            return outcome
-        place.mode = Mode.venue
-        db.session.flush()
-        outcome.promoted = promote_from_waitlist(place.session, Mode.online, now)
-        record(
-            "registration.arrived_at_venue",
-            subject=place.registration.user,
-            org=place.session.series.org,
-            registration_id=place.registration_id,
-            session_id=session_id,
-        )
-    announce(place.registration, "switched", outcome.promoted)
-    return outcome
+    return _move_held_place(
+        registration, place_id, session_id, Mode.venue, "registration.arrived_at_venue", now
+    )
 
 
 def undo_arrival(registration: Registration, session_id: int, now=None) -> Outcome:
@@ -583,24 +568,37 @@ def undo_arrival(registration: Registration, session_id: int, now=None) -> Outco
     online again, even beyond the online capacity (the person held it before the mistake), and
     the venue place it leaves goes to the first person waiting for the venue. Under the lock;
     commits whatever the caller changed with it."""
+    held = registration.place_for(session_id)
+    if held is None:
+        return Outcome(registration=registration)
+    return _move_held_place(
+        registration, held.id, session_id, Mode.online, "registration.arrival_undone", now
+    )
+
+
+def _move_held_place(
+    registration: Registration, place_id: int, session_id: int, to: Mode, event: str, now=None
+) -> Outcome:
+    """Move a held place to mode `to` whatever that mode's capacity (the person is, or was,
+    in it already) and give the place it leaves to the first person waiting for that mode;
+    under the session's lock. Nothing happens to a cancelled place, one already in `to`, or
+    when the session has no `to`."""
     now = now or utcnow()
     outcome = Outcome(registration=registration)
-    held = registration.place_for(session_id)
-    place_id = held.id if held is not None else None
     with capacity.locked([session_id]):
-        place = db.session.get(Place, place_id) if place_id else None
+        place = db.session.get(Place, place_id)
         if (
-            place is None
-            or place.status is PlaceStatus.cancelled
-            or place.mode is Mode.online
-            or Mode.online not in place.session.modes
+            place.status is PlaceStatus.cancelled
+            or place.mode is to
+            or to not in place.session.modes
         ):
             return outcome
-        place.mode = Mode.online
+        left = place.mode
+        place.mode = to
         db.session.flush()
-        outcome.promoted = promote_from_waitlist(place.session, Mode.venue, now)
+        outcome.promoted = promote_from_waitlist(place.session, left, now)
         record(
-            "registration.arrival_undone",
+            event,
             subject=place.registration.user,
             org=place.session.series.org,
             registration_id=place.registration_id,

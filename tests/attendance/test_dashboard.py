@@ -406,8 +406,9 @@ def test_before_the_start_the_dashboard_shows_who_is_expected_per_mode(app, worl
 
     client = _client(app, "organizer@example.jp")
     html = client.get(_url(world, series_id, session_id)).text
-    assert "Nobody yet." not in html and "until then, this page shows who is expected" in html.lower()
-    assert re.search(r'<strong>3</strong> <span>Expected \(confirmed places\)', html)
+    assert "Nobody yet." not in html
+    assert "until then, this page shows who is expected" in html.lower()
+    assert re.search(r"<strong>3</strong> <span>Expected \(confirmed places\)", html)
     assert 'data-expected="venue">2<' in html and 'data-expected="online">1<' in html
     assert re.search(r"<strong>1</strong> <span>Waitlisted", html)
     listed = re.findall(r'<td><a href="/orgs/\d+/people/\d+">([^<]+)</a></td>', html)

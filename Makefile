@@ -86,9 +86,11 @@ serve-prod: setup
 mail-worker: setup
 	$(FLASK) mail worker
 
+# lint-imports: the layering contracts in pyproject.toml (dependencies point one way).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

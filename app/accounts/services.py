@@ -30,12 +30,12 @@ from app.core.errors import (
     LastOwner,
     ValidationFailed,
 )
-from app.core.mail import send_mail
 from app.core.secrets import hash_secret
 from app.core.text import has_control_chars, printable, single_line
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.extensions import commit_keeping_loaded, db
+from app.mail import send_mail
 
 PRIVACY_NOTICE_VERSION = "2026-04"
 TOKEN_PREFIX = "kkw_"  # noqa: S105 -- a marker, not a secret

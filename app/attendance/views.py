@@ -4,11 +4,11 @@ that verifies a certificate."""
 from flask import Blueprint, Response, current_app, json, render_template
 from flask_login import current_user
 
-from app.api.history import HistorySchema
 from app.attendance import certificates
 from app.attendance.history import MODE_LABELS, SESSION_CANCELLED, history, history_csv
 from app.attendance.history import payload as history_payload
 from app.attendance.personal_data import personal_data
+from app.attendance.schemas import HistorySchema
 from app.core.access import login_required, public
 from app.core.errors import NotFound
 from app.core.types import utcnow

@@ -1,13 +1,8 @@
-"""Outgoing email: the one function every area calls. The mail is queued in the caller's
-transaction and sent after the commit by the queue's drainer (app/mail/): it goes out only if
-the caller commits, and a slow or absent SMTP server never holds up a request."""
+"""Where `send_mail` used to live: it belongs to the mail area (`app.mail`), which core must not
+import. TODO(issue 17, lead): registration's invitations, manage_services, notifications and
+reminders still import it from here; point them at `app.mail`, then delete this module and its
+ignore_imports line in pyproject.toml."""
 
-from app.mail.queue import enqueue
+from app.mail import send_mail
 
-
-def send_mail(to: str, subject: str, body: str, attachments=()):
-    """Queue a mail; commit to send it. attachments: (filename, bytes, "maintype/subtype")
-    tuples, or `app.mail.attachments.Deferred` for files built when the mail is sent.
-    Returns False when it is not to be sent (MAIL_SUPPRESS, an `*.invalid` placeholder
-    address). With MAIL_SERVER unset the drainer writes the message to the log."""
-    return enqueue(to, subject, body, attachments)
+__all__ = ["send_mail"]

@@ -29,10 +29,13 @@ PENDING = "kakawari.mail_pending"
 QUEUED_FLAG = "kakawari.mail_queued"
 
 
-def enqueue(to: str, subject: str, body: str, attachments=()) -> bool:
+def send_mail(to: str, subject: str, body: str, attachments=()) -> bool:
     """Queue a mail in the current transaction: the rows are written by one INSERT when the
-    transaction commits, and dropped if it rolls back. False when the mail is not to be sent
-    at all: MAIL_SUPPRESS, or a placeholder address (`*.invalid`)."""
+    transaction commits, and dropped if it rolls back; commit to send it. attachments:
+    (filename, bytes, "maintype/subtype") tuples, or `app.mail.attachments.Deferred` for files
+    built when the mail is sent. False when the mail is not to be sent at all: MAIL_SUPPRESS,
+    or a placeholder address (`*.invalid`). With MAIL_SERVER unset the drainer writes the
+    message to the log."""
     if current_app.config.get("MAIL_SUPPRESS"):
         return False
     if to.lower().endswith(".invalid"):

@@ -23,12 +23,12 @@ from app.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from app.core.mail import send_mail
 from app.core.secrets import hash_secret
 from app.core.text import single_line
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.extensions import db
+from app.mail import send_mail
 from app.orgs.models import Invitation, Membership, Organization, Role
 
 ORG_NAME_MAX = 120

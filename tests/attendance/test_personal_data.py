@@ -8,10 +8,10 @@ from sqlalchemy import event
 
 from app.accounts.models import User
 from app.attendance import certificates
-from app.core.mail import send_mail
 from app.events.models import Question, QuestionKind, Series
 from app.extensions import db
 from app.live.models import ChatMessage
+from app.mail import send_mail
 from app.registration import services as registration
 from tests.attendance.test_history import completed_online_series, two_orgs  # noqa: F401
 from tests.conftest import login

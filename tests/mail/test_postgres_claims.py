@@ -5,9 +5,8 @@ import os
 import pytest
 from sqlalchemy import select
 
-from app.core.mail import send_mail
 from app.extensions import db
-from app.mail import queue
+from app.mail import queue, send_mail
 from app.mail.models import MailStatus, OutgoingMail
 
 pytestmark = [

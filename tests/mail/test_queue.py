@@ -10,10 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from app.core.mail import send_mail
 from app.core.types import utcnow
 from app.extensions import db
-from app.mail import queue
+from app.mail import queue, send_mail
 from app.mail.attachments import Deferred, deferred_builder
 from app.mail.delivery import ThreadDrainer
 from app.mail.models import MailStatus, OutgoingMail

@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.core.uow import UnitOfWorkSession
+
 # Stable constraint names so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,7 +26,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: One unit of work per request: its session runs what was queued with
+#: app.core.uow.after_commit once it committed. Nothing is expired on commit, for the whole app:
+#: the answer to a request is built from what it read and wrote, not read again after its commit.
+db = SQLAlchemy(
+    model_class=Base,
+    session_options={"class_": UnitOfWorkSession, "expire_on_commit": False},
+)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -353,4 +353,5 @@ def correct(body, record: Attendance):
     A reason is required; the change is recorded in the organisation's log and survives
     recomputation. Organisers and owners."""
     attendance.override(record, body["status"], body["reason"], current_user)
+    db.session.commit()
     return record_payload(record)

@@ -351,11 +351,13 @@ def _sync_one(session: Session, item) -> dict:
             source="offline",
             admitted_offline=scan.get("offline_verdict") == "ok",
         )
+        db.session.commit()  # each scan its own unit of work: one failing keeps the others
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         error = ValidationFailed(fields=_translate(messages))
         return {**result, "status": "error", "error": error.to_dict()}
     except KakawariError as exc:
+        db.session.rollback()  # nothing of a refused scan is kept
         return {**result, "status": "error", "error": exc.to_dict()}
     except Exception:  # the client keeps this scan queued and sends it again
         log.exception("Sync of one scan failed")
@@ -364,13 +366,6 @@ def _sync_one(session: Session, item) -> dict:
         error = {"code": "internal_error", "message": message}
         return {**result, "status": "error", "error": error}
     return {**result, **verdict.to_dict()}
-
-
-def _answer_from_the_decision() -> None:
-    """Describe the verdict with the rows the decision just read and wrote, instead of reading
-    them all again after its commit (a third of a scan's queries). Only for one decision
-    per request: a sync batch re-reads after each scan, so each sees the others' writes."""
-    db.session().expire_on_commit = False
 
 
 def _registration_in_series(session: Session, registration_id: int) -> Registration:
@@ -447,7 +442,6 @@ def scan(body, session: Session):
     with `nonce_reused`. Two phones scanning the same ticket at once get one `ok` and one
     `already_checked_in`."""
     secret = body["secret"] if isinstance(body["secret"], str) else ""
-    _answer_from_the_decision()
     verdict = checkin.decide(
         session,
         current_user,
@@ -457,6 +451,7 @@ def scan(body, session: Session):
         device_id=printable(body["device_id"], 64),
         source="scan",
     )
+    db.session.commit()  # the check-in and the place it moved: one unit of work
     return verdict.to_dict()
 
 
@@ -489,10 +484,10 @@ def manual(body, session: Session):
 
     The scan's rules apply. 404 unless the registration belongs to the session's series."""
     registration = _registration_in_series(session, body["registration_id"])
-    _answer_from_the_decision()
     verdict = checkin.decide(
         session, current_user, registration=registration, nonce=body.get("nonce"), source="manual"
     )
+    db.session.commit()
     return verdict.to_dict()
 
 
@@ -571,6 +566,7 @@ def undo(found: CheckIn):
 
     Recorded in the organisation's log. Undoing twice is a no-op."""
     checkin.undo(found, current_user)
+    db.session.commit()
     return ""
 
 
@@ -599,7 +595,10 @@ def ticket_png(registration_id: int):
         load_org_for(Role.organizer, registration.series.org_id)
     if registration.status is not RegistrationStatus.confirmed or not needs_ticket(registration):
         raise NotFound()  # all online: no door to show a code at
-    ticket = checkin.issue_ticket(registration)
+    ticket = checkin.valid_ticket(registration)
+    if ticket is None:  # issued when the place was confirmed; this only mends a missing one
+        ticket = checkin.issue_ticket(registration)
+        db.session.commit()
     response = Response(qr_png(ticket.secret), mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -16,6 +16,7 @@ def finalize_command() -> None:
     due = services.sessions_due()
     for session in due:
         services.finalize(session)
+        db.session.commit()  # each session final on its own
         click.echo(f"session {session.id}: final")
     if not due:
         click.echo("No session is due.")
@@ -32,4 +33,5 @@ def recompute_command(session_ids, series_ids) -> None:
         query = query.where(Session.id.in_(session_ids) | Session.series_id.in_(series_ids))
     sessions = db.session.scalars(query.order_by(Session.starts_at)).all()
     done = services.recompute(sessions)
+    db.session.commit()
     click.echo(f"{done} session(s) recomputed.")

@@ -157,6 +157,7 @@ def correct(org_id: int, series_id: int, session_id: int, attendance_id: int):
     if form.validate_on_submit():
         try:
             attendance.override(record, form.chosen_status(), form.reason.data, current_user)
+            db.session.commit()
         except ValidationFailed as exc:
             apply_errors(form, exc.fields or {"": [exc.message]})
         else:

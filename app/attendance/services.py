@@ -2,10 +2,13 @@
 
 A session's records are computed with a handful of aggregate queries whatever its size:
 who held a place, who checked in, and everyone's room intervals. They are kept current three
-ways: check-ins and the live room announce changes for one person (receivers.py), pages that
-show attendance bring a session that is under way up to date (`ensure_current`), and the
-`attendance` CLI finalises sessions a set number of hours after their end and rebuilds any of
-them on demand.
+ways: check-ins and the live room announce changes for one person (receivers.py, each its own
+unit of work after the change committed), pages that show attendance bring a session that is
+under way up to date (`ensure_current`: the one GET that still commits, in a transaction of its
+own before the page reads), and the `attendance` CLI finalises sessions a set number of hours
+after their end and rebuilds any of them on demand.
+
+Services flush; their edges (a correction's view or API operation, the CLI, a receiver) commit.
 """
 
 import logging
@@ -26,7 +29,7 @@ from app.core.errors import ValidationFailed
 from app.core.text import single_line
 from app.core.types import utcnow
 from app.events.models import Series, Session, SessionStatus
-from app.extensions import commit_keeping_loaded, db
+from app.extensions import db
 from app.live import presence
 from app.live.models import Connection
 from app.registration.models import Place, PlaceStatus, Registration
@@ -136,15 +139,15 @@ def _online_seconds(session: Session, people: set[int] | None, now: datetime) ->
 
 def compute_session(session: Session, *, people=None, now=None) -> int:
     """Bring the session's records (or only those of `people`, user ids) in line with the
-    check-ins and presence; overrides stay. Commits; returns the number of records changed."""
+    check-ins and presence; overrides stay. Flushes (the caller commits); returns the number
+    of records changed. A record created at once by another process rolls the caller's
+    transaction back and computes again."""
     now = now or utcnow()
     people = set(people) if people is not None else None
     for attempt in range(3):
         try:
             changed = _compute(session, people, now)
-            # a receiver runs inside someone else's request (a scan, a socket leaving): keep
-            # what that request has loaded
-            commit_keeping_loaded()
+            db.session.flush()
             return changed
         except IntegrityError:  # another process created the same record at once: again
             db.session.rollback()
@@ -220,16 +223,19 @@ def is_final(session_id: int) -> bool:
 
 
 def finalize(session: Session, now=None) -> None:
-    """Compute the session once more and mark it final."""
+    """Compute the session once more and mark it final. Flushes; the caller commits."""
     now = now or utcnow()
     compute_session(session, now=now)
     state = db.session.get(SessionAttendance, session.id)
     state.final_at = now
-    db.session.commit()
+    db.session.flush()
 
 
 def ensure_current(sessions: Iterable[Session], *, people=None, now=None) -> None:
-    """Before showing attendance: finalise sessions that are due, and bring sessions under way
+    """Before showing attendance (and before the page reads anything else: this commits, its
+    own small unit of work, the exception to "a GET never commits" until the time in the live
+    room is kept current by its receivers alone): finalise sessions that are due, and bring
+    sessions under way
     up to date (for `people` only, when given; otherwise the whole session at most every
     RECOMPUTE_EVERY). Sessions that are final or have not started cost one query in all."""
     now = now or utcnow()
@@ -244,16 +250,22 @@ def ensure_current(sessions: Iterable[Session], *, people=None, now=None) -> Non
             )
         )
     }
+    wrote = False
     for session in started:
         state = states.get(session.id)
         if state is not None and state.final_at is not None:
             continue
+        wrote = True
         if final_after(session) <= now:
             finalize(session, now)
         elif people is not None:
             compute_session(session, people=people, now=now)
         elif state is None or state.computed_at < now - RECOMPUTE_EVERY:
             compute_session(session, now=now)
+        else:
+            wrote = False
+    if wrote:
+        db.session.commit()
 
 
 def sessions_due(now=None) -> list[Session]:
@@ -297,6 +309,7 @@ def update_people(session_id: int, user_ids: Iterable[int]) -> None:
         if session is None or session.starts_at > utcnow() or is_final(session_id):
             return
         compute_session(session, people=set(user_ids))
+        db.session.commit()  # the listener's own unit of work, after the change it heard of
     except Exception:
         db.session.rollback()
         log.exception("updating attendance of session %s failed", session_id)
@@ -342,7 +355,7 @@ def override(record: Attendance, status: str | None, reason, actor) -> Attendanc
         override=new_status.value if new_status else None,
         reason=reason,
     )
-    db.session.commit()
+    db.session.flush()
     return record
 
 

@@ -29,8 +29,9 @@ from app.core.errors import NotFound, OutsideCheckinHours
 from app.core.secrets import hash_secret
 from app.core.text import name_matches
 from app.core.types import utcnow
+from app.core.uow import after_commit
 from app.events.models import Mode, Series, Session, SessionFormat
-from app.extensions import commit_keeping_loaded, db
+from app.extensions import db
 from app.orgs.models import Role
 from app.registration import services as registration_services
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
@@ -155,13 +156,15 @@ def new_ticket(registration: Registration) -> Ticket:
 
 
 def issue_ticket(registration: Registration) -> Ticket:
-    """The registration's valid ticket, created when it has none (idempotent)."""
+    """The registration's valid ticket, created when it has none (idempotent). Flushes; the
+    caller commits. Issued at the same moment elsewhere, the caller's transaction is rolled
+    back and the other ticket returned."""
     ticket = valid_ticket(registration)
     if ticket:
         return ticket
     ticket = new_ticket(registration)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # issued at the same moment elsewhere
         db.session.rollback()
         ticket = valid_ticket(registration)
@@ -169,9 +172,9 @@ def issue_ticket(registration: Registration) -> Ticket:
 
 
 def reissue_ticket(registration: Registration, actor=None) -> Ticket:
-    """Revoke the current ticket (e.g. a leaked screenshot) and issue one with a new secret."""
-    revoke_tickets(registration, commit=False)
-    db.session.flush()
+    """Revoke the current ticket (e.g. a leaked screenshot) and issue one with a new secret.
+    Flushes; the caller commits."""
+    revoke_tickets(registration)
     ticket = new_ticket(registration)
     record(
         "ticket.reissued",
@@ -180,17 +183,17 @@ def reissue_ticket(registration: Registration, actor=None) -> Ticket:
         org=registration.series.org,
         registration_id=registration.id,
     )
-    db.session.commit()
+    db.session.flush()
     return ticket
 
 
-def revoke_tickets(registration: Registration, *, commit: bool = True) -> None:
+def revoke_tickets(registration: Registration) -> None:
+    """Revoke the registration's valid tickets. Flushes; the caller commits."""
     for ticket in db.session.scalars(
         select(Ticket).where(Ticket.registration_id == registration.id, Ticket.revoked_at.is_(None))
     ):
         ticket.revoked_at = utcnow()
-    if commit:
-        db.session.commit()
+    db.session.flush()
 
 
 # --- the verdict -------------------------------------------------------------------------------
@@ -348,7 +351,11 @@ def decide(
     source: str = "scan",
     admitted_offline: bool = False,
 ) -> Verdict:
-    """Decide a scan (by ticket secret) or a manual check-in (by registration) and record it.
+    """Decide a scan (by ticket secret) or a manual check-in (by registration) and record it,
+    in the caller's transaction: flushes, the caller commits once. A person registered online
+    has their place moved to the venue in that same transaction (registration.services.
+    arrived_at_venue), so the check-in and the move are kept together or not at all; `checked_in`
+    is sent after the commit.
 
     Never at a session without a venue. The same nonce at the same session, for the same
     person, answers the verdict it was given; a nonce used at another session of the
@@ -391,6 +398,8 @@ def decide(
     if standing is not None and standing.nonce == nonce:  # this scan's retry, committed meanwhile
         return _replay(standing)
     if standing is None:
+        # The check-in is the transaction's first write: a rollback on a conflict below loses
+        # nothing but reads.
         checkin = CheckIn(
             session_id=session.id,
             registration_id=registration.id,
@@ -404,7 +413,7 @@ def decide(
         )
         db.session.add(checkin)
         try:
-            commit_keeping_loaded()  # the answer is built from what was read: no reload
+            db.session.flush()
         except IntegrityError:  # the other phone was faster, or this nonce is being retried
             db.session.rollback()
             replayed = _by_nonce(session, nonce)
@@ -415,10 +424,10 @@ def decide(
             standing = _standing(session.id, registration.id)
         else:
             warning = None
-            if checkin.mode_changed:
-                registration_services.arrived_at_venue(registration, session.id)
+            if checkin.mode_changed:  # in this transaction: both are kept, or neither
+                registration_services.arrived_at_venue(registration, session.id, within=True)
                 warning = "registered_online"
-            checked_in.send(session, checkin=checkin)
+            after_commit(lambda: checked_in.send(session, checkin=checkin))
             return Verdict(
                 "ok",
                 registration=registration,
@@ -442,7 +451,7 @@ def decide(
         )
         db.session.add(duplicate)
         try:
-            db.session.commit()
+            db.session.flush()
         except IntegrityError:
             db.session.rollback()
             replayed = _by_nonce(session, nonce)
@@ -458,7 +467,8 @@ def decide(
 
 def undo(checkin: CheckIn, staff: User) -> None:
     """Undo a check-in (a wrong tap); twice is a no-op. A check-in that moved an online place
-    to the venue gives the online place back (registration.services.undo_arrival)."""
+    to the venue gives the online place back (registration.services.undo_arrival), in the same
+    transaction. Flushes; the caller commits, then `checkin_undone` is sent."""
     if checkin.undone_at is not None:
         return
     checkin.undone_at = utcnow()
@@ -472,11 +482,10 @@ def undo(checkin: CheckIn, staff: User) -> None:
         checkin_id=checkin.id,
     )
     session, moved = checkin.session, checkin.mode_changed and checkin.duplicate_of_id is None
-    if moved:  # the lock's transaction commits the undo with the place given back
-        registration_services.undo_arrival(checkin.registration, checkin.session_id)
-    else:
-        db.session.commit()
-    checkin_undone.send(session, checkin=checkin)
+    db.session.flush()  # the transaction's first write: on SQLite the lock below is current
+    if moved:  # the place given back in the same transaction
+        registration_services.undo_arrival(checkin.registration, checkin.session_id, within=True)
+    after_commit(lambda: checkin_undone.send(session, checkin=checkin))
 
 
 def get_checkin(checkin_id: int, org_id: int | None = None) -> CheckIn:

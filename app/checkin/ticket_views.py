@@ -46,7 +46,17 @@ def _ticket_for_viewer(registration_id: int):
     registration = _registration_for_viewer(registration_id)
     if not needs_ticket(registration):
         raise NotFound(_("No ticket is needed: you take part online."))
-    return registration, services.issue_ticket(registration)
+    return registration, _shown_ticket(registration)
+
+
+def _shown_ticket(registration):
+    """The registration's ticket. It is issued when its place is confirmed; a GET makes (and
+    commits) one only to mend a missing one: the code shown must be the one the door knows."""
+    ticket = services.valid_ticket(registration)
+    if ticket is None:
+        ticket = services.issue_ticket(registration)
+        db.session.commit()
+    return ticket
 
 
 @bp.route("/registrations/<int:registration_id>/ticket")
@@ -69,7 +79,7 @@ def ticket(registration_id: int):
     return render_template(
         "tickets/ticket.html",
         registration=registration,
-        ticket=services.issue_ticket(registration),
+        ticket=_shown_ticket(registration),
         places=[p for p in sessions if p.mode is Mode.venue],
         online=[p for p in sessions if p.mode is Mode.online],
         positions=waitlist_positions(sessions),
@@ -99,5 +109,6 @@ def reissue(registration_id: int):
     registration, _ticket = _ticket_for_viewer(registration_id)
     ActionForm().validate_on_submit()
     services.reissue_ticket(registration, actor=current_user)
+    db.session.commit()
     flash(_("A new ticket was issued. The old QR code no longer works."), "success")
     return redirect(url_for("tickets.ticket", registration_id=registration_id))

@@ -124,6 +124,7 @@ def simulate(series: Series, sessions, staff: User, participant: User, rng) -> N
             _came(rng, session, place, staff, place.registration.user_id == participant.id)
         db.session.commit()
     attendance.recompute(sessions)
+    db.session.commit()
 
 
 def seed_attendance(org: Organization, zemi: Series, people, participant, staff, now) -> Series:

@@ -31,6 +31,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.types import utcnow
+from app.core.uow import after_commit
 from app.events.models import Mode, QuestionKind, Selection, Series, SeriesStatus, Session
 from app.events.signals import session_changed
 from app.extensions import commit_keeping_loaded, db
@@ -553,59 +554,96 @@ def switch_mode(registration: Registration, session_id: int, new_mode, *, now=No
     return outcome
 
 
-def arrived_at_venue(registration: Registration, session_id: int, now=None) -> Outcome:
+def arrived_at_venue(
+    registration: Registration, session_id: int, now=None, *, within: bool = False
+) -> Outcome:
     """Someone registered online came to the venue and was let in: their place becomes a venue
     place (even beyond the venue's capacity: they are in the room) and their online place goes
-    to the first person waiting online."""
+    to the first person waiting online. `within`: in the caller's transaction, which has
+    written already (the check-in); see _move_held_place."""
     place_id = _own_place(registration, session_id).id
     return _move_held_place(
-        registration, place_id, session_id, Mode.venue, "registration.arrived_at_venue", now
+        registration,
+        place_id,
+        session_id,
+        Mode.venue,
+        "registration.arrived_at_venue",
+        now,
+        within=within,
     )
 
 
-def undo_arrival(registration: Registration, session_id: int, now=None) -> Outcome:
+def undo_arrival(
+    registration: Registration, session_id: int, now=None, *, within: bool = False
+) -> Outcome:
     """A check-in that moved an online place to the venue was undone (a wrong tap): the place is
     online again, even beyond the online capacity (the person held it before the mistake), and
-    the venue place it leaves goes to the first person waiting for the venue. Under the lock;
-    commits whatever the caller changed with it."""
+    the venue place it leaves goes to the first person waiting for the venue. `within`: in the
+    caller's transaction (the undone check-in), see _move_held_place."""
     held = registration.place_for(session_id)
     if held is None:
         return Outcome(registration=registration)
     return _move_held_place(
-        registration, held.id, session_id, Mode.online, "registration.arrival_undone", now
+        registration,
+        held.id,
+        session_id,
+        Mode.online,
+        "registration.arrival_undone",
+        now,
+        within=within,
     )
 
 
 def _move_held_place(
-    registration: Registration, place_id: int, session_id: int, to: Mode, event: str, now=None
+    registration: Registration,
+    place_id: int,
+    session_id: int,
+    to: Mode,
+    event: str,
+    now=None,
+    *,
+    within: bool = False,
 ) -> Outcome:
     """Move a held place to mode `to` whatever that mode's capacity (the person is, or was,
     in it already) and give the place it leaves to the first person waiting for that mode;
     under the session's lock. Nothing happens to a cancelled place, one already in `to`, or
-    when the session has no `to`."""
+    when the session has no `to`.
+
+    `within`: the lock is taken in the caller's transaction (capacity.hold, which has written
+    already) and kept until the caller commits; the listeners hear of it after that commit.
+    Otherwise the move is its own transaction (capacity.locked) and is announced at once."""
     now = now or utcnow()
     outcome = Outcome(registration=registration)
+    if within:
+        capacity.hold([session_id])
+        place = _move_place(place_id, session_id, to, event, now, outcome)
+        if place is not None:
+            after_commit(lambda: announce(place.registration, "switched", outcome.promoted))
+        return outcome
     with capacity.locked([session_id]):
-        place = db.session.get(Place, place_id)
-        if (
-            place.status is PlaceStatus.cancelled
-            or place.mode is to
-            or to not in place.session.modes
-        ):
-            return outcome
-        left = place.mode
-        place.mode = to
-        db.session.flush()
-        outcome.promoted = promote_from_waitlist(place.session, left, now)
-        record(
-            event,
-            subject=place.registration.user,
-            org=place.session.series.org,
-            registration_id=place.registration_id,
-            session_id=session_id,
-        )
-    announce(place.registration, "switched", outcome.promoted)
+        place = _move_place(place_id, session_id, to, event, now, outcome)
+    if place is not None:
+        announce(place.registration, "switched", outcome.promoted)
     return outcome
+
+
+def _move_place(place_id, session_id, to: Mode, event: str, now, outcome: Outcome):
+    """The move itself, under the lock; the place moved, or None when there was nothing to do."""
+    place = db.session.get(Place, place_id, populate_existing=True)
+    if place.status is PlaceStatus.cancelled or place.mode is to or to not in place.session.modes:
+        return None
+    left = place.mode
+    place.mode = to
+    db.session.flush()
+    outcome.promoted = promote_from_waitlist(place.session, left, now)
+    record(
+        event,
+        subject=place.registration.user,
+        org=place.session.series.org,
+        registration_id=place.registration_id,
+        session_id=session_id,
+    )
+    return place
 
 
 def capacity_changed(session: Session, now=None) -> list[Place]:

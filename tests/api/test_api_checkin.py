@@ -169,6 +169,7 @@ def test_every_rejection_reason_through_the_api(client, venue, world):
 
     old = secret_of(v.hanako)
     checkin.reissue_ticket(v.hanako)
+    db.session.commit()  # services flush; the caller commits
     assert reason(old) == "revoked"
 
     full = series_happening_now(world["org"], sessions=[("venue", 1, None)])
@@ -699,11 +700,13 @@ def test_ticket_png_decodes_to_the_ticket_secret(client, venue):
 
     # re-issued: the image follows the new secret
     new = checkin.reissue_ticket(db.session.get(Registration, venue.hanako.id))
+    db.session.commit()
     assert decoded(client.get(path, headers=venue.hanako_token)) == new.secret
 
 
 def test_ticket_png_is_issued_on_demand_and_refused_without_a_confirmed_place(client, venue, world):
     checkin.revoke_tickets(venue.hanako)  # e.g. a registration from before tickets existed
+    db.session.commit()
     path = f"/api/v1/registrations/{venue.hanako.id}/ticket.png"
     secret = decoded(client.get(path, headers=venue.hanako_token))
     assert secret == secret_of(db.session.get(Registration, venue.hanako.id))

@@ -39,6 +39,7 @@ def finished(app, past):
     """`past` with its records computed."""
     with app.app_context():
         attendance.compute_session(db.session.get(Session, past[1]))
+        db.session.commit()  # services flush; the caller commits
     return past
 
 
@@ -120,6 +121,7 @@ def test_a_series_attendance_per_session_and_per_person(app, world, client, fini
         organizer = db.session.get(User, world["organizer"])
         record = db.session.get(Attendance, _record_id(app, session_id, people["online"]))
         attendance.override(record, "attended_online", "確認済み", organizer)
+        db.session.commit()  # services flush; the caller commits
     answer = client.get(
         f"/api/v1/series/{series_id}/attendance", headers=_headers(app, world["organizer"])
     )

@@ -130,6 +130,7 @@ def test_a_correction_below_the_rule_revokes_it_and_another_restores_it(app, don
         )
     )
     attendance.override(record, "absent", "接続記録の誤り", organizer)
+    db.session.commit()  # services flush; the caller commits
 
     response = anonymous.get(f"/certificates/{certificate.code}")
     assert response.status_code == 200
@@ -147,6 +148,7 @@ def test_a_correction_below_the_rule_revokes_it_and_another_restores_it(app, don
     assert client.get(f"/me/certificates/{done}.pdf").status_code == 404  # not met now
 
     attendance.override(db.session.get(Attendance, record.id), None, "確認の結果、出席", organizer)
+    db.session.commit()  # services flush; the caller commits
     html = anonymous.get(f"/certificates/{certificate.code}").get_data(as_text=True)
     with app.test_request_context(), force_locale("ja"):
         assert _("This certificate is valid.") in html

@@ -63,6 +63,7 @@ def finished(app, past):
     """`past` with its records computed."""
     with app.app_context():
         attendance.compute_session(db.session.get(Session, past[1]))
+        db.session.commit()  # services flush; the caller commits
     return past
 
 
@@ -240,8 +241,10 @@ def _session_under_way(world, n, prefix):
     for user in people[1::3]:
         _stay(session, user, 0, 45)
     attendance.compute_session(session)
+    db.session.commit()  # services flush; the caller commits
     organizer = db.session.get(User, world["organizer"])
     attendance.override(_record(session.id, people[2].id), "excused", "電話あり", organizer)
+    db.session.commit()  # services flush; the caller commits
     return series.id, session.id
 
 
@@ -376,6 +379,7 @@ def test_the_history_shows_each_session_and_the_progress(app, world, finished):
         organizer = db.session.get(User, world["organizer"])
         record = _record(session_id, people["partial"])
         attendance.override(record, "attended_online", "録画視聴", organizer)
+        db.session.commit()  # services flush; the caller commits
         regs = dashboards.registrations_in_org(world["org"], people["partial"])
         (line,) = dashboards.person_history(regs, people["partial"])
         first = line.sessions[0]

@@ -137,6 +137,7 @@ def test_check_ins_and_the_room_update_attendance_as_they_happen(app, world):
             source="manual",
         )
         assert verdict.status == "ok"
+        db.session.commit()  # the edge commits; attendance follows the commit
         assert records(session.id)[at_venue.id].status is S.attended_venue
 
         presence.connect(session.id, in_room.id, "sid-1", "test", now=session.starts_at)
@@ -147,6 +148,7 @@ def test_check_ins_and_the_room_update_attendance_as_they_happen(app, world):
         from app.accounts.models import User
 
         checkin.undo(verdict.checkin, db.session.get(User, world["staff"]))
+        db.session.commit()
         assert records(session.id)[at_venue.id].status is S.absent
         assert db.session.get(SessionAttendance, session.id) is None  # only people updated
 

@@ -64,6 +64,7 @@ def targets(app, world):
         session.ends_at = session.starts_at + timedelta(hours=2)
         db.session.commit()
         attendance.compute_session(session)
+        db.session.commit()  # services flush; the caller commits
         record_id = db.session.scalar(
             select(Attendance.id).where(
                 Attendance.session_id == session.id, Attendance.user_id == someone.id

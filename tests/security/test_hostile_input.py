@@ -159,6 +159,7 @@ def test_a_lone_surrogate_is_refused_by_every_api_operation_the_review_named(
         from app.attendance.models import Attendance
 
         attendance.compute_session(db.session.get(Session, session_id))
+        db.session.commit()  # services flush; the caller commits
         record = db.session.scalar(select(Attendance.id).where(Attendance.session_id == session_id))
         before = {m: count(m) for m in (User, Organization, Series, Session)}
     calls = [

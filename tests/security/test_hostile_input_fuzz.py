@@ -212,6 +212,7 @@ def seeded(app, world, past):  # noqa: F811
     _series_id, finished_id, _people = past
     with app.app_context():
         attendance.compute_session(db.session.get(Session, finished_id))
+        db.session.commit()  # services flush; the caller commits
         record = db.session.scalar(
             select(Attendance.id).where(Attendance.session_id == finished_id)
         )
@@ -430,7 +431,7 @@ def test_every_form_refuses_hostile_values_without_writing(app, world, targets):
 
 # --- every event of the live room ----------------------------------------------------------------
 
-#: the live room's events and their fields (app/live/socket.py)
+#: the live room's events and their fields (app/live/socket/handlers.py)
 EVENTS = {
     "join": ["session_id"],
     "heartbeat": [],

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("kakawari.uow")
 
 _PENDING = "kakawari.after_commit"
 _READY = "kakawari.after_commit.ready"
@@ -54,6 +54,15 @@ class UnitOfWorkSession(FlaskSession):
                     self.rollback()
         finally:
             self.info[_RUNNING] = False
+
+    def rollback(self) -> None:
+        self.info.pop(_PENDING, None)  # even when no transaction had begun yet
+        super().rollback()
+
+    def close(self) -> None:
+        self.info.pop(_PENDING, None)
+        self.info.pop(_READY, None)
+        super().close()
 
 
 @event.listens_for(UnitOfWorkSession, "after_commit")

@@ -41,12 +41,6 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def commit_keeping_loaded() -> None:
-    """Commit without expiring what the session has loaded: for work that follows a change
-    within the same request (a signal receiver's own records, the answer built from objects
-    already read), so nothing is read again only to answer."""
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+    """Commit without expiring what the session has loaded, which every commit now does (the
+    session's expire_on_commit is off for the whole app); kept for its callers' intent."""
+    db.session.commit()

@@ -1,9 +1,12 @@
-"""How Flask-Login finds the current person from the session cookie.
+"""How Flask-Login finds the current person from the session cookie, and whether what a
+long-lived connection (a live room's socket) was opened with still stands.
 
 API tokens (`Authorization: Bearer`) are read by app.api before each API request.
 """
 
-from app.accounts.models import User
+from sqlalchemy import exists, select
+
+from app.accounts.models import ApiToken, User
 from app.extensions import db
 
 
@@ -17,3 +20,49 @@ def register(login_manager) -> None:
         if user is None or not user.is_active or user.session_version != int(version):
             return None
         return user
+
+
+def opened_with_stands(user: User, opened_with) -> bool:
+    """Whether what a connection was opened with still stands: ("session", the person's session
+    version: a logout or a new password moves it on), or ("token", an API token not revoked)."""
+    kind, value = opened_with or (None, None)
+    if kind == "session":
+        return value == user.session_version
+    if kind == "token":
+        valid = exists().where(
+            ApiToken.id == value, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+        )
+        return bool(db.session.scalar(select(valid)))
+    return False
+
+
+def ended(opened: dict) -> list:
+    """Of connections {key: (user id, opened with)}, the keys whose person was deleted or whose
+    login or token ended: the rule of opened_with_stands, for every connection in two queries."""
+    if not opened:
+        return []
+    user_ids = {user_id for user_id, _ in opened.values()}
+    versions = dict(
+        db.session.execute(
+            select(User.id, User.session_version).where(
+                User.id.in_(user_ids), User.deleted_at.is_(None)
+            )
+        ).all()
+    )
+    token_ids = {value for _, (kind, value) in opened.values() if kind == "token"}
+    valid_tokens = set(
+        db.session.scalars(
+            select(ApiToken.id).where(ApiToken.id.in_(token_ids), ApiToken.revoked_at.is_(None))
+        )
+        if token_ids
+        else ()
+    )
+    gone = []
+    for key, (user_id, (kind, value)) in opened.items():
+        if kind == "session":
+            stands = user_id in versions and versions[user_id] == value
+        else:
+            stands = user_id in versions and kind == "token" and value in valid_tokens
+        if not stands:
+            gone.append(key)
+    return gone

@@ -83,13 +83,22 @@ def heartbeat(sids, process: str, now=None) -> int:
     return result.rowcount
 
 
-def close_stale(now=None) -> int:
-    """End intervals nobody has vouched for lately at their last sign of life (crashed
-    processes, lost networks). Safe to run from every process."""
+def silent_rooms(since: datetime) -> list[int]:
+    """Rooms with a socket still counted in but not heard of since `since`."""
+    return db.session.scalars(
+        select(Connection.session_id)
+        .where(Connection.left_at.is_(None), Connection.last_seen_at < since)
+        .distinct()
+    ).all()
+
+
+def close_stale(now=None, stale_after: timedelta = STALE_AFTER) -> int:
+    """End intervals nobody has vouched for in `stale_after` at their last sign of life
+    (crashed processes, lost networks). Safe to run from every process."""
     now = now or utcnow()
     rows = db.session.scalars(
         select(Connection).where(
-            Connection.left_at.is_(None), Connection.last_seen_at < now - STALE_AFTER
+            Connection.left_at.is_(None), Connection.last_seen_at < now - stale_after
         )
     ).all()
     for c in rows:
@@ -97,6 +106,17 @@ def close_stale(now=None) -> int:
     db.session.commit()
     _announce(rows)
     return len(rows)
+
+
+def open_sids(process: str) -> set[str]:
+    """The sockets of `process` whose interval is open."""
+    return set(
+        db.session.scalars(
+            select(Connection.sid).where(
+                Connection.process == process, Connection.left_at.is_(None)
+            )
+        )
+    )
 
 
 def close_process(process: str) -> int:

@@ -1,18 +1,14 @@
-"""The rules of a live room: who may enter and when, chat, Q&A, polls, moderation, and the
-state a client receives when it joins. Socket handlers only validate, call these, and emit.
-
-Names are shown to the people allowed to see them: a participant may hide their name from other
-participants, and a question may be anonymous to them — never to the organisers.
+"""The rules of a live room: who may enter and when, chat, Q&A, polls, moderation and
+announcements. Socket handlers only validate, call these, and emit what payloads.py shapes of
+the result for each audience.
 """
 
 import enum
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlparse
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
 from app.audit.services import record
@@ -30,7 +26,6 @@ from app.core.types import utcnow
 from app.events.models import Mode, Session
 from app.events.services import room_window
 from app.extensions import db
-from app.live import presence
 from app.live.models import (
     Announcement,
     ChatMessage,
@@ -48,7 +43,6 @@ CHAT_MAX = 1000
 QUESTION_MAX = 500
 ANNOUNCEMENT_MAX = 500
 POLL_OPTIONS_MAX = 10
-RECENT_CHAT = 50
 
 
 class RoomRole(enum.StrEnum):
@@ -112,29 +106,6 @@ def admit(session: Session, user: User, now=None) -> Viewer:
     if not opens <= now <= closes:
         raise RoomClosed()
     return Viewer(user, RoomRole.participant)
-
-
-def stream_info(url: str) -> dict | None:
-    """How the page shows the stream: a YouTube embed, or a link to Zoom/Jitsi/elsewhere."""
-    if not url:
-        return None
-    parsed = urlparse(url)
-    host = (parsed.hostname or "").lower()
-    video = None
-    if host.endswith("youtube.com"):
-        video = parse_qs(parsed.query).get("v", [None])[0]
-        if not video and parsed.path.startswith(("/live/", "/embed/")):
-            video = parsed.path.split("/")[2]
-    elif host == "youtu.be":
-        video = parsed.path.lstrip("/")
-    if video and video.replace("-", "").replace("_", "").isalnum():
-        return {
-            "kind": "youtube",
-            "url": url,
-            "embed_url": f"https://www.youtube-nocookie.com/embed/{video}",
-        }
-    kind = "zoom" if "zoom.us" in host else "jitsi" if "jit.si" in host else "link"
-    return {"kind": kind, "url": url}
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -329,18 +300,20 @@ def _poll(session: Session, poll_id) -> Poll:
     return poll
 
 
-def open_poll(session: Session, viewer: Viewer, poll_id) -> Poll:
-    """Open a poll; one poll is open at a time, so any other open one closes."""
+def open_poll(session: Session, viewer: Viewer, poll_id) -> tuple[Poll, list[Poll]]:
+    """Open a poll; one poll is open at a time, so any other open one closes. Returns the poll
+    and the polls it closed."""
     _require_moderator(viewer)
     poll = _poll(session, poll_id)
     now = utcnow()
-    for other in db.session.scalars(
+    closed = db.session.scalars(
         select(Poll).where(Poll.session_id == session.id, Poll.status == "open", Poll.id != poll.id)
-    ):
+    ).all()
+    for other in closed:
         other.status, other.closed_at = "closed", now
     poll.status, poll.opened_at, poll.closed_at = "open", now, None
     db.session.commit()
-    return poll
+    return poll, list(closed)
 
 
 def close_poll(session: Session, viewer: Viewer, poll_id) -> Poll:
@@ -382,17 +355,6 @@ def vote_poll(session: Session, viewer: Viewer, poll_id, choices) -> Poll:
     return poll
 
 
-def poll_results(poll: Poll) -> dict:
-    counts = [0] * len(poll.options)
-    voters = 0
-    for choices in db.session.scalars(select(PollVote.choices).where(PollVote.poll_id == poll.id)):
-        voters += 1
-        for c in choices:
-            if 0 <= c < len(counts):
-                counts[c] += 1
-    return {"voters": voters, "counts": counts}
-
-
 # --- announcements -----------------------------------------------------------------------------
 
 
@@ -416,149 +378,3 @@ def announce(session: Session, viewer: Viewer, text) -> Announcement | None:
         db.session.add(pinned)
     db.session.commit()
     return pinned
-
-
-# --- what a client sees ------------------------------------------------------------------------
-
-
-def _members(session: Session) -> dict[int, RoomMember]:
-    return {
-        m.user_id: m
-        for m in db.session.scalars(select(RoomMember).where(RoomMember.session_id == session.id))
-    }
-
-
-def person(user: User | None, viewer: Viewer, members: dict, *, anonymous=False) -> dict:
-    """How a person is shown to `viewer`."""
-    if user is None:
-        return {"id": None, "name": str(_l("Deleted user"))}
-    hidden = anonymous or (members.get(user.id) is not None and members[user.id].hide_name)
-    if hidden and not viewer.moderates and user.id != viewer.user.id:
-        return {"id": None, "name": str(_l("Anonymous") if anonymous else _l("Participant"))}
-    return {"id": user.id, "name": user.name, "hidden": hidden}
-
-
-def chat_payload(message: ChatMessage, viewer: Viewer, members: dict) -> dict:
-    return {
-        "id": message.id,
-        "user": person(message.user, viewer, members),
-        "text": message.text,
-        "at": message.created_at.isoformat(),
-    }
-
-
-def question_payload(q: LiveQuestion, viewer: Viewer, members: dict, voted=()) -> dict:
-    return {
-        "id": q.id,
-        "user": person(q.user, viewer, members, anonymous=q.anonymous),
-        "text": q.text,
-        "votes": q.votes,
-        "answered": q.answered_at is not None,
-        "anonymous": q.anonymous,
-        "voted": q.id in voted,
-        "at": q.created_at.isoformat(),
-    }
-
-
-def poll_payload(poll: Poll, viewer: Viewer) -> dict:
-    mine = db.session.get(PollVote, (poll.id, viewer.user.id))
-    return {
-        "id": poll.id,
-        "question": poll.question,
-        "options": poll.options,
-        "multiple": poll.multiple,
-        "status": poll.status,
-        "results": poll_results(poll),
-        "my_choices": mine.choices if mine else [],
-    }
-
-
-#: participants see this many names of who is here (by ふりがな) and the count of the rest;
-#: organisers see everyone. A full room is a thousand people, and the list goes to each of them
-#: whenever someone comes or goes (30 names: about 1.5 KB a person, 1.5 MB a broadcast).
-PEOPLE_LISTED = 30
-
-
-def presence_payload(session: Session, viewer: Viewer, members=None) -> dict:
-    members = members if members is not None else _members(session)
-    here = presence.present_users(session.id).subquery()
-    count = db.session.scalar(select(func.count()).select_from(here))
-    # ids and names only, at most PEOPLE_LISTED for participants
-    query = select(User.id, User.name).where(User.id.in_(select(here))).order_by(User.furigana)
-    if not viewer.moderates:
-        query = query.limit(PEOPLE_LISTED)
-    users = db.session.execute(query).all()
-    return {
-        "count": count,
-        "people": [person(u, viewer, members) for u in users],
-        "more": count - len(users),
-    }
-
-
-def snapshot(session: Session, viewer: Viewer, presence_now: dict | None = None) -> dict:
-    """Everything a client needs on joining or reconnecting (a few queries, none per item).
-    `presence_now` is a presence payload the caller already has (a join storm reuses one)."""
-    members = _members(session)
-    chat = db.session.scalars(
-        select(ChatMessage)
-        .where(ChatMessage.session_id == session.id, ChatMessage.deleted_at.is_(None))
-        .order_by(ChatMessage.id.desc())
-        .limit(RECENT_CHAT)
-        .options(joinedload(ChatMessage.user))
-    ).all()
-    questions = db.session.scalars(
-        select(LiveQuestion)
-        .where(LiveQuestion.session_id == session.id, LiveQuestion.hidden_at.is_(None))
-        .order_by(LiveQuestion.votes.desc(), LiveQuestion.id)
-        .options(joinedload(LiveQuestion.user))
-    ).all()
-    voted = set(
-        db.session.scalars(
-            select(QuestionVote.question_id).where(
-                QuestionVote.user_id == viewer.user.id,
-                QuestionVote.question_id.in_([q.id for q in questions]),
-            )
-        )
-    )
-    polls = db.session.scalars(
-        select(Poll)
-        .where(
-            Poll.session_id == session.id,
-            Poll.status.in_(["open", "draft", "closed"] if viewer.moderates else ["open"]),
-        )
-        .order_by(Poll.id)
-    ).all()
-    pinned = db.session.scalar(
-        select(Announcement)
-        .where(Announcement.session_id == session.id, Announcement.cleared_at.is_(None))
-        .order_by(Announcement.id.desc())
-    )
-    me = members.get(viewer.user.id)
-    return {
-        "session": {
-            "id": session.id,
-            "title": session.title,
-            "series": session.series.title,
-            "starts_at": session.starts_at.isoformat(),
-            "ends_at": session.ends_at.isoformat(),
-        },
-        "me": {
-            "id": viewer.user.id,
-            "name": viewer.user.name,
-            "role": viewer.role.value,
-            "muted": bool(me and me.muted_at),
-            "hide_name": bool(me and me.hide_name),
-        },
-        "stream": stream_info(session.stream_url),
-        "chat": [chat_payload(m, viewer, members) for m in reversed(chat)],
-        "questions": [question_payload(q, viewer, members, voted) for q in questions],
-        "polls": [poll_payload(p, viewer) for p in polls],
-        "announcement": pinned.text if pinned else None,
-        "presence": presence_now or presence_payload(session, viewer, members),
-    }
-
-
-def message_count(session: Session) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(ChatMessage).where(ChatMessage.session_id == session.id)
-    )

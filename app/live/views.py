@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.core.access import login_required
 from app.core.errors import NotRegisteredOnline, RoomClosed
 from app.core.types import utcnow
-from app.live import services
+from app.live import payloads, services
 from app.registration.models import PlaceStatus
 from app.registration.services import active_registration
 
@@ -42,7 +42,7 @@ def room(session_id: int):
         session=session,
         series=session.series,
         viewer=viewer,
-        stream=services.stream_info(session.stream_url),
+        stream=payloads.stream_info(session.stream_url),
         strings=_client_strings(),
     ), NO_STORE
 

@@ -15,7 +15,7 @@ from app.core.errors import (
 )
 from app.core.types import utcnow
 from app.extensions import db
-from app.live import presence
+from app.live import payloads, presence
 from app.live import services as live
 from app.registration import services as reg
 from tests.conftest import create_user
@@ -102,16 +102,16 @@ def test_a_big_room_lists_the_first_names_to_participants_and_everyone_to_organi
     viewer = online_viewer(session)
     people = [
         create_user(f"here{i:03d}@example.jp", name=f"参加 {i}", furigana=f"さんか {i:03d}")
-        for i in range(live.PEOPLE_LISTED + 4)
+        for i in range(payloads.PEOPLE_LISTED + 4)
     ]
     for i, user in enumerate([viewer.user, *people]):
         presence.connect(session.id, user.id, f"sid-{i}", "host:1")
-    seen = live.presence_payload(session, viewer)
-    assert seen["count"] == live.PEOPLE_LISTED + 5
-    assert len(seen["people"]) == live.PEOPLE_LISTED and seen["more"] == 5
+    seen = payloads.presence_payload(session, viewer)
+    assert seen["count"] == payloads.PEOPLE_LISTED + 5
+    assert len(seen["people"]) == payloads.PEOPLE_LISTED and seen["more"] == 5
     organizer = live.admit(session, db.session.get(User, world["organizer"]))
-    everyone = live.presence_payload(session, organizer)
-    assert len(everyone["people"]) == live.PEOPLE_LISTED + 5 and everyone["more"] == 0
+    everyone = payloads.presence_payload(session, organizer)
+    assert len(everyone["people"]) == payloads.PEOPLE_LISTED + 5 and everyone["more"] == 0
 
 
 def test_chat_moderation_and_hidden_names(world, ctx):
@@ -122,13 +122,13 @@ def test_chat_moderation_and_hidden_names(world, ctx):
     live.set_hide_name(session, alice, True)
     message = live.post_chat(session, alice, "  <b>こんにちは</b>  ")
     assert message.text == "<b>こんにちは</b>"  # stored as typed; escaped when rendered
-    state_for_bob = live.snapshot(session, bob)
+    state_for_bob = payloads.snapshot(session, bob)
     assert state_for_bob["chat"][0]["user"] == {"id": None, "name": "参加者"}
-    assert live.snapshot(session, organizer)["chat"][0]["user"]["name"] == "山田 花子"
+    assert payloads.snapshot(session, organizer)["chat"][0]["user"]["name"] == "山田 花子"
     with pytest.raises(PermissionDenied):
         live.delete_chat(session, bob, message.id)
     live.delete_chat(session, organizer, message.id)
-    assert live.snapshot(session, bob)["chat"] == []
+    assert payloads.snapshot(session, bob)["chat"] == []
     live.set_muted(session, organizer, bob.user.id, True)
     with pytest.raises(Muted):
         live.post_chat(session, bob, "hello")
@@ -147,13 +147,13 @@ def test_questions_vote_once_sorted_anonymous_to_participants_only(world, ctx):
     live.upvote(session, alice, q2.id)
     with pytest.raises(Conflict):
         live.upvote(session, alice, q2.id)
-    state = live.snapshot(session, carol)
+    state = payloads.snapshot(session, carol)
     assert [(q["id"], q["votes"]) for q in state["questions"]] == [(q2.id, 2), (q1.id, 0)]
     assert state["questions"][0]["user"]["name"] == "匿名" and state["questions"][0]["voted"]
-    assert live.snapshot(session, organizer)["questions"][0]["user"]["id"] == bob.user.id
+    assert payloads.snapshot(session, organizer)["questions"][0]["user"]["id"] == bob.user.id
     live.mark_answered(session, organizer, q1.id)
     live.hide_question(session, organizer, q2.id)
-    assert [q["answered"] for q in live.snapshot(session, carol)["questions"]] == [True]
+    assert [q["answered"] for q in payloads.snapshot(session, carol)["questions"]] == [True]
 
 
 def test_polls_open_one_at_a_time_and_results_count_each_person_once(world, ctx):
@@ -173,12 +173,12 @@ def test_polls_open_one_at_a_time_and_results_count_each_person_once(world, ctx)
         live.vote_poll(session, bob, poll.id, [0, 1])  # single choice
     with pytest.raises(ValidationFailed):
         live.vote_poll(session, bob, poll.id, [7])
-    assert live.poll_results(poll) == {"voters": 2, "counts": [0, 0, 2]}
+    assert payloads.poll_results(poll) == {"voters": 2, "counts": [0, 0, 2]}
     second = live.create_poll(session, organizer, "満足度", ["高", "低"], multiple=True)
     live.open_poll(session, organizer, second.id)
     db.session.refresh(poll)
     assert poll.status == "closed"
-    assert [p["id"] for p in live.snapshot(session, alice)["polls"]] == [second.id]
+    assert [p["id"] for p in payloads.snapshot(session, alice)["polls"]] == [second.id]
 
 
 def test_announcement_is_pinned_then_cleared(world, ctx):
@@ -188,15 +188,15 @@ def test_announcement_is_pinned_then_cleared(world, ctx):
     with pytest.raises(PermissionDenied):
         live.announce(session, alice, "hi")
     live.announce(session, organizer, "10分休憩します")
-    assert live.snapshot(session, alice)["announcement"] == "10分休憩します"
+    assert payloads.snapshot(session, alice)["announcement"] == "10分休憩します"
     live.announce(session, organizer, "")
-    assert live.snapshot(session, alice)["announcement"] is None
+    assert payloads.snapshot(session, alice)["announcement"] is None
 
 
 def test_stream_info_embeds_youtube_and_links_the_rest():
-    yt = live.stream_info("https://www.youtube.com/watch?v=abcDEF12345")
+    yt = payloads.stream_info("https://www.youtube.com/watch?v=abcDEF12345")
     assert yt["embed_url"] == "https://www.youtube-nocookie.com/embed/abcDEF12345"
-    assert live.stream_info("https://youtu.be/abcDEF12345")["kind"] == "youtube"
-    assert live.stream_info("https://us02web.zoom.us/j/123")["kind"] == "zoom"
-    assert live.stream_info("https://meet.jit.si/room")["kind"] == "jitsi"
-    assert live.stream_info("") is None
+    assert payloads.stream_info("https://youtu.be/abcDEF12345")["kind"] == "youtube"
+    assert payloads.stream_info("https://us02web.zoom.us/j/123")["kind"] == "zoom"
+    assert payloads.stream_info("https://meet.jit.si/room")["kind"] == "jitsi"
+    assert payloads.stream_info("") is None

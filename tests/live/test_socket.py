@@ -18,8 +18,8 @@ from app.accounts.services import create_api_token
 from app.core.types import utcnow
 from app.events.models import Session
 from app.extensions import db
-from app.live import socket as live_socket_module
 from app.live.models import Connection
+from app.live.socket import server as live_socket_module
 from app.registration import services as reg
 from tests.conftest import create_user, login
 from tests.registration.factories import make_series

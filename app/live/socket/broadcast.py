@@ -1,0 +1,142 @@
+"""Who receives what: the rooms a socket is put in, one payload per audience, and the coalesced
+broadcasts (presence lists and poll results) that the upkeep loop sends at most so often.
+
+Every room of a session has three parts besides the whole: "mods" (organisers), "people"
+(everyone else) and "user:<id>" (one person's sockets). Payloads that show names are built
+once per audience, for a viewer who is nobody in particular, so a name hidden from
+participants never leaves the server in theirs.
+"""
+
+import threading
+import time
+from types import SimpleNamespace
+
+from flask_babel import lazy_gettext as _l
+
+from app.events.models import Session
+from app.extensions import db
+from app.live import payloads
+from app.live.models import Poll
+from app.live.services import RoomRole, Viewer
+
+NAMESPACE = "/live"
+#: presence lists grow with the room: send them at most this often per room, and less often
+#: in big rooms (every 10 s with 1,000 people), where joins reuse the last list
+PRESENCE_EVERY = 2.0
+BIG_ROOM = 200
+PRESENCE_REUSE_FOR = 15.0
+POLL_RESULTS_EVERY = 0.5
+
+#: in a chat or ask ack when Redis did not take the broadcast to the other server processes
+LIVE_DEGRADED = _l(
+    "Sent, but the live connection is disrupted: some people will see it only after "
+    "reloading the page."
+)
+
+# Broadcasts are built once per audience, for a viewer who is nobody in particular.
+_NOBODY = SimpleNamespace(id=None)
+AUDIENCES = {
+    "mods": Viewer(_NOBODY, RoomRole.organizer),
+    "people": Viewer(_NOBODY, RoomRole.participant),
+}
+
+
+def room_name(session_id: int, part: str | None = None) -> str:
+    return f"live:{session_id}" + (f":{part}" if part else "")
+
+
+def audience(viewer: Viewer) -> str:
+    return "mods" if viewer.moderates else "people"
+
+
+def sessions_room(user_id: int) -> str:
+    """The sockets a person opened with a session cookie: logging out closes them."""
+    return f"user:{user_id}:sessions"
+
+
+def token_room(token_id: int) -> str:
+    """The sockets opened with one API token: revoking it closes them."""
+    return f"token:{token_id}"
+
+
+class Broadcasts:
+    """LiveSocket's sending (server.py gives it `sio` and `fanout`)."""
+
+    def _init_broadcasts(self) -> None:
+        self._lock = threading.Lock()
+        self._presence_due: set[int] = set()
+        self._presence_sent: dict[int, float] = {}
+        #: (session id, audience) -> (when, the last presence payload sent)
+        self._presence_last: dict[tuple[int, str], tuple[float, dict]] = {}
+        self._polls_due: dict[int, int] = {}
+        self._polls_sent = 0.0
+
+    def to_room(self, session_id: int, event: str, payload: dict, part: str | None = None):
+        self.sio.emit(event, payload, room=room_name(session_id, part), namespace=NAMESPACE)
+
+    def to_audiences(self, session_id: int, event: str, build) -> dict:
+        """One payload for organisers, one for everyone else: names hidden from participants
+        never leave the server in the second. Returns {} when every process was reached, else
+        a `warning` for the sender's ack (the item is stored and reached this process only)."""
+        if self.fanout:
+            self.fanout.watch()
+        for part, viewer in AUDIENCES.items():
+            self.to_room(session_id, event, build(viewer), part)
+        if self.fanout is None or self.fanout.reached_others():
+            return {}
+        return {"warning": {"code": "live_degraded", "message": str(LIVE_DEGRADED)}}
+
+    # --- coalesced: presence lists and poll results --------------------------------------------
+
+    def presence_changed(self, session_id: int) -> None:
+        with self._lock:
+            self._presence_due.add(session_id)
+
+    def poll_results_changed(self, poll: Poll) -> None:
+        with self._lock:
+            self._polls_due[poll.id] = poll.session_id
+
+    def shared_presence(self, session: Session, viewer: Viewer) -> dict | None:
+        """In a big room a join reuses the presence list last broadcast to its audience (the
+        joiner appears in the next one); otherwise the snapshot builds one for the viewer."""
+        when, payload = self._presence_last.get((session.id, audience(viewer)), (0.0, None))
+        fresh = time.monotonic() - when < PRESENCE_REUSE_FOR
+        return payload if fresh and payload["count"] >= BIG_ROOM else None
+
+    def flush(self) -> None:
+        """Send the presence lists and poll results that changed, each at most once per its
+        interval (a join storm or a poll everyone answers at once is one broadcast)."""
+        now = time.monotonic()
+        with self._lock:
+            rooms = [
+                s
+                for s in self._presence_due
+                if now - self._presence_sent.get(s, 0.0) >= self._presence_every(s)
+            ]
+            for s in rooms:
+                self._presence_due.discard(s)
+                self._presence_sent[s] = now
+            polls = {}
+            if now - self._polls_sent >= POLL_RESULTS_EVERY:
+                polls, self._polls_due, self._polls_sent = self._polls_due, {}, now
+        for session_id in rooms:
+            session = db.session.get(Session, session_id)
+            if session is not None:
+                self.to_audiences(session_id, "presence", self._presence_builder(session, now))
+        for poll_id, session_id in polls.items():
+            poll = db.session.get(Poll, poll_id)
+            if poll is not None:
+                payload = {"id": poll.id, "results": payloads.poll_results(poll)}
+                self.to_room(session_id, "poll_results", payload)
+
+    def _presence_builder(self, session: Session, now: float):
+        def build(viewer: Viewer) -> dict:
+            payload = payloads.presence_payload(session, viewer)
+            self._presence_last[(session.id, audience(viewer))] = (now, payload)
+            return payload
+
+        return build
+
+    def _presence_every(self, session_id: int) -> float:
+        _, last = self._presence_last.get((session_id, "people"), (0.0, {"count": 0}))
+        return PRESENCE_EVERY * max(1.0, last["count"] / BIG_ROOM)

@@ -43,6 +43,7 @@ def test_the_organiser_sees_charts_corrects_a_record_and_the_counts_follow(
     series_id, session_id, people = past
     with app.app_context():
         attendance.compute_session(db.session.get(Session, session_id))
+        db.session.commit()  # services flush; the caller commits
     org = world["org"]
     page = logged_in(app, browser, live_server, world["emails"]["organizer"])
 
@@ -103,6 +104,7 @@ def test_a_participant_who_completed_the_series_downloads_the_certificate(
         online = db.session.get(User, people["online"])
         stay(second, online, 0, 60)
         attendance.recompute(series.sessions)
+        db.session.commit()  # services flush; the caller commits
         email = online.email
 
     page = logged_in(app, browser, live_server, email, width=360, height=740)

@@ -70,6 +70,7 @@ def _start_and_scan(app):
         staff = db.session.scalar(select(User).where(User.email == "staff@example.jp"))
         secret = checkin.issue_ticket(registration).secret
         assert checkin.decide(first, staff, secret=secret).status == "ok"
+        db.session.commit()  # services flush; the caller commits
 
 
 def test_an_organiser_on_a_laptop_goes_from_a_new_series_to_the_annual_report_by_clicking(

@@ -68,6 +68,7 @@ def test_staff_on_a_phone_scan_green_yellow_and_red_naming_the_series_then_find_
         stranger = _registered(other, "taro@example.jp", "鈴木 太郎", "すずき たろう")
         valid = checkin.issue_ticket(hanako).secret
         elsewhere = checkin.issue_ticket(stranger).secret
+        db.session.commit()  # services flush; the caller commits
         session_title = series.sessions[0].title
     video = write_ticket_video(
         tmp_path / "tickets.y4m",

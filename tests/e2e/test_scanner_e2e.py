@@ -130,7 +130,9 @@ def registered(series, email, *, mode="venue", name="山田 花子", furigana="�
 
 
 def ticket_of(registration):
-    return checkin.issue_ticket(registration).secret
+    secret = checkin.issue_ticket(registration).secret
+    db.session.commit()
+    return secret
 
 
 def checkins_of(registration_id):
@@ -205,6 +207,7 @@ def test_an_already_checked_in_ticket_is_yellow_with_when_and_by_whom(app, world
         secret, session = ticket_of(r), series.sessions[0]
         owner = db.session.get(User, world["owner"])
         checkin.decide(session, owner, secret=secret, nonce="first-scan")
+        db.session.commit()  # services flush; the caller commits
         session_id, registration_id = session.id, r.id
 
     with camera_phone(secret) as page:
@@ -310,6 +313,7 @@ def test_the_phone_decides_as_the_server_does(app, world, phone):
         secrets = {key: ticket_of(r) for key, r in people.items()}
         staff = db.session.get(User, world["staff"])
         checkin.decide(session, staff, secret=secrets["already"])
+        db.session.commit()  # services flush; the caller commits
         secrets |= {"unknown": "A" * 27, "unreadable": "https://example.com/not-a-ticket"}
         session_id = session.id
 
@@ -330,6 +334,7 @@ def test_the_phone_decides_as_the_server_does(app, world, phone):
         server = {}
         for key, secret in secrets.items():
             v = checkin.decide(session, staff, secret=secret)
+            db.session.commit()
             server[key] = [v.status, v.reason and v.reason.value, v.warning]
     expected = {
         "venue": ["ok", None, None],
@@ -399,6 +404,7 @@ def test_an_offline_admission_of_someone_already_in_is_flagged_after_sync(app, w
         session = db.session.get(EventSession, session_id)
         owner = db.session.get(User, world["owner"])
         assert checkin.decide(session, owner, secret=secret).status == "ok"
+        db.session.commit()  # services flush; the caller commits
 
     phone.context.set_offline(False)
     expect(phone.locator("#queue-length")).to_have_text("0", timeout=15_000)

@@ -68,6 +68,7 @@ def targets(app, world):
             series, create_user("checked.in@example.jp"), mode="venue", consent=True
         )
         done = checkin.decide(session, None, registration=someone, source="manual")
+        db.session.commit()  # services flush; the caller commits
         MANUAL["registration_id"] = mine.id
         later = make_series(world["org"], sessions=[("venue", 5, None)]).sessions[0]
         online = series_happening_now(world["org"], sessions=[("online", None, 5)]).sessions[0]

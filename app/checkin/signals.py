@@ -4,7 +4,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: sent with the Session after a check-in committed (checkin=CheckIn)
+#: sent with the Session after a check-in committed (checkin=CheckIn), through the after-commit
+#: queue (app.core.uow): each receiver's writes are its own unit of work, committed after it
 checked_in = _signals.signal("checked-in")
 #: sent with the Session after a check-in was undone (checkin=CheckIn)
 checkin_undone = _signals.signal("checkin-undone")

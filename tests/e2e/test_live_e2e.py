@@ -111,3 +111,69 @@ def test_a_chat_message_reaches_the_other_phone_as_plain_text(app, browser, live
         assert page.problems == []  # no alert(), no CSP violation, no script error
     misaki.context.close()
     kenta.context.close()
+
+
+def test_questions_polls_and_the_announcement_reach_every_phone(
+    app, browser, live_server, open_room
+):
+    """The Q&A, poll and announcement parts of the room, between an organiser and two people:
+    a question asked on one phone is upvoted on another and marked answered by the organiser;
+    a poll the organiser opens is answered and its results reach the organiser; a pinned
+    announcement shows on every phone and goes when cleared."""
+    app.extensions["live_socket"].rate_storage.reset()  # the chat test spent misaki's budget
+    organizer, misaki, kenta = phones(
+        app, browser, live_server, "organizer@example.jp", "misaki@example.jp", "kenta@example.jp"
+    )
+    for page in (organizer, misaki, kenta):
+        page.goto(f"/sessions/{open_room}/live")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "connected")
+
+    # Q&A: the tab says something new arrived; the keyboard moves between tabs
+    misaki.locator("#tab-qa").click()
+    misaki.locator("#ask-text").fill("資料は後で共有されますか？")
+    misaki.locator("#ask-form button[type=submit]").click()
+    expect(kenta.locator("#tab-qa .live-unread")).to_have_text("1")
+    kenta.locator("#tab-chat").focus()
+    kenta.keyboard.press("ArrowRight")
+    expect(kenta.locator("#tab-qa")).to_have_attribute("aria-selected", "true")
+    expect(kenta.locator("#tab-qa .live-unread")).to_be_hidden()
+    question = kenta.locator("#question-list .live-question")
+    expect(question.locator(".live-text")).to_have_text("資料は後で共有されますか？")
+    question.locator(".live-vote").click()
+    expect(question.locator(".live-vote")).to_have_attribute("aria-pressed", "true")
+    expect(misaki.locator("#question-list .live-votes")).to_have_text("1")
+    organizer.locator("#tab-qa").click()
+    organizer.locator('#question-list [data-action="answered"]').click()
+    expect(misaki.locator("#question-list .live-answered")).to_be_visible()
+
+    # a poll: drafted and opened by the organiser, answered by both, results to the organiser
+    organizer.locator("#tab-polls").click()
+    organizer.locator("#panel-polls summary").click()
+    organizer.locator("#poll-question").fill("どこから参加していますか？")
+    organizer.locator("#poll-options").fill("島根県内\n県外")
+    organizer.locator("#poll-form button[type=submit]").click()
+    card = organizer.locator("#poll-list .live-poll")
+    expect(card.locator(".live-poll-question")).to_have_text("どこから参加していますか？")
+    assert misaki.locator("#poll-list .live-poll").count() == 0  # a draft is the organisers'
+    card.locator('[data-action="poll-open"]').click()
+    expect(misaki.locator("#tab-polls .live-unread")).to_have_text("1")
+    for page, choice in ((misaki, "県外"), (kenta, "県外")):
+        page.locator("#tab-polls").click()
+        page.locator("#poll-list .live-option", has_text=choice).locator("input").check()
+        page.locator("#poll-list .live-poll-submit").click()
+        expect(page.locator("#live-toast")).to_be_visible()
+    outside = card.locator(".live-option", has_text="県外")
+    expect(outside.locator(".live-option-count")).to_have_text("2 (100%)")
+
+    # the announcement: pinned over the room on every phone, then cleared
+    organizer.locator("summary", has_text="固定のお知らせ").click()
+    organizer.locator("#announce-text").fill("14:10 に再開します")
+    organizer.locator("#announce-form button[type=submit]").click()
+    for page in (organizer, misaki, kenta):
+        expect(page.locator("#live-announcement-text")).to_have_text("14:10 に再開します")
+    organizer.locator("#announce-clear").click()
+    expect(kenta.locator("#live-announcement")).to_be_hidden()
+
+    for page in (organizer, misaki, kenta):
+        assert page.problems == []  # no alert(), no CSP violation, no script error
+        page.context.close()

@@ -27,11 +27,12 @@ class Base(DeclarativeBase):
 
 
 #: One unit of work per request: its session runs what was queued with
-#: app.core.uow.after_commit once it committed. Nothing is expired on commit, for the whole app:
-#: the answer to a request is built from what it read and wrote, not read again after its commit.
+#: app.core.uow.after_commit once it committed. What was loaded is expired by the commit, for the
+#: whole app (set here, flipped nowhere): an edge that answers from what it read builds its
+#: answer before its one commit; code after a commit (the queue's follow-ups) reads afresh.
 db = SQLAlchemy(
     model_class=Base,
-    session_options={"class_": UnitOfWorkSession, "expire_on_commit": False},
+    session_options={"class_": UnitOfWorkSession, "expire_on_commit": True},
 )
 migrate = Migrate()
 login_manager = LoginManager()
@@ -41,6 +42,11 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def commit_keeping_loaded() -> None:
-    """Commit without expiring what the session has loaded, which every commit now does (the
-    session's expire_on_commit is off for the whole app); kept for its callers' intent."""
-    db.session.commit()
+    """Commit without expiring what the session has loaded: for work that follows a change
+    within the same request (a signal receiver's own records), so nothing is read again."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire

@@ -451,8 +451,9 @@ def scan(body, session: Session):
         device_id=printable(body["device_id"], 64),
         source="scan",
     )
+    answer = verdict.to_dict()  # from the rows the decision read and wrote: nothing read again
     db.session.commit()  # the check-in and the place it moved: one unit of work
-    return verdict.to_dict()
+    return answer
 
 
 @blp.route("/sessions/<int:session_id>/checkins/sync", methods=["POST"])
@@ -487,8 +488,9 @@ def manual(body, session: Session):
     verdict = checkin.decide(
         session, current_user, registration=registration, nonce=body.get("nonce"), source="manual"
     )
+    answer = verdict.to_dict()
     db.session.commit()
-    return verdict.to_dict()
+    return answer
 
 
 @blp.route("/sessions/<int:session_id>/checkins/list", methods=["GET"])

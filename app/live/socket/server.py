@@ -157,6 +157,9 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets):
             data = args[0] if len(args) == 1 else None
             try:
                 with self.app.app_context():
+                    # one short session per event: what it committed need not be read back (the
+                    # room's services commit themselves, so acks and broadcasts are built after)
+                    db.session().expire_on_commit = False
                     state = self.sio.get_session(sid, namespace=NAMESPACE)
                     with force_locale(state.get("locale") or "ja"):
                         try:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.core.errors import InvalidToken
-from app.core.mail import send_mail
 from app.core.secrets import hash_secret
 from app.core.urls import external_url
 from app.events.models import Series
 from app.extensions import db
+from app.mail import send_mail
 from app.registration.claims import can_have_claim_code, merge_into
 from app.registration.models import Registration
 

@@ -21,13 +21,13 @@ from app.accounts import validation as v
 from app.accounts.models import User
 from app.audit.services import record
 from app.core.errors import AlreadyRegistered, KakawariError, ValidationFailed
-from app.core.mail import send_mail
 from app.core.paging import PageWindow, page_number
 from app.core.prefectures import RELATIONS, prefecture_code, prefecture_name
 from app.core.text import has_control_chars, name_matches, single_line
 from app.core.timefmt import to_local
 from app.events.models import Mode, Series
 from app.extensions import db
+from app.mail import send_mail
 from app.registration import capacity, invitations
 from app.registration import services as reg
 from app.registration.models import (

@@ -21,13 +21,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
-from app.core.mail import send_mail
 from app.core.timefmt import format_datetime, format_span
 from app.core.urls import external_url
 from app.events.models import Mode, Series, SeriesStatus, Session
 from app.events.services import room_window
 from app.events.signals import series_cancelled, session_changed
 from app.extensions import commit_keeping_loaded, db
+from app.mail import send_mail
 from app.mail.attachments import Deferred, deferred_builder
 from app.registration import calendar, capacity
 from app.registration.models import Place, PlaceStatus, Registration

@@ -30,13 +30,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
 from app.accounts.models import User
-from app.core.mail import send_mail
 from app.core.timefmt import TOKYO, format_span, to_local
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.events.models import Mode, Series, SeriesStatus, Session, SessionStatus
 from app.events.services import room_window
 from app.extensions import db
+from app.mail import send_mail
 from app.mail.attachments import Deferred
 from app.registration.models import Place, PlaceStatus, Registration, Reminder, ReminderKind
 from app.registration.next_steps import mail_link

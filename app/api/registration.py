@@ -16,7 +16,7 @@ from app.api import Blueprint, ErrorSchema, PageQuery, requested_slice
 from app.api.accounts import BEARER, Prefecture
 from app.api.events import ORGANIZER_ERRORS, errors, prefecture_payload, series_organizer
 from app.core.access import login_required
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.events import services as events
 from app.events.models import Mode, Series
 from app.extensions import db
@@ -270,9 +270,7 @@ def cancel_registration(registration_id: int):
     """Cancel the caller's whole registration (places of sessions already held stay, as
     history); freed places go at once to the first people waiting. Cancelling again is a
     no-op."""
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.user_id != current_user.id:
-        raise NotFound()
+    registration = reg.own_registration(registration_id, current_user)
     if registration.status is not RegistrationStatus.cancelled:
         registration = reg.cancel(registration, actor=current_user).registration
     return _one(registration)
@@ -296,9 +294,7 @@ def add_sessions(body, registration_id: int):
     added after registering) and sessions cancelled before. Each place is decided as on
     registering: confirmed when its mode has room, else last in the waitlist; sessions
     already held are left as they are."""
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.user_id != current_user.id:
-        raise NotFound()
+    registration = reg.own_registration(registration_id, current_user)
     modes = _modes_by_session(body.get("modes")) or {}
     wanted = {sid: modes.get(sid, body.get("mode")) for sid in body["session_ids"]}
     return _one(reg.add_sessions(registration, wanted).registration)

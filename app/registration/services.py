@@ -95,6 +95,14 @@ def refresh_status(registration: Registration) -> None:
         registration.cancelled_at = None  # a session booked again after cancelling them all
 
 
+def own_registration(registration_id: int, user: User, options=()) -> Registration:
+    """`user`'s registration; someone else's, like one that does not exist, is NotFound."""
+    registration = db.session.get(Registration, registration_id, options=list(options))
+    if registration is None or registration.user_id != user.id:
+        raise NotFound()
+    return registration
+
+
 def registration_window(series: Series, now=None) -> None:
     """Raises unless registration is open now."""
     now = now or utcnow()

@@ -205,17 +205,14 @@ def register(series_id: int):
 
 def _own_registration(registration_id: int) -> Registration:
     """The logged-in person's registration with its places and sessions; others get 404."""
-    registration = db.session.get(
-        Registration,
+    return services.own_registration(
         registration_id,
+        current_user,
         options=[
             selectinload(Registration.places).selectinload(Place.session),
             selectinload(Registration.series),
         ],
     )
-    if registration is None or registration.user_id != current_user.id:
-        raise NotFound()
-    return registration
 
 
 @bp.route("/registrations")

@@ -27,7 +27,8 @@ async function store(cache, url, response) {
   }
 }
 
-// The page sends the files it was built from (itself, its scripts, styles and icon).
+// The page sends the files it was built from (itself, its scripts and the modules they import,
+// named by modulepreload links, its styles and icon).
 self.addEventListener("message", (event) => {
   if (!event.data || event.data.type !== "cache") return;
   const port = event.ports[0];

@@ -1,15 +1,21 @@
 // The venue scanner page (受付): camera → verdict, the live counter, search by name with one-tap
 // check-in, recent check-ins with undo, and the offline state (queue, last sync) always in view.
 // What it knows and how it decides lives in scanner-engine.js; this file draws the page.
-(function () {
-  "use strict";
+// The modules it imports are listed in templates/checkin/scanner.html as modulepreload links
+// too: the service worker keeps every file the page names, so a reload works offline.
 
-  const root = document.getElementById("scanner");
-  if (!root) return;
+import { Api, NetworkError } from "./scanner-api.js";
+import { Camera } from "./scanner-camera.js";
+import { Engine } from "./scanner-engine.js";
+import * as Store from "./scanner-store.js";
+import { Verdict } from "./scanner-verdict.js";
+
+const root = document.getElementById("scanner");
+if (root) scannerPage(root);
+
+function scannerPage(root) {
   const $ = (id) => document.getElementById(id);
   const text = $("scanner-text").dataset;
-  const Store = window.KakawariScannerStore;
-  const { NetworkError } = window.KakawariScannerApi;
 
   const SAME_CODE_PAUSE_MS = 3000; // the same QR again within this time is the same person
   const STATUS_EVERY_MS = 5000;
@@ -52,12 +58,12 @@
     lastError: null,
   };
 
-  const api = new window.KakawariScannerApi({
+  const api = new Api({
     base: root.dataset.api,
     errorText: text.error,
     onReachability: () => renderNetwork(),
   });
-  const engine = new window.KakawariScannerEngine({
+  const engine = new Engine({
     api,
     store: Store,
     sessionId,
@@ -93,7 +99,7 @@
 
   // --- the verdict screen ------------------------------------------------------------------------
 
-  const verdictScreen = new window.KakawariScannerVerdict($("verdict"));
+  const verdictScreen = new Verdict($("verdict"));
 
   function showVerdict(verdict) {
     const status = verdict.status;
@@ -160,7 +166,7 @@
     const error = $("camera-error");
     error.hidden = true;
     try {
-      camera = camera || new window.KakawariScannerCamera({ container: $("reader"), onCode, onFrame });
+      camera = camera || new Camera({ container: $("reader"), onCode, onFrame });
       page.cameraOnAt = performance.now();
       await camera.start();
       cameraState = "running";
@@ -386,7 +392,8 @@
       await navigator.serviceWorker.register(root.dataset.swUrl, { scope: root.dataset.swScope });
       const worker = (await navigator.serviceWorker.ready).active;
       const files = [location.pathname, root.dataset.startUrl];
-      document.querySelectorAll("script[src], link[rel~='stylesheet'], link[rel~='icon']").forEach((node) => {
+      const named = "script[src], link[rel~='modulepreload'], link[rel~='stylesheet'], link[rel~='icon']";
+      document.querySelectorAll(named).forEach((node) => {
         files.push(node.src || node.href);
       });
       await new Promise((resolve, reject) => {
@@ -436,4 +443,4 @@
   // For a look from the browser's console, and for the browser tests.
   window.KakawariScanner = { page, engine, localVerdict: engine.localVerdict };
   start();
-})();
+}

@@ -16,6 +16,13 @@ from app.core.types import OUT_OF_RANGE, in_supported_range
 TEXT_MAX = 20000
 
 
+def merged_input(data: dict, current, fields: tuple[str, ...]) -> dict:
+    """The current values of those fields (none for a new object) with the input's over them:
+    a change may give only the fields it changes."""
+    values = {f: getattr(current, f) for f in fields} if current else {}
+    return {**values, **{k: v for k, v in data.items() if k in fields}}
+
+
 class Errors(dict):
     def add(self, field, message):
         self.setdefault(field, []).append(message)

@@ -16,6 +16,7 @@ from app.events.fields import (
     choice_field,
     int_field,
     line_field,
+    merged_input,
     text_field,
     time_field,
 )
@@ -56,8 +57,7 @@ SERIES_FIELDS = (
 
 def _clean_series(data: dict, series: Series | None = None) -> dict:
     errors = Errors()
-    current = {f: getattr(series, f) for f in SERIES_FIELDS} if series else {}
-    merged = {**current, **{k: v for k, v in data.items() if k in SERIES_FIELDS}}
+    merged = merged_input(data, series, SERIES_FIELDS)
     cleaned = {
         "title": line_field(errors, merged, "title", 200, required=True),
         "description": text_field(errors, merged, "description"),

@@ -14,6 +14,7 @@ from app.events.fields import (
     choice_field,
     int_field,
     line_field,
+    merged_input,
     text_field,
     time_field,
     url_field,
@@ -39,8 +40,7 @@ SESSION_FIELDS = (
 
 def _clean_session(data: dict, session: Session | None = None) -> dict:
     errors = Errors()
-    current = {f: getattr(session, f) for f in SESSION_FIELDS} if session else {}
-    merged = {**current, **{k: v for k, v in data.items() if k in SESSION_FIELDS}}
+    merged = merged_input(data, session, SESSION_FIELDS)
     cleaned = {
         "title": line_field(errors, merged, "title", 200, required=True),
         "starts_at": time_field(errors, merged, "starts_at", required=True),

@@ -137,5 +137,4 @@ class Config:
     JSON_SORT_KEYS = False
 
     PROXY_FIX = _bool("PROXY_FIX")  # trust X-Forwarded-* from one reverse proxy (nginx)
-    REGISTRATION_LOCKING = os.environ.get("REGISTRATION_LOCKING", "1") != "0"
-    REGISTRATION_RACE_WINDOW = float(os.environ.get("REGISTRATION_RACE_WINDOW", "0"))
+    # The capacity lock (app/registration/capacity.py) has no setting: it is always taken.

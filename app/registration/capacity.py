@@ -6,6 +6,11 @@ a larger unit of work), which takes the sessions' rows as a lock before anything
 UPDATE of the same rows on SQLite, which makes the transaction the single writer from its first
 statement. Counting then writing under that lock
 is what keeps "never more confirmed than capacity" true whatever runs at once.
+
+The lock is always taken: no configuration or environment variable switches it off. Only the
+control experiment (tests/concurrency/gunicorn_conf.py, for the tests that show the race
+happens without it, and the benchmark's --unlocked run) does, by calling
+unlock_for_control_experiment() on its server's app.
 """
 
 import time
@@ -21,6 +26,22 @@ from app.core.types import UTCDateTime
 from app.events.models import Mode, Session
 from app.extensions import commit_keeping_loaded, db
 from app.registration.models import Place, PlaceStatus
+
+#: app.extensions key present only in a control experiment's server: the lock is off, and this
+#: many seconds pass between counting and writing
+_UNLOCKED = "kakawari.capacity_unlocked"
+
+
+def unlock_for_control_experiment(app, race_window: float = 0.0) -> None:
+    """The control experiment, for the test server only: no capacity lock in `app`, and a
+    pause of `race_window` seconds before counting, to show the race the lock prevents.
+    Called by code (tests/concurrency/gunicorn_conf.py), never read from configuration."""
+    app.extensions[_UNLOCKED] = float(race_window)
+
+
+def locking() -> bool:
+    """Whether the capacity lock is taken in this app: always, but in a control experiment."""
+    return _UNLOCKED not in current_app.extensions
 
 
 @contextmanager
@@ -66,7 +87,7 @@ def locked(session_ids, *, keep_loaded: bool = False, prepare=None):
 
 def _take(ids: list[int], postgresql: bool) -> None:
     """The lock itself, in the current transaction; the sessions are read again under it."""
-    if ids and current_app.config.get("REGISTRATION_LOCKING", True):
+    if ids and locking():
         fresh = select(Session).where(Session.id.in_(ids)).order_by(Session.id)
         fresh = fresh.execution_options(populate_existing=True)
         if postgresql:
@@ -82,10 +103,10 @@ def _take(ids: list[int], postgresql: bool) -> None:
                 .execution_options(synchronize_session=False)
             )
             db.session.scalars(fresh).all()
-    elif ids and current_app.config.get("REGISTRATION_RACE_WINDOW"):
+    elif ids and current_app.extensions[_UNLOCKED]:
         # Control experiment only (tests, benchmark): no lock, and a pause between counting
         # and writing, to show the race the lock prevents.
-        time.sleep(current_app.config["REGISTRATION_RACE_WINDOW"])
+        time.sleep(current_app.extensions[_UNLOCKED])
 
 
 def hold(session_ids) -> None:

@@ -1,0 +1,161 @@
+"""Moving a place between venue and online: the person's own switch (within the capacity of the
+other mode), and the moves a check-in makes (an online participant let in at the venue, and
+that undone), which ignore capacity: the person is, or was, in the room already."""
+
+from flask_babel import lazy_gettext as _l
+
+from app.audit.services import record
+from app.core.errors import SessionFull, SessionStarted, ValidationFailed
+from app.core.types import utcnow
+from app.core.uow import after_commit
+from app.events.models import Mode
+from app.extensions import db
+from app.registration import capacity
+from app.registration.models import Place, PlaceStatus, Registration
+from app.registration.places import (
+    Outcome,
+    announce,
+    mode_label,
+    own_place,
+    promote_from_waitlist,
+)
+
+
+def switch_mode(registration: Registration, session_id: int, new_mode, *, now=None) -> Outcome:
+    """Move a confirmed place to the other mode when that mode has room (the old place goes to
+    the first person waiting for it); a waiting place simply queues for the other mode."""
+    now = now or utcnow()
+    try:
+        new_mode = Mode(new_mode)
+    except ValueError:
+        raise ValidationFailed(fields={"mode": [_l("Choose venue or online.")]}) from None
+    place = own_place(registration, session_id)
+    if place.session.starts_at <= now:
+        raise SessionStarted()
+    if new_mode not in place.session.modes:
+        raise ValidationFailed(fields={"mode": [_l("This session is not held that way.")]})
+    if new_mode is place.mode:
+        return Outcome(registration=registration)
+    outcome = Outcome(registration=registration)
+    place_id = place.id
+    with capacity.locked([session_id]):
+        place = db.session.get(Place, place_id)
+        session, old_mode = place.session, place.mode
+        if place.status is PlaceStatus.confirmed:
+            taken = capacity.confirmed_counts([session_id]).get((session_id, new_mode), 0)
+            if not capacity.has_room(session, new_mode, taken):
+                raise SessionFull(
+                    _l("There is no room %(m)s for this session.", m=mode_label(new_mode))
+                )
+            place.mode = new_mode
+            db.session.flush()
+            outcome.promoted = promote_from_waitlist(session, old_mode, now)
+        else:
+            place.mode = new_mode  # waiting or applied: now last in the other queue
+            place.queue_key = capacity.next_queue_key(session_id)
+            db.session.flush()
+            outcome.promoted = promote_from_waitlist(session, new_mode, now)
+        record(
+            "registration.mode_switched",
+            subject=registration.user,
+            org=registration.series.org,
+            registration_id=registration.id,
+            session_id=session_id,
+            old=old_mode.value,
+            new=new_mode.value,
+        )
+    outcome.registration = place.registration
+    announce(place.registration, "mode_switched", outcome.promoted)
+    return outcome
+
+
+def arrived_at_venue(
+    registration: Registration, session_id: int, now=None, *, within: bool = False
+) -> Outcome:
+    """Someone registered online came to the venue and was let in: their place becomes a venue
+    place (even beyond the venue's capacity: they are in the room) and their online place goes
+    to the first person waiting online. `within`: in the caller's transaction, which has
+    written already (the check-in); see _move_held_place."""
+    place_id = own_place(registration, session_id).id
+    return _move_held_place(
+        registration,
+        place_id,
+        session_id,
+        Mode.venue,
+        "registration.arrived_at_venue",
+        now,
+        within=within,
+    )
+
+
+def undo_arrival(
+    registration: Registration, session_id: int, now=None, *, within: bool = False
+) -> Outcome:
+    """A check-in that moved an online place to the venue was undone (a wrong tap): the place is
+    online again, even beyond the online capacity (the person held it before the mistake), and
+    the venue place it leaves goes to the first person waiting for the venue. `within`: in the
+    caller's transaction (the undone check-in), see _move_held_place."""
+    held = registration.place_for(session_id)
+    if held is None:
+        return Outcome(registration=registration)
+    return _move_held_place(
+        registration,
+        held.id,
+        session_id,
+        Mode.online,
+        "registration.arrival_undone",
+        now,
+        within=within,
+    )
+
+
+def _move_held_place(
+    registration: Registration,
+    place_id: int,
+    session_id: int,
+    to: Mode,
+    event: str,
+    now=None,
+    *,
+    within: bool = False,
+) -> Outcome:
+    """Move a held place to mode `to` whatever that mode's capacity (the person is, or was,
+    in it already) and give the place it leaves to the first person waiting for that mode;
+    under the session's lock. Nothing happens to a cancelled place, one already in `to`, or
+    when the session has no `to`.
+
+    `within`: the lock is taken in the caller's transaction (capacity.hold, which has written
+    already) and kept until the caller commits; the listeners hear of it after that commit.
+    Otherwise the move is its own transaction (capacity.locked) and is announced at once."""
+    now = now or utcnow()
+    outcome = Outcome(registration=registration)
+    if within:
+        capacity.hold([session_id])
+        place = _move_place(place_id, session_id, to, event, now, outcome)
+        if place is not None:
+            after_commit(lambda: announce(place.registration, "switched", outcome.promoted))
+        return outcome
+    with capacity.locked([session_id]):
+        place = _move_place(place_id, session_id, to, event, now, outcome)
+    if place is not None:
+        announce(place.registration, "switched", outcome.promoted)
+    return outcome
+
+
+def _move_place(place_id, session_id, to: Mode, event: str, now, outcome: Outcome):
+    """The move itself, under the lock; the place moved, or None when there was nothing to do."""
+    place = db.session.get(Place, place_id, populate_existing=True)
+    if place.status is PlaceStatus.cancelled or place.mode is to or to not in place.session.modes:
+        return None
+    left = place.mode
+    place.mode = to
+    db.session.flush()
+    outcome.promoted = promote_from_waitlist(place.session, left, now)
+    record(
+        event,
+        subject=place.registration.user,
+        org=place.session.series.org,
+        registration_id=place.registration_id,
+        session_id=session_id,
+    )
+    return place

@@ -405,8 +405,7 @@ def _standing_by_registration(session: Session, registration_ids: list[int]) -> 
         select(CheckIn.registration_id, CheckIn.id).where(
             CheckIn.session_id == session.id,
             CheckIn.registration_id.in_(registration_ids),
-            CheckIn.undone_at.is_(None),
-            CheckIn.duplicate_of_id.is_(None),
+            CheckIn.standing,
         )
     )
     return dict(rows.all())

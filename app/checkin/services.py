@@ -248,8 +248,7 @@ def _standing(session_id: int, registration_id: int) -> CheckIn | None:
         .where(
             CheckIn.session_id == session_id,
             CheckIn.registration_id == registration_id,
-            CheckIn.undone_at.is_(None),
-            CheckIn.duplicate_of_id.is_(None),
+            CheckIn.standing,
         )
         .options(joinedload(CheckIn.staff))
     )
@@ -511,9 +510,9 @@ def status(session: Session) -> dict:
     )
     rows = db.session.execute(
         select(
-            func.count().filter(CheckIn.duplicate_of_id.is_(None)),
+            func.count().filter(CheckIn.standing),
             func.count().filter(CheckIn.duplicate_of_id.is_not(None)),
-            func.count().filter(CheckIn.mode_changed.is_(True), CheckIn.duplicate_of_id.is_(None)),
+            func.count().filter(CheckIn.mode_changed.is_(True), CheckIn.standing),
         ).where(CheckIn.session_id == session.id, CheckIn.undone_at.is_(None))
     ).one()
     return {
@@ -543,8 +542,7 @@ def offline_list(session: Session) -> list[dict]:
             CheckIn,
             (CheckIn.registration_id == Registration.id)
             & (CheckIn.session_id == session.id)
-            & CheckIn.undone_at.is_(None)
-            & CheckIn.duplicate_of_id.is_(None),
+            & CheckIn.standing,
         )
         .where(Ticket.revoked_at.is_(None))
     ).all()

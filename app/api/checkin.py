@@ -28,7 +28,8 @@ from app.api.access import require_role_in
 from app.api.accounts import BEARER
 from app.checkin import services as checkin
 from app.checkin.models import CheckIn
-from app.checkin.tickets import qr_png
+from app.checkin.queries import registration_with_places
+from app.checkin.tickets import qr_png, ticket_for
 from app.core.access import declare, login_required, require_user
 from app.core.error_handlers import _translate
 from app.core.errors import KakawariError, NotFound, ValidationFailed
@@ -36,10 +37,8 @@ from app.core.text import printable
 from app.core.types import utcnow
 from app.events.models import Mode, Session
 from app.extensions import db
-from app.orgs.access import load_org_for
 from app.orgs.models import Role
-from app.registration.models import PlaceStatus, Registration, RegistrationStatus
-from app.registration.next_steps import needs_ticket
+from app.registration.models import PlaceStatus, Registration
 
 log = logging.getLogger("kakawari.checkin")
 
@@ -574,9 +573,10 @@ def undo(found: CheckIn):
 @blp.route("/registrations/<int:registration_id>/ticket.png", methods=["GET"])
 @blp.response(200, description="The QR code")
 @blp.alt_response(401, schema=ErrorSchema, description="Not logged in")
-@blp.alt_response(403, schema=ErrorSchema, description="Staff: they check people in by name")
 @blp.alt_response(
-    404, schema=ErrorSchema, description="Not yours, or no confirmed place at a venue"
+    404,
+    schema=ErrorSchema,
+    description="Not yours (staff: they check people in by name), or no confirmed venue place",
 )
 @blp.doc(
     security=BEARER,
@@ -586,20 +586,16 @@ def undo(found: CheckIn):
 def ticket_png(registration_id: int):
     """The QR code of a registration's ticket (PNG).
 
-    For the registration's owner and the organisation's organisers and owners. Staff get 403:
+    For the registration's owner and the organisation's organisers and owners
+    (checkin.tickets.ticket_for, as the ticket page). Anybody else gets 404, staff included:
     the image carries the secret, which the offline list keeps from them too; they check
     people in by name instead."""
-    registration = db.session.get(Registration, _known_id(registration_id))
-    if registration is None:
-        raise NotFound()
-    if registration.user_id != current_user.id:
-        load_org_for(Role.organizer, registration.series.org_id)
-    if registration.status is not RegistrationStatus.confirmed or not needs_ticket(registration):
+    shown = ticket_for(registration_with_places(_known_id(registration_id)), current_user)
+    if shown.ticket is None:
         raise NotFound()  # all online: no door to show a code at
-    ticket = checkin.valid_ticket(registration)
-    if ticket is None:  # issued when the place was confirmed; this only mends a missing one
-        ticket = checkin.issue_ticket(registration)
+    if shown.issued:  # issued when the place was confirmed; this only mends a missing one
         db.session.commit()
+    ticket = shown.ticket
     response = Response(qr_png(ticket.secret), mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"
     return response

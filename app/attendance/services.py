@@ -103,8 +103,7 @@ def _checkins(session: Session, registration_ids: Iterable[int]) -> dict[int, da
         select(CheckIn.registration_id, func.min(CheckIn.checked_in_at))
         .where(
             CheckIn.session_id == session.id,
-            CheckIn.undone_at.is_(None),
-            CheckIn.duplicate_of_id.is_(None),
+            CheckIn.standing,
         )
         .group_by(CheckIn.registration_id)
     )

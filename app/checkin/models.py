@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, and_, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -40,6 +41,11 @@ class Ticket(db.Model):
     registration: Mapped[Registration] = relationship()
 
 
+#: the rule of a standing check-in, in SQL, for the partial unique index (CheckIn.standing says
+#: the same for queries and loaded rows)
+STANDING_SQL = "undone_at IS NULL AND duplicate_of_id IS NULL"
+
+
 class CheckIn(db.Model):
     """Someone was admitted to a session at the venue (a scan or a manual check-in).
 
@@ -54,8 +60,8 @@ class CheckIn(db.Model):
             "session_id",
             "registration_id",
             unique=True,
-            postgresql_where=text("undone_at IS NULL AND duplicate_of_id IS NULL"),
-            sqlite_where=text("undone_at IS NULL AND duplicate_of_id IS NULL"),
+            postgresql_where=text(STANDING_SQL),
+            sqlite_where=text(STANDING_SQL),
         ),
         # A nonce means something only inside its session (the same nonce at another session
         # is refused, not replayed). The nonce leads, so that check uses this index too.
@@ -91,3 +97,15 @@ class CheckIn(db.Model):
     session: Mapped[Session] = relationship()
     registration: Mapped[Registration] = relationship()
     staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+
+    @hybrid_property
+    def standing(self) -> bool:
+        """The check-in counts: not undone, and not a flagged duplicate of another admission.
+        At most one per person and session (uq_checkin_standing). In a query,
+        `CheckIn.standing` is the SQL condition."""
+        return self.undone_at is None and self.duplicate_of_id is None
+
+    @standing.inplace.expression
+    @classmethod
+    def _standing_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.undone_at.is_(None), cls.duplicate_of_id.is_(None))

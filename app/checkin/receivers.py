@@ -1,7 +1,6 @@
 """Tickets follow registrations: issued when a place is confirmed, revoked on cancellation."""
 
-from app.checkin.services import issue_ticket, new_ticket, revoke_tickets
-from app.checkin.tickets import ticket_attachments
+from app.checkin.tickets import issue_ticket, new_ticket, revoke_tickets, ticket_attachments
 from app.registration.models import RegistrationStatus
 from app.registration.next_steps import needs_ticket
 from app.registration.signals import mail_attachments, places_changed

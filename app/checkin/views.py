@@ -3,7 +3,7 @@
 The scanner page is a shell: it talks to the JSON API (app/api/checkin.py) with the session
 cookie and the CSRF token from its <meta>, and keeps working offline through a service worker
 (static/js/scanner-sw.js) and the session's list in IndexedDB. Only sessions with a venue have a
-scanner; staff (role staff) see and open a session's only around it (services.door_window).
+scanner; staff (role staff) see and open a session's only around it (rules.door_window).
 """
 
 from datetime import timedelta
@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.checkin.services import (
+from app.checkin.rules import (
     REASON_MESSAGES,
     at_the_door,
     checkin_window,

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from app.accounts.models import User
 from app.attendance.models import Attendance, SessionAttendance
 from app.checkin.models import CheckIn
-from app.checkin.services import checkin_window
+from app.checkin.rules import checkin_window
 from app.core.types import utcnow
 from app.events import services as events
 from app.events.models import Series, Session

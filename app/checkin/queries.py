@@ -1,0 +1,209 @@
+"""What the door reads: the scanner's counters and latest check-ins, the offline list, the
+manual search, and the lookups of the API's routes. Reads only."""
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.accounts.models import User
+from app.checkin.models import CheckIn, Ticket
+from app.core.errors import NotFound
+from app.core.secrets import hash_secret
+from app.core.text import name_matches
+from app.events.models import Mode, Session
+from app.extensions import db
+from app.registration.models import Place, PlaceStatus, Registration
+
+#: how many check-ins the scanner's list of the latest shows
+RECENT_CHECKINS = 20
+#: ids are 32-bit: a larger one is simply not there (SQLite would overflow)
+MAX_ID = 2**31 - 1
+
+
+def known_id(value: int) -> int:
+    """The id, or NotFound for one larger than any row can have."""
+    if value > MAX_ID:
+        raise NotFound()
+    return value
+
+
+def session_with_series(session_id: int) -> Session:
+    """The session, its series loaded with it (the series' org decides access: one query)."""
+    session = db.session.get(Session, known_id(session_id), options=[joinedload(Session.series)])
+    if session is None:
+        raise NotFound()
+    return session
+
+
+def get_checkin(checkin_id: int, org_id: int | None = None) -> CheckIn:
+    checkin = db.session.get(CheckIn, known_id(checkin_id))
+    if checkin is None or (org_id is not None and checkin.session.series.org_id != org_id):
+        raise NotFound()
+    return checkin
+
+
+def registration_with_places(registration_id: int) -> Registration | None:
+    """The registration with its places and their sessions (what its ticket shows), or None."""
+    return db.session.get(
+        Registration,
+        known_id(registration_id),
+        options=[selectinload(Registration.places).selectinload(Place.session)],
+    )
+
+
+def registration_in_series(session: Session, registration_id: int) -> Registration:
+    """A registration of the session's series (checked in by hand), else NotFound."""
+    registration = db.session.get(Registration, known_id(registration_id))
+    if registration is None or registration.series_id != session.series_id:
+        raise NotFound()
+    return registration
+
+
+def status(session: Session) -> dict:
+    """Counters for the scanner: expected at the venue, checked in, and so on."""
+    expected = db.session.scalar(
+        select(func.count())
+        .select_from(Place)
+        .where(
+            Place.session_id == session.id,
+            Place.mode == Mode.venue,
+            Place.status == PlaceStatus.confirmed,
+        )
+    )
+    rows = db.session.execute(
+        select(
+            func.count().filter(CheckIn.standing),
+            func.count().filter(CheckIn.duplicate_of_id.is_not(None)),
+            func.count().filter(CheckIn.mode_changed.is_(True), CheckIn.standing),
+        ).where(CheckIn.session_id == session.id, CheckIn.undone_at.is_(None))
+    ).one()
+    return {
+        "expected": expected,
+        "checked_in": rows[0],
+        "duplicates": rows[1],
+        "came_instead_of_online": rows[2],
+    }
+
+
+def recent(session: Session, limit: int = RECENT_CHECKINS) -> list[dict]:
+    """The latest check-ins not undone (standing or flagged), newest scan time first."""
+    rows = db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.session_id == session.id, CheckIn.undone_at.is_(None))
+        .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
+        .limit(limit)
+        .options(joinedload(CheckIn.registration).joinedload(Registration.user))
+        .options(joinedload(CheckIn.staff))
+    ).all()
+    return [
+        {
+            "id": c.id,
+            "registration_id": c.registration_id,
+            "name": c.registration.user.name,
+            "furigana": c.registration.user.furigana,
+            "checked_in_at": c.checked_in_at,
+            "checked_in_by": c.staff.name if c.staff else None,
+            "source": c.source,
+            "mode_changed": c.mode_changed,
+            "duplicate": c.duplicate_of_id is not None,
+        }
+        for c in rows
+    ]
+
+
+def offline_list(session: Session) -> list[dict]:
+    """What a scanner needs to decide offline: no secrets (only their SHA-256), no emails."""
+    rows = db.session.execute(
+        select(
+            Ticket.secret,
+            Registration.id,
+            User.name,
+            User.furigana,
+            Place.mode,
+            Place.status,
+            CheckIn.id,
+        )
+        .join(Registration, Registration.id == Ticket.registration_id)
+        .join(User, User.id == Registration.user_id)
+        .join(Place, (Place.registration_id == Registration.id) & (Place.session_id == session.id))
+        .outerjoin(
+            CheckIn,
+            (CheckIn.registration_id == Registration.id)
+            & (CheckIn.session_id == session.id)
+            & CheckIn.standing,
+        )
+        .where(Ticket.revoked_at.is_(None))
+    ).all()
+    return [
+        {
+            "hash": hash_secret(secret),
+            "registration_id": reg_id,
+            "name": name,
+            "furigana": furigana,
+            "mode": Mode(mode).value,
+            "status": PlaceStatus(st).value,
+            "checked_in": checkin_id is not None,
+        }
+        for secret, reg_id, name, furigana, mode, st, checkin_id in rows
+    ]
+
+
+def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
+    """People with a place in this session whose name or reading contains the query (from one
+    character), or whose email is the query as a whole (case aside): staff at the door find
+    people, they do not browse addresses."""
+    q = " ".join(str(query or "").split())
+    if not q or "\x00" in q:
+        return []
+    return (
+        db.session.scalars(
+            select(Registration)
+            .join(
+                Place, (Place.registration_id == Registration.id) & (Place.session_id == session.id)
+            )
+            .join(User, User.id == Registration.user_id)
+            .where(
+                or_(
+                    name_matches(User.name, User.furigana, None, q),
+                    func.lower(User.email) == q.replace(" ", "").lower(),
+                )
+            )
+            .order_by(User.furigana)
+            .limit(limit)
+            .options(selectinload(Registration.places), joinedload(Registration.user))
+        )
+        .unique()
+        .all()
+    )
+
+
+def standing_by_registration(session: Session, registration_ids: list[int]) -> dict[int, int]:
+    """registration id -> its standing check-in's id at the session, for those checked in."""
+    rows = db.session.execute(
+        select(CheckIn.registration_id, CheckIn.id).where(
+            CheckIn.session_id == session.id,
+            CheckIn.registration_id.in_(registration_ids),
+            CheckIn.standing,
+        )
+    )
+    return dict(rows.all())
+
+
+def search_people(session: Session, query: str) -> list[dict]:
+    """The manual search's answer: each person found, their place and standing check-in."""
+    found = search(session, query)
+    standing = standing_by_registration(session, [r.id for r in found])
+    people = []
+    for r in found:
+        place = r.place_for(session.id)
+        people.append(
+            {
+                "id": r.id,
+                "name": r.user.name,
+                "furigana": r.user.furigana,
+                "mode": place.mode.value,
+                "status": place.status.value,
+                "checked_in": r.id in standing,
+                "checkin_id": standing.get(r.id),
+            }
+        )
+    return people

@@ -103,13 +103,22 @@ def to_xlsx(report: OrgReport, people: Iterable[ParticipantLine]) -> tuple[bytes
             for index, row in enumerate(
                 itertools.chain([HEADERS[table]], rows(table, report, people))
             ):
-                sheet.write_row(index, 0, row)
+                _write_row(sheet, index, row)
                 widths.measure(row)
             if table == "participants":
                 written = index
             for column, width in enumerate(widths.result()):
                 sheet.set_column(column, column, width)
     return out.getvalue(), written
+
+
+def _write_row(sheet, index: int, row) -> None:
+    """Numbers as numbers, text as text, nothing for None (no guessing by type: faster)."""
+    for column, value in enumerate(row):
+        if isinstance(value, str):
+            sheet.write_string(index, column, value)
+        elif value is not None:
+            sheet.write_number(index, column, value)
 
 
 #: Excel's column width is in characters of its default font; a CJK character takes two

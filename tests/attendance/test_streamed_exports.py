@@ -136,3 +136,31 @@ def test_the_excel_file_counts_its_participants_in_the_audit_log(app, world, cas
             ("participants", 3),
             ("xlsx", 3),
         ]
+
+
+def test_a_real_server_sends_the_csv_in_chunks(app, world, case):  # noqa: F811
+    """Through a real WSGI server, as in production: chunked, the same bytes, the request's
+    context and database session alive while the rows are read."""
+    import http.client
+    import threading
+
+    from werkzeug.serving import make_server
+
+    client = _organizer(app, world)
+    url = f"/orgs/{case['org']}/reports/export.csv?year=2024&table=participants"
+    expected = client.get(url).get_data()
+    cookie = client.get_cookie("session")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+        connection.request("GET", url, headers={"Cookie": f"session={cookie.value}"})
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Transfer-Encoding") == "chunked"
+        assert response.getheader("Content-Length") is None
+        assert response.read() == expected
+        connection.close()
+    finally:
+        server.shutdown()

@@ -5,9 +5,7 @@ Loaded in a fixed number of queries however long the history is (the page, the d
 the API all call `history`).
 """
 
-import csv
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +17,8 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.attendance.models import Attendance, AttendanceStatus
 from app.attendance.services import Progress, ensure_current, progress
+from app.core import csvfile
+from app.core.csvfile import text_cell
 from app.core.timefmt import to_local
 from app.core.types import utcnow
 from app.events.models import Mode, Series, Session
@@ -226,54 +226,53 @@ def _local(dt: datetime | None) -> str:
     return to_local(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
-def _cell(value) -> str:
-    """Text as Excel should show it: a leading = + - @ would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def history_csv(entries: list[SeriesEntry]) -> bytes:
-    """One row per session, for Excel: UTF-8 with a BOM (or Excel misreads Japanese), times in
-    Asia/Tokyo."""
-    header = [
-        _("Organisation"),
-        _("Series"),
-        _("Session"),
-        _("Starts at"),
-        _("Ends at"),
-        _("Mode"),
-        _("Attendance"),
-        _("Minutes online"),
-        _("Checked in at"),
-        _("Sessions attended"),
-        _("Sessions in the series"),
-        _("Sessions required"),
-        _("Completed"),
+def history_header() -> list[str]:
+    return [
+        text_cell(h)
+        for h in (
+            _("Organisation"),
+            _("Series"),
+            _("Session"),
+            _("Starts at"),
+            _("Ends at"),
+            _("Mode"),
+            _("Attendance"),
+            _("Minutes online"),
+            _("Checked in at"),
+            _("Sessions attended"),
+            _("Sessions in the series"),
+            _("Sessions required"),
+            _("Completed"),
+        )
     ]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(h) for h in header])
+
+
+def history_rows(entries: list[SeriesEntry]) -> Iterator[list[str]]:
+    """One row per session, for Excel: times in Asia/Tokyo, text never a formula."""
     for e in entries:
         p = e.progress
         for s in e.sessions:
-            writer.writerow(
-                [
-                    _cell(c)
-                    for c in (
-                        e.series.org.name,
-                        e.series.title,
-                        s.session.title,
-                        _local(s.session.starts_at),
-                        _local(s.session.ends_at),
-                        MODE_LABELS[s.mode],
-                        s.label,
-                        "" if s.online_minutes is None else s.online_minutes,
-                        _local(s.checked_in_at),
-                        p.attended,
-                        p.sessions,
-                        "" if p.required is None else p.required,
-                        _("yes") if p.completed else _("no"),
-                    )
-                ]
-            )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+            yield [
+                text_cell(c)
+                for c in (
+                    e.series.org.name,
+                    e.series.title,
+                    s.session.title,
+                    _local(s.session.starts_at),
+                    _local(s.session.ends_at),
+                    MODE_LABELS[s.mode],
+                    s.label,
+                    "" if s.online_minutes is None else s.online_minutes,
+                    _local(s.checked_in_at),
+                    p.attended,
+                    p.sessions,
+                    "" if p.required is None else p.required,
+                    _("yes") if p.completed else _("no"),
+                )
+            ]
+
+
+def history_csv(entries: list[SeriesEntry]) -> bytes:
+    """The whole file at once: UTF-8 with a BOM (or Excel misreads Japanese); the download
+    streams the same bytes with `csvfile.csv_response`."""
+    return csvfile.to_bytes(history_header(), history_rows(entries))

@@ -5,15 +5,17 @@ The column names are Japanese whatever the page's language: the files go into a 
 programme report, and the municipality's staff paste them into its forms as they are.
 """
 
-import csv
+import functools
 import io
+import itertools
 import unicodedata
+from collections.abc import Iterable
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from app.attendance.reports import OrgReport, ParticipantLine
+from app.core import csvfile
+from app.core.csvfile import cell
 from app.core.prefectures import prefecture_name
 
 TABLES = ("summary", "prefectures", "series", "participants")
@@ -53,8 +55,8 @@ def year_label(year: int) -> str:
     return f"{year}年度"
 
 
-def rows(table: str, report: OrgReport, people: list[ParticipantLine] | None = None) -> list:
-    """The table's rows, without its header."""
+def rows(table: str, report: OrgReport | None, people: Iterable[ParticipantLine] = ()):
+    """The table's rows, without its header (the participants' as they come from `people`)."""
     if table == "summary":
         return [
             (year_label(report.year), label, getattr(report.kpis, name))
@@ -67,72 +69,89 @@ def rows(table: str, report: OrgReport, people: list[ParticipantLine] | None = N
         ]
     if table == "series":
         return [(s.title, s.sessions, s.participants, s.completions) for s in report.series]
-    return [
-        (p.name, p.furigana, prefecture_name(p.prefecture, "ja"), *p.figures) for p in people or []
-    ]
+    return (
+        (p.name, p.furigana, prefecture_name(p.prefecture, "ja"), *p.figures) for p in people or ()
+    )
 
 
-def _csv_cell(value) -> str | int:
-    """Text as Excel should show it: a leading = + - @ would start a formula."""
-    if isinstance(value, int):
-        return value
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def csv_rows(table: str, report: OrgReport | None, people: Iterable[ParticipantLine] = ()):
+    """The table's rows as CSV cells: text that Excel would take for a formula is quoted."""
+    return ([cell(c) for c in row] for row in rows(table, report, people))
 
 
-def to_csv(table: str, report: OrgReport, people=None) -> bytes:
-    """UTF-8 with a BOM, so that Excel reads the Japanese right."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS[table])
-    for row in rows(table, report, people):
-        writer.writerow([_csv_cell(c) for c in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def to_csv(table: str, report: OrgReport | None, people=()) -> bytes:
+    """UTF-8 with a BOM, so that Excel reads the Japanese right (the whole file at once; the
+    download streams the same bytes with `csvfile.csv_response`)."""
+    return csvfile.to_bytes(HEADERS[table], csv_rows(table, report, people))
 
 
-def to_xlsx(report: OrgReport, people: list[ParticipantLine]) -> bytes:
+def to_xlsx(report: OrgReport, people: Iterable[ParticipantLine]) -> tuple[bytes, int]:
     """A workbook with a sheet a table, each with its columns as wide as their content and its
-    header row frozen; written in openpyxl's streaming mode (widths and panes come first)."""
-    book = Workbook(write_only=True)
-    for table in TABLES:
-        sheet = book.create_sheet(SHEET_NAMES[table])
-        body = rows(table, report, people)
-        for index, width in enumerate(column_widths([HEADERS[table], *body]), start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
-        sheet.append(HEADERS[table])
-        for row in body:
-            sheet.append([_xlsx_cell(sheet, c) for c in row])
+    header row frozen, and how many participant lines it holds. XlsxWriter's constant_memory
+    mode writes each row out as it comes (the participants are read in batches), and the
+    widths, measured on the way, go in at the end. Text stays text (never a formula or a
+    link)."""
     out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    written = 0
+    with xlsxwriter.Workbook(out, options) as book:
+        for table in TABLES:
+            sheet = book.add_worksheet(SHEET_NAMES[table])
+            sheet.freeze_panes(1, 0)
+            widths = Widths()
+            index = 0  # the header's row; then each row's, so the last is the count of rows
+            for index, row in enumerate(
+                itertools.chain([HEADERS[table]], rows(table, report, people))
+            ):
+                _write_row(sheet, index, row)
+                widths.measure(row)
+            if table == "participants":
+                written = index
+            for column, width in enumerate(widths.result()):
+                sheet.set_column(column, column, width)
+    return out.getvalue(), written
+
+
+def _write_row(sheet, index: int, row) -> None:
+    """Numbers as numbers, text as text, nothing for None (no guessing by type: faster)."""
+    for column, value in enumerate(row):
+        if isinstance(value, str):
+            sheet.write_string(index, column, value)
+        elif value is not None:
+            sheet.write_number(index, column, value)
 
 
 #: Excel's column width is in characters of its default font; a CJK character takes two
 MIN_WIDTH, MAX_WIDTH, PADDING = 6, 60, 2
 
 
+@functools.cache
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def display_width(value) -> int:
     """How many half-width characters the value takes on screen (full-width ones count two)."""
     text = "" if value is None else str(value)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    return sum(map(_char_width, text))
 
 
-def column_widths(table_rows) -> list[int]:
-    """Each column's width: its widest cell, with a little room, within sane bounds."""
-    widths: list[int] = []
-    for row in table_rows:
+class Widths:
+    """Each column's width, measured row by row: its widest cell, with a little room, within
+    sane bounds."""
+
+    def __init__(self):
+        self.widest: list[int] = []
+
+    def measure(self, row) -> None:
+        widest = self.widest
         for index, value in enumerate(row):
-            if index == len(widths):
-                widths.append(0)
-            widths[index] = max(widths[index], display_width(value))
-    return [min(MAX_WIDTH, max(MIN_WIDTH, w + PADDING)) for w in widths]
+            if index == len(widest):
+                widest.append(0)
+            if widest[index] < MAX_WIDTH:  # past the bound, no cell can change it
+                widest[index] = max(widest[index], display_width(value))
 
-
-def _xlsx_cell(sheet, value):
-    """Numbers as numbers; text always as text (openpyxl would store "=..." as a formula)."""
-    if not isinstance(value, str) or not value.startswith("="):
-        return value
-    cell = WriteOnlyCell(sheet, value)
-    cell.data_type = "s"
-    return cell
+    def result(self) -> list[int]:
+        return [min(MAX_WIDTH, max(MIN_WIDTH, w + PADDING)) for w in self.widest]

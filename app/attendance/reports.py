@@ -6,6 +6,7 @@ Aggregate queries only, as in series_dashboard.py; callers bring the year's sess
 date first (`year_sessions`, then `services.ensure_current`).
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -238,8 +239,12 @@ def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
     return OrgReport(year, kpis, prefectures, list(lines.values()))
 
 
-def participant_lines(org_id: int, year: int, sessions: list[Session]) -> list[ParticipantLine]:
-    """Each participant of the 年度 with their figures, by ふりがな (for the Excel export)."""
+#: rows fetched at a time when a participant list is streamed (a server-side cursor on
+#: PostgreSQL), so that memory stays flat however many people took part
+BATCH = 2000
+
+
+def _participants_query(org_id: int, year: int, sessions: list[Session]):
     person = _per_person([s.id for s in sessions])
     completed = _completed(org_id, year)
     per_user = (
@@ -247,7 +252,7 @@ def participant_lines(org_id: int, year: int, sessions: list[Session]) -> list[P
         .group_by(completed.c.user_id)
         .subquery()
     )
-    rows = db.session.execute(
+    return (
         select(
             User.name,
             User.furigana,
@@ -261,7 +266,37 @@ def participant_lines(org_id: int, year: int, sessions: list[Session]) -> list[P
         .outerjoin(per_user, per_user.c.user_id == User.id)
         .order_by(User.furigana, User.id)
     )
-    return [ParticipantLine(*r) for r in rows]
+
+
+def participant_count(sessions: list[Session]) -> int:
+    """How many people attended a session of the 年度 (the rows of `participant_lines`), from
+    the covering index of attendance alone."""
+    people = (
+        select(Attendance.user_id)
+        .where(Attendance.session_id.in_([s.id for s in sessions]), Attendance.status.in_(ATTENDED))
+        .distinct()
+        .subquery()
+    )
+    return db.session.execute(select(func.count()).select_from(people)).scalar_one()
+
+
+def iter_participant_lines(
+    org_id: int, year: int, sessions: list[Session]
+) -> Iterator[ParticipantLine]:
+    """Each participant of the 年度 with their figures, by ふりがな, read `BATCH` rows at a
+    time (for the streamed CSV and the Excel file). The query is made at the call, so that
+    the sessions need not stay loaded while the lines are read."""
+    query = _participants_query(org_id, year, sessions).execution_options(yield_per=BATCH)
+    return (ParticipantLine(*row) for row in _rows(query))
+
+
+def _rows(query):
+    yield from db.session.execute(query)
+
+
+def participant_lines(org_id: int, year: int, sessions: list[Session]) -> list[ParticipantLine]:
+    """Each participant of the 年度 with their figures, by ふりがな, all at once."""
+    return list(iter_participant_lines(org_id, year, sessions))
 
 
 def years_with_sessions(org_id: int, now: datetime | None = None) -> list[int]:

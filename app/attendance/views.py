@@ -5,11 +5,18 @@ from flask import Blueprint, Response, current_app, json, render_template
 from flask_login import current_user
 
 from app.attendance import certificates
-from app.attendance.history import MODE_LABELS, SESSION_CANCELLED, history, history_csv
+from app.attendance.history import (
+    MODE_LABELS,
+    SESSION_CANCELLED,
+    history,
+    history_header,
+    history_rows,
+)
 from app.attendance.history import payload as history_payload
 from app.attendance.personal_data import personal_data
 from app.attendance.schemas import HistorySchema
 from app.core.access import login_required, public
+from app.core.csvfile import csv_response
 from app.core.errors import NotFound
 from app.core.types import utcnow
 from app.core.urls import external_url
@@ -40,10 +47,9 @@ def my_history():
 @bp.route("/me/history.csv")
 @login_required
 def my_history_csv():
-    return Response(
-        history_csv(history(current_user)),
-        mimetype="text/csv",
-        headers={**PRIVATE, "Content-Disposition": 'attachment; filename="kakawari-history.csv"'},
+    entries = history(current_user)
+    return csv_response(
+        history_header(), history_rows(entries), "kakawari-history.csv", headers=PRIVATE
     )
 
 

@@ -64,11 +64,15 @@ def browser_like(client) -> None:
     client.eio.ping_timeout = client.eio.ping_interval + client.eio.ping_timeout
 
 
-async def _swarm(url, tokens, due, session_id, deflate, pipe):
+async def _swarm(url, tokens, offsets, session_id, deflate, pipe):
     import socketio
 
     received: list[tuple[str, float]] = []
     loop = asyncio.get_running_loop()
+    # the clock starts when every process is loaded: the parent sends the common start time
+    pipe.send("loaded")
+    t0 = await loop.run_in_executor(None, pipe.recv)
+    due = [t0 + offset for offset in offsets]
 
     async def one(token, at):
         client = socketio.AsyncClient(**client_options(deflate))
@@ -117,8 +121,8 @@ async def _swarm(url, tokens, due, session_id, deflate, pipe):
     await asyncio.gather(*(r[0].disconnect() for r in results), return_exceptions=True)
 
 
-def swarm_process(url, tokens, due, session_id, deflate, pipe):
-    asyncio.run(_swarm(url, tokens, due, session_id, deflate, pipe))
+def swarm_process(url, tokens, offsets, session_id, deflate, pipe):
+    asyncio.run(_swarm(url, tokens, offsets, session_id, deflate, pipe))
 
 
 # --- the server's side -----------------------------------------------------------------------
@@ -239,22 +243,26 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
     context = multiprocessing.get_context("spawn")
     pipes, procs = [], []
     # every client starts at its own moment of the --join-within window, whatever process it
-    # is in (client i at t0 + i * within / N); t0 leaves the processes time to start
-    t0 = time.time() + 4
+    # is in (client i at t0 + i * within / N); t0 is set once every process has loaded
     spacing = args.join_within / max(1, len(swarm_tokens))
     try:
         for i in range(args.procs):
             mine, theirs = context.Pipe()
             mine_tokens = swarm_tokens[i :: args.procs]
-            due = [t0 + (i + j * args.procs) * spacing for j in range(len(mine_tokens))]
+            offsets = [(i + j * args.procs) * spacing for j in range(len(mine_tokens))]
             proc = context.Process(
                 target=swarm_process,
-                args=(url, mine_tokens, due, session_id, args.deflate, theirs),
+                args=(url, mine_tokens, offsets, session_id, args.deflate, theirs),
                 daemon=True,
             )
             proc.start()
             procs.append(proc)
             pipes.append(mine)
+        for pipe in pipes:
+            assert pipe.recv() == "loaded"
+        t0 = time.time() + 0.5
+        for pipe in pipes:
+            pipe.send(t0)
         joins, failures = [], []
         for pipe in pipes:
             _, durations, errors = pipe.recv()

@@ -94,6 +94,7 @@ def benches(quick: bool) -> list[dict]:
                     "vs_node_burst_deliveries_per_s",
                     lambda v: v >= 1.0,
                 ),
+                ("joins failed", "0", "join_failures", lambda v: v == 0),
                 ("join p99 ms (joining within 10 s)", "< 1000", "join_p99_ms", lambda v: v < 1000),
                 ("  Node relay", "—", "node_join_p99_ms", None),
                 ("  ratio Kakawari / Node", "—", "vs_node_join_p99_ms", None),

@@ -13,6 +13,11 @@ Three phases, each scanning every ticket once:
 - the same closed loop once more: every ticket is already in (the yellow answer, no write).
 The database is a throwaway one: an SQLite file in a temporary folder, or a new PostgreSQL
 database (dropped at the end).
+
+--peer (PostgreSQL) then sets up pretix (bench/peers/pretix_setup.py) beside the running server
+and compares first scans, interleaved over --rounds rounds, with the same --clients keep-alive
+clients: scans/s, p99 and server CPU per scan (process tree + the database's PostgreSQL
+backends), medians and the ratios Kakawari / pretix.
 """
 
 import argparse

@@ -13,10 +13,16 @@ Three phases, each scanning every ticket once:
 - the same closed loop once more: every ticket is already in (the yellow answer, no write).
 The database is a throwaway one: an SQLite file in a temporary folder, or a new PostgreSQL
 database (dropped at the end).
+
+--peer (PostgreSQL) then sets up pretix (bench/peers/pretix_setup.py) beside the running server
+and compares first scans, interleaved over --rounds rounds, with the same --clients keep-alive
+clients: scans/s, p99 and server CPU per scan (process tree + the database's PostgreSQL
+backends), medians and the ratios Kakawari / pretix.
 """
 
 import argparse
 import json
+import os
 import queue
 import sys
 import tempfile
@@ -28,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.peers.machine import CpuMeter, cpu_model  # noqa: E402
 from tests.concurrency.live import (  # noqa: E402 -- after the path is set
     Call,
     Database,
@@ -57,6 +64,13 @@ def parse_args(argv=None):
         help="closed-loop clients (8); a worker serves at most 15 connections at once "
         "(tests/concurrency/gunicorn_conf.py), so more than 15 per worker starve",
     )
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="PostgreSQL only: also set up pretix (bench/peers/pretix_setup.py) and compare the "
+        "first scans of both with --clients keep-alive clients, interleaved, --rounds times",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="comparison rounds (3)")
     parser.add_argument(
         "--workers",
         type=int,
@@ -156,8 +170,163 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
+# --- beside pretix ------------------------------------------------------------------------------
+
+
+def keep_alive_loop(port: int, calls: list[Call], clients: int, **headers) -> list[Result]:
+    """`clients` keep-alive connections (opened beforehand), each sending its next call as soon
+    as it has an answer (a connection the server closed is opened again by http.client)."""
+    import http.client
+
+    results: list[Result | None] = [None] * len(calls)
+    next_call = iter(range(len(calls)))
+    lock = threading.Lock()
+    ready = threading.Barrier(clients)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.connect()
+        ready.wait()
+        while True:
+            with lock:
+                i = next(next_call, None)
+            if i is None:
+                break
+            r = _send(conn, calls[i], **headers)
+            if r.status == 0:  # closed while idle: once more on a new connection
+                r = _send(conn, calls[i], **headers)
+            results[i] = r
+        conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def measured(port, calls, clients, meter_args, ok_status, **headers) -> dict:
+    """One first-scan phase under a CPU meter: scans/s, p50/p99, CPU ms per scan."""
+    with CpuMeter(*meter_args) as meter:
+        results = keep_alive_loop(port, calls, clients, **headers)
+    ok = [r for r in results if r.status == ok_status]
+    latencies = [r.seconds * 1000 for r in ok]
+    wall = max(r.finished for r in results) - min(r.started for r in results)
+    verdicts = Counter(
+        r.body.get("status", "?") if isinstance(r.body, dict) else f"HTTP {r.status}"
+        for r in results
+    )
+    app_cpu, pg_cpu = meter.seconds("app"), meter.seconds("pg")
+    return {
+        "scans": len(results),
+        "ok": len(ok),
+        "verdicts": dict(verdicts),
+        "scans_per_s": len(ok) / wall,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "app_cpu_ms": app_cpu * 1000 / len(results),
+        "pg_cpu_ms": pg_cpu * 1000 / len(results),
+        "cpu_ms": (app_cpu + pg_cpu) * 1000 / len(results),
+    }
+
+
+#: figure, key, which way is better
+COMPARED = [
+    ("scans/s, first scans", "scans_per_s", "higher"),
+    ("p99 ms", "p99_ms", "lower"),
+    ("server CPU ms per first scan", "cpu_ms", "lower"),
+    ("  of which the app's processes", "app_cpu_ms", "lower"),
+    ("  of which their PostgreSQL backends", "pg_cpu_ms", "lower"),
+]
+
+
+def beside_pretix(args, server, database, app, venue, calls) -> dict:
+    """Interleaved rounds: Kakawari's first scans (check-ins cleared before), then pretix's on a
+    fresh slice of its tickets; the same keep-alive clients for both; medians and ratios."""
+    from statistics import median
+
+    from bench.peers.pretix_setup import PRETIX_VERSION, Pretix
+
+    warm_up = 8 * server.workers  # scans of their own, before the measured rounds
+    with Pretix(args.tickets * args.rounds + warm_up, workers=server.workers) as pretix:
+        print(
+            f"pretix {PRETIX_VERSION}: gunicorn pretix.wsgi, {pretix.workers} gthread workers "
+            f"x {pretix.threads} threads, database {pretix.database}"
+        )
+        token = {"Authorization": f"Token {pretix.token}"}
+        warm = Call("GET", "/api/v1/organizers/", pretix.token)
+        keep_alive_loop(pretix.port, [warm] * (8 * pretix.workers), args.clients, **token)
+        warm_scans = [
+            Call(
+                "POST",
+                pretix.redeem_path,
+                pretix.token,
+                {"secret": secret, "lists": [pretix.list_id], "type": "entry"},
+            )
+            for secret in pretix.secrets[-warm_up:]
+        ]
+        keep_alive_loop(pretix.port, warm_scans, args.clients, **token)
+        ours, theirs = [], []
+        for r in range(args.rounds):
+            clear_checkins(app, venue.session_id)
+            ours.append(
+                measured(
+                    server.port,
+                    calls,
+                    args.clients,
+                    (server.process.pid, database.url, database.created),
+                    200,
+                )
+            )
+            slice_ = pretix.secrets[r * args.tickets : (r + 1) * args.tickets]
+            peer_calls = [
+                Call(
+                    "POST",
+                    pretix.redeem_path,
+                    pretix.token,
+                    {"secret": secret, "lists": [pretix.list_id], "type": "entry"},
+                )
+                for secret in slice_
+            ]
+            theirs.append(
+                measured(
+                    pretix.port,
+                    peer_calls,
+                    args.clients,
+                    (pretix.process.pid, pretix.url(), pretix.database),
+                    201,
+                    **token,
+                )
+            )
+            print(
+                f"round {r + 1}: Kakawari {ours[-1]['scans_per_s']:.1f}/s "
+                f"{ours[-1]['verdicts']}, pretix {theirs[-1]['scans_per_s']:.1f}/s "
+                f"{theirs[-1]['verdicts']}",
+                flush=True,
+            )
+    print(
+        f"\nfirst scans, {args.clients} keep-alive clients, median of {args.rounds} rounds"
+        f"\n{'figure':<38} {'Kakawari':>9} {'pretix':>9} {'ratio':>7}"
+    )
+    table = {}
+    for figure, key, better in COMPARED:
+        a, b = median(x[key] for x in ours), median(x[key] for x in theirs)
+        ratio = a / b if b else float("nan")
+        table[key] = {"kakawari": round(a, 2), "pretix": round(b, 2), "ratio": round(ratio, 3)}
+        print(f"{figure:<38} {a:>9.1f} {b:>9.1f} {ratio:>7.2f}  ({better} is better)")
+    return {
+        "pretix_version": PRETIX_VERSION,
+        "clients": args.clients,
+        "rounds": {"kakawari": ours, "pretix": theirs},
+        "compared": table,
+    }
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.peer and args.database != "postgresql":
+        raise SystemExit("--peer compares on PostgreSQL: add --database postgresql")
     workers = args.workers or (1 if args.database == "sqlite" else 3)
     with tempfile.TemporaryDirectory(prefix="kakawari-bench-") as tmp:
         workdir = Path(tmp)
@@ -168,10 +337,12 @@ def main(argv=None) -> int:
             app = setup_app(database.url, workdir / "instance")
             venue = make_venue(app, args.tickets, phones=4)
             calls = scan_calls(venue)
+            load_before = os.getloadavg()[0]
             with LiveServer(database.url, workdir, workers=workers) as server:
                 print(
                     f"{args.tickets} tickets, {args.database}, gunicorn {workers} gevent "
                     f"worker{'s' if workers > 1 else ''}, {args.clients} closed-loop clients; "
+                    f"{os.cpu_count()} CPUs ({cpu_model()}), load average {load_before:.2f}, "
                     f"CPU check {cpu_check():.2f} s"
                 )
                 status = Call("GET", venue.scan_path + "/status", venue.phones[0].token)
@@ -188,8 +359,14 @@ def main(argv=None) -> int:
                 rows.append(row("closed loop, first scans", first))
                 again = sustained(server.port, calls, args.clients)
                 rows.append(row("closed loop, already checked in", again))
-            print_table(rows)
-            print(f"CPU check after the run {cpu_check():.2f} s")
+                print_table(rows)
+                peer = None
+                if args.peer:
+                    peer = beside_pretix(args, server, database, app, venue, calls)
+            load_after = os.getloadavg()[0]
+            print(
+                f"load average after {load_after:.2f}, CPU check after the run {cpu_check():.2f} s"
+            )
             p99 = rows[0]["p99"]
             verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
             print(f"target p99 < {TARGET_P99_MS} ms at {args.rate:g} scans/s: {verdict}")
@@ -205,7 +382,15 @@ def main(argv=None) -> int:
                     "repeat_scans_per_s": round(rows[2]["scans/s"], 1),
                     "verdicts": {r["phase"]: r["verdicts"] for r in rows},
                     "cpu_check_s": round(cpu_check(), 2),
+                    "load_before": round(load_before, 2),
+                    "load_after": round(load_after, 2),
                 }
+                if peer:
+                    figures["pretix"] = peer
+                    for key, value in peer["compared"].items():
+                        figures[f"kakawari_{key}"] = value["kakawari"]
+                        figures[f"pretix_{key}"] = value["pretix"]
+                        figures[f"vs_pretix_{key}"] = value["ratio"]
                 args.json.write_text(json.dumps(figures, indent=2))
         finally:
             database.drop(app)

@@ -1,8 +1,11 @@
-"""Accounts: the rules for creating, authenticating, changing and deleting a person."""
+"""Accounts: the rules for creating, authenticating, changing and deleting a person.
+
+Each function flushes; the edge (page, API operation, command) commits once. What other areas
+must hear of (a live socket closing with an ended session) follows that commit (after_commit).
+"""
 
 import hmac
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
@@ -33,6 +36,7 @@ from app.core.errors import (
 from app.core.secrets import hash_secret
 from app.core.text import has_control_chars, printable, single_line
 from app.core.types import utcnow
+from app.core.uow import after_commit
 from app.core.urls import external_url
 from app.extensions import commit_keeping_loaded, db
 from app.mail import send_mail
@@ -99,19 +103,19 @@ def register_user(data: dict, *, locale: str = "ja") -> User:
         db.session.rollback()
         raise EmailTaken(fields={"email": [EmailTaken.message]}) from None
     record("account.created", actor=user, subject=user)
-    db.session.commit()
     return user
 
 
 def authenticate(email: str, password: str) -> User:
-    """The active user with these credentials, or InvalidCredentials (audited)."""
+    """The active user with these credentials, or InvalidCredentials (audited: the caller
+    commits the record before it answers)."""
     user = find_user_by_email(str(email or ""))
     if user is None or not user.is_active or not user.password_hash:
         check_password_hash(_DUMMY_HASH, str(password or ""))
-        record("auth.login_failed", email=printable(email, 254), commit=True)
+        record("auth.login_failed", email=printable(email, 254))
         raise InvalidCredentials()
     if not check_password_hash(user.password_hash, str(password or "")):
-        record("auth.login_failed", subject=user, email=user.email, commit=True)
+        record("auth.login_failed", subject=user, email=user.email)
         raise InvalidCredentials()
     return user
 
@@ -131,13 +135,13 @@ def update_profile(user: User, data: dict) -> User:
     for key, value in cleaned.items():
         setattr(user, key, value)
     user.relations = relations
-    db.session.commit()
+    db.session.flush()
     return user
 
 
 def set_locale(user: User, locale: str) -> None:
     user.locale = v.clean_locale(locale)
-    db.session.commit()
+    db.session.flush()
 
 
 def change_password(user: User, current: str, new: str, confirm: str | None = None) -> None:
@@ -149,9 +153,8 @@ def change_password(user: User, current: str, new: str, confirm: str | None = No
         errors["current_password"] = [InvalidCredentials.message]
     revoked = _set_password(user, new, confirm, errors)
     record("auth.password_changed", subject=user, tokens_revoked=len(revoked))
-    user_id = user.id
-    db.session.commit()
-    _announce_ended(user_id, revoked)
+    db.session.flush()
+    _announce_ended(user.id, revoked)
 
 
 def _set_password(user: User, new: str, confirm=None, errors=None) -> list[int]:
@@ -185,17 +188,20 @@ def log_out_everywhere(user: User) -> None:
     browser's: a copied cookie never outlives the logout. API tokens stay (revoke them)."""
     _end_sessions(user)
     record("auth.logged_out", actor=user, subject=user)
-    user_id = user.id
-    db.session.commit()
-    _announce_ended(user_id, [])
+    db.session.flush()
+    _announce_ended(user.id, [])
 
 
 def _announce_ended(user_id: int, token_ids: list[int]) -> None:
-    """After the commit: what was opened with an ended session or token (a live socket) closes."""
+    """Once committed: what was opened with an ended session or token (a live socket) closes."""
     app = current_app._get_current_object()
-    sessions_ended.send(app, user_id=user_id)
-    if token_ids:
-        api_tokens_revoked.send(app, user_id=user_id, token_ids=token_ids)
+
+    def announce():
+        sessions_ended.send(app, user_id=user_id)
+        if token_ids:
+            api_tokens_revoked.send(app, user_id=user_id, token_ids=token_ids)
+
+    after_commit(announce)
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -238,7 +244,7 @@ def request_password_reset(email: str) -> None:
             link=link,
         )
     send_mail(user.email, subject, body)
-    record("auth.password_reset_requested", actor=user, subject=user, commit=True)
+    record("auth.password_reset_requested", actor=user, subject=user)
 
 
 def user_for_reset_token(token: str) -> User:
@@ -262,9 +268,8 @@ def reset_password(token: str, new: str, confirm: str | None = None) -> User:
     user = user_for_reset_token(token)
     revoked = _set_password(user, new, confirm)
     record("auth.password_reset", actor=user, subject=user, tokens_revoked=len(revoked))
-    user_id = user.id
-    db.session.commit()
-    _announce_ended(user_id, revoked)
+    db.session.flush()
+    _announce_ended(user.id, revoked)
     return user
 
 
@@ -281,7 +286,7 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken(user=user, name=name, token_hash=hash_secret(secret), prefix=secret[:10])
     db.session.add(token)
     record("token.created", actor=user, subject=user, name=name)
-    db.session.commit()
+    db.session.flush()
     return token, secret
 
 
@@ -333,11 +338,9 @@ def revoke_api_token(user: User, token_id: int) -> bool:
         return False
     token.revoked_at = utcnow()
     record("token.revoked", actor=user, subject=user, name=token.name)
-    user_id = user.id
-    db.session.commit()
-    api_tokens_revoked.send(
-        current_app._get_current_object(), user_id=user_id, token_ids=[token_id]
-    )
+    db.session.flush()
+    app, user_id = current_app._get_current_object(), user.id
+    after_commit(lambda: api_tokens_revoked.send(app, user_id=user_id, token_ids=[token_id]))
     return True
 
 
@@ -354,12 +357,12 @@ def _revoke_every_api_token(user: User) -> list[int]:
 # --- deletion -----------------------------------------------------------------------------------
 
 
-def delete_account(user: User, password: str) -> list[Callable[[], None]]:
+def delete_account(user: User, password: str) -> None:
     """Remove personal data; the row stays (anonymous, with prefecture) for attendance statistics.
     The other areas remove theirs through account_erasing (places in sessions not started yet
     are freed for the people waiting, free-text answers and the name on certificates go) and
-    the audit record counts it all. One unit of work: flushed here, the caller commits, then
-    runs what is returned (mails to the people who got a freed place).
+    the audit record counts it all. One unit of work: flushed here, the caller commits; what
+    the areas asked to do once committed (mails to the people who got a freed place) follows.
 
     Refused while the person is the last owner of an organisation (LastOwner).
     """
@@ -382,14 +385,14 @@ def delete_account(user: User, password: str) -> list[Callable[[], None]]:
         token_ids.append(token.id)
         db.session.delete(token)
     db.session.flush()  # written first: on SQLite the transaction now holds the write lock
-    user_id = user.id
     # once committed, what was opened with a session or token of the person (a socket) closes
-    removed, after_commit = {}, [lambda: _announce_ended(user_id, token_ids)]
+    _announce_ended(user.id, token_ids)
+    removed = {}
     app = current_app._get_current_object()
     for _receiver, erased in account_erasing.send(app, user=user, now=now):
         if erased is not None:
             removed.update(erased.counts)
-            after_commit += [erased.after_commit] if erased.after_commit else []
+            if erased.after_commit:
+                after_commit(erased.after_commit)
     record("account.deleted", actor=user, subject=user, **removed)
     db.session.flush()
-    return after_commit

@@ -1,4 +1,7 @@
-"""Account pages: sign-up, login/logout, profile, password, tokens, deletion, language."""
+"""Account pages: sign-up, login/logout, profile, password, tokens, deletion, language.
+
+Each POST is one unit of work: the services flush, the page commits once (a refused login
+commits its audit record), and only then logs the person in or out."""
 
 from urllib.parse import urlsplit
 
@@ -61,6 +64,7 @@ def signup():
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:
+            db.session.commit()
             login_user(user)
             flash(_("Welcome to Kakawari, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
@@ -78,13 +82,15 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except InvalidCredentials as exc:
+            db.session.commit()  # the failed try is audited
             mark_login_failed()
             form.form_errors.append(str(exc.message))
         else:
-            login_user(user, remember=form.remember.data)
             if session.get("locale") in ("ja", "en"):  # chosen just now, before logging in
                 services.set_locale(user, session.pop("locale"))
-            record("auth.login", actor=user, commit=True)
+            record("auth.login", actor=user)
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template(
         "accounts/login.html",
@@ -112,6 +118,7 @@ def logout():
     ActionForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
     if current_user.is_authenticated:
         services.log_out_everywhere(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
@@ -127,6 +134,7 @@ def profile():
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:
+            db.session.commit()
             flash(_("Your profile was saved."), "success")
             return redirect(url_for("accounts.profile"))
     elif request.method == "GET":
@@ -155,6 +163,7 @@ def change_password():
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:
+            db.session.commit()
             # stay logged in here (the new session version); other sessions are logged out
             login_user(current_user._get_current_object())
             flash(_("Your password was changed."), "success")
@@ -169,7 +178,9 @@ def create_token():
     if not form.validate_on_submit():
         return redirect(url_for("accounts.profile"))
     token, secret = services.create_api_token(current_user, form.name.data)
-    return render_template("accounts/token_created.html", token=token, secret=secret)
+    page = render_template("accounts/token_created.html", token=token, secret=secret)
+    db.session.commit()
+    return page
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -177,6 +188,7 @@ def create_token():
 def revoke_token(token_id: int):
     ActionForm().validate_on_submit()
     if services.revoke_api_token(current_user, token_id):
+        db.session.commit()
         flash(_("The token was revoked."), "success")
     else:
         flash(_("That token does not exist or was already revoked."), "error")
@@ -189,7 +201,7 @@ def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            after_commit = services.delete_account(current_user, form.password.data)
+            services.delete_account(current_user, form.password.data)
         except KakawariError as exc:
             db.session.rollback()
             if exc.fields:
@@ -198,8 +210,6 @@ def delete_account():
                 form.form_errors.append(str(exc.message))
         else:
             db.session.commit()  # the deletion and all it frees: one unit of work
-            for follow_up in after_commit:
-                follow_up()
             logout_user()
             flash(_("Your account was deleted. Thank you for taking part."), "info")
             return redirect(url_for("main.index"))
@@ -213,6 +223,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
+        db.session.commit()  # the mail and its audit record
         flash(
             _("If an account uses that address, we have sent it a link to reset the password."),
             "info",
@@ -238,6 +249,7 @@ def reset_password(token: str):
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:
+            db.session.commit()
             login_user(user)
             flash(_("Your new password is set."), "success")
             return redirect(url_for("main.index"))
@@ -251,6 +263,7 @@ def set_locale():
     if form.validate_on_submit():
         if current_user.is_authenticated:
             services.set_locale(current_user, form.locale.data)
+            db.session.commit()
         else:
             session["locale"] = form.locale.data
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))

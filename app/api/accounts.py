@@ -9,6 +9,7 @@ from app.api import Blueprint, ErrorSchema
 from app.core.access import login_required, public
 from app.core.errors import InvalidCredentials, NotFound
 from app.core.prefectures import prefecture_name
+from app.extensions import db
 from app.orgs.services import user_memberships
 
 blp = Blueprint("api_accounts", __name__, description="Accounts and API tokens")
@@ -107,10 +108,13 @@ def create_token(body):
     try:
         user = services.authenticate(body["email"], body["password"])
     except InvalidCredentials:
+        db.session.commit()  # the failed try is audited
         mark_login_failed()
         raise
     token, secret = services.create_api_token(user, body.get("name") or "API")
-    return {"id": token.id, "name": token.name, "token": secret}
+    answer = {"id": token.id, "name": token.name, "token": secret}
+    db.session.commit()
+    return answer
 
 
 @blp.route("/auth/tokens", methods=["GET"])
@@ -130,6 +134,7 @@ def revoke_token(token_id: int):
     """Revoke one of the caller's tokens."""
     if not services.revoke_api_token(current_user, token_id):
         raise NotFound()
+    db.session.commit()
     return ""
 
 
@@ -143,7 +148,9 @@ def signup(body):
     """Create an account, with the same rules as the sign-up page (rate limited per address)."""
     locale = body.pop("locale", "ja")
     user = services.register_user(body, locale=locale)
-    return me_payload(user)
+    answer = me_payload(user)
+    db.session.commit()
+    return answer
 
 
 @blp.route("/me", methods=["GET"])

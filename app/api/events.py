@@ -2,7 +2,8 @@
 
 Anyone may read published series; organisers of a series' organisation create series and add
 sessions. Every rule about the input lives in app.events.services: these views parse, authorise,
-call a service and answer. The stream URL is never part of a public answer.
+call a service, build the answer and commit once. The stream URL is never part of a public
+answer.
 """
 
 from functools import wraps
@@ -20,6 +21,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.prefectures import prefecture_code, prefecture_name
 from app.events import services
 from app.events.models import Scope, Selection, Series, SeriesStatus, SessionFormat
+from app.extensions import db
 from app.orgs.access import load_org_for, org_role_required
 from app.orgs.models import Role
 from app.orgs.services import membership
@@ -337,7 +339,9 @@ def get_series(series_id: int):
 def create_series(body, org_id: int):
     """Create a series (a draft unless `published`); organisers and owners."""
     series = services.create_series(g.org, current_user, body)
-    return series_payload(series)
+    answer = series_payload(series)
+    db.session.commit()
+    return answer
 
 
 @blp.route("/series/<int:series_id>/sessions", methods=["POST"])
@@ -350,4 +354,6 @@ def add_session(body, series: Series):
     """Add a session; times are ISO 8601 with their offset (a time without one is refused)."""
     session = services.add_session(series, current_user, body)
     places = capacity.summary([session])[session.id]
-    return {**session_payload(session, places), "stream_url": session.stream_url}
+    answer = {**session_payload(session, places), "stream_url": session.stream_url}
+    db.session.commit()
+    return answer

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields
 
 from app.api import Blueprint
 from app.core.access import login_required
+from app.extensions import db
 from app.orgs import services
 
 blp = Blueprint("api_orgs", __name__, description="Organisations (主催団体)")
@@ -28,4 +29,6 @@ class OrgOut(Schema):
 def create_org(body):
     """Create an organisation; the caller becomes its owner."""
     org = services.create_org(current_user, body["name"])
-    return {"id": org.id, "name": org.name, "role": "owner"}
+    answer = {"id": org.id, "name": org.name, "role": "owner"}
+    db.session.commit()
+    return answer

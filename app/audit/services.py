@@ -15,8 +15,10 @@ def record(
     commit: bool = False,
     **details,
 ):
-    """Add an audit event to the current transaction (or commit it on its own); `org_id`
-    instead of `org` saves loading the organisation."""
+    """Add an audit event to the current transaction: it is committed with the change it
+    records, by the edge. `org_id` instead of `org` saves loading the organisation. `commit`
+    is for an edge whose only write is this record (a download of personal data) and is never
+    passed by a service."""
     ip = None
     if has_request_context():
         ip = request.remote_addr

@@ -78,8 +78,11 @@ def seed_demo() -> dict:
     db.session.commit()
     after = db.session.scalar(select(db.func.count()).select_from(User))
     seed_series(org)
+    db.session.commit()  # each step commits as an edge does (the services flush)
     seed_choose(org)  # a per-session series: people book the sessions they come to
+    db.session.commit()
     door = open_the_door(org)  # a venue session with check-in open, whenever the demo loads
+    db.session.commit()
     return {"users_created": after - before, "org_id": org.id, "door_session_id": door.id}
 
 
@@ -124,6 +127,7 @@ def live_now_command() -> None:
         session = move_live_session_to_now(org) if org else None
         if session is not None:
             open_the_door(org)
+        db.session.commit()  # what it moved, and (no) mails about it, while mail is suppressed
     finally:
         current_app.config["MAIL_SUPPRESS"] = suppress
     if session is None:

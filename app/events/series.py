@@ -1,7 +1,8 @@
 """A series: creating, changing, publishing and cancelling it, and its questions.
 
 Input comes as a plain dict (from a form or the API) and is validated here, in one place.
-Cancelling a series cancels its upcoming sessions and tells their participants (signals).
+Cancelling a series cancels its upcoming sessions and tells their participants (signals, once
+the change committed). Each function flushes; the edge (page, API, command) commits once.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from app.core.errors import ValidationFailed
 from app.core.prefectures import prefecture_code
 from app.core.text import single_line
 from app.core.types import utcnow
+from app.core.uow import after_commit
 from app.events.fields import (
     Errors,
     choice_field,
@@ -112,7 +114,7 @@ def create_series(org, actor, data: dict) -> Series:
     db.session.add(series)
     db.session.flush()
     record("series.created", actor=actor, org=org, series_id=series.id)
-    db.session.commit()
+    db.session.flush()
     return series
 
 
@@ -123,7 +125,7 @@ def update_series(series: Series, actor, data: dict) -> Series:
     for key, value in cleaned.items():
         setattr(series, key, value)
     record("series.updated", actor=actor, org=series.org, series_id=series.id)
-    db.session.commit()
+    db.session.flush()
     return series
 
 
@@ -137,11 +139,12 @@ def publish_series(series: Series, actor, published: bool = True) -> None:
         org=series.org,
         series_id=series.id,
     )
-    db.session.commit()
+    db.session.flush()
 
 
 def cancel_series(series: Series, actor) -> None:
-    """Cancel the series and all its upcoming sessions; participants are told per session."""
+    """Cancel the series and all its upcoming sessions; participants are told per session, once
+    the cancellation committed."""
     series.status = SeriesStatus.cancelled
     now = utcnow()
     cancelled = []
@@ -151,10 +154,14 @@ def cancel_series(series: Series, actor) -> None:
             session.ical_sequence += 1
             cancelled.append(session)
     record("series.cancelled", actor=actor, org=series.org, series_id=series.id)
-    db.session.commit()
-    series_cancelled.send(series)
-    for session in cancelled:
-        session_changed.send(session, changes={"cancelled"})
+    db.session.flush()
+
+    def announce():
+        series_cancelled.send(series)
+        for session in cancelled:
+            session_changed.send(session, changes={"cancelled"})
+
+    after_commit(announce)
 
 
 def set_questions(series: Series, questions: list[dict]) -> None:
@@ -213,4 +220,4 @@ def set_questions(series: Series, questions: list[dict]) -> None:
             setattr(question, key, value)
         kept.append(question)
     series.questions = kept
-    db.session.commit()
+    db.session.flush()

@@ -2,13 +2,14 @@
 
 Times must be aware datetimes (the form reads Asia/Tokyo, the API ISO 8601 with an offset).
 A change of time or place bumps the session's iCalendar sequence and is announced with the
-session_changed signal.
+session_changed signal once it committed. Each function flushes; the edge commits once.
 """
 
 from flask_babel import lazy_gettext as _l
 
 from app.audit.services import record
 from app.core.errors import ValidationFailed
+from app.core.uow import after_commit
 from app.events.fields import (
     Errors,
     choice_field,
@@ -81,12 +82,13 @@ def add_session(series: Series, actor, data: dict) -> Session:
     record(
         "session.created", actor=actor, org=series.org, series_id=series.id, session_id=session.id
     )
-    db.session.commit()
+    db.session.flush()
     return session
 
 
 def update_session(session: Session, actor, data: dict) -> set[str]:
-    """Apply changes; returns (and announces) what participants should hear about."""
+    """Apply changes; returns what participants should hear about (announced once the change
+    committed)."""
     if session.is_cancelled:
         raise ValidationFailed(fields={"status": [_l("This session has been cancelled.")]})
     cleaned = _clean_session(data, session)
@@ -115,9 +117,9 @@ def update_session(session: Session, actor, data: dict) -> set[str]:
         session_id=session.id,
         changes=sorted(changes),
     )
-    db.session.commit()
+    db.session.flush()
     if changes:
-        session_changed.send(session, changes=changes)
+        after_commit(lambda: session_changed.send(session, changes=changes))
     return changes
 
 
@@ -127,5 +129,5 @@ def cancel_session(session: Session, actor) -> None:
     session.status = SessionStatus.cancelled
     session.ical_sequence += 1
     record("session.cancelled", actor=actor, org=session.series.org, session_id=session.id)
-    db.session.commit()
-    session_changed.send(session, changes={"cancelled"})
+    db.session.flush()
+    after_commit(lambda: session_changed.send(session, changes={"cancelled"}))

@@ -8,5 +8,6 @@ _signals = Namespace()
 #: "time", "place", "capacity", "cancelled", "other": what people holding a place should hear of
 session_changed = _signals.signal("session-changed")
 
-#: sent with the Series when it is cancelled
+#: sent with the Series after its cancellation committed (then session_changed for each session
+#: it cancelled)
 series_cancelled = _signals.signal("series-cancelled")

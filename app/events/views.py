@@ -2,7 +2,8 @@
 
 Organisers and owners only: staff get 403, other organisations 404 (org_role_required).
 The series' own page, with its places and participants, belongs to registration (manage.py):
-events does not read registrations.
+events does not read registrations. Each POST is one unit of work: the services flush, the page
+commits once (what participants hear of a change follows that commit).
 """
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
@@ -21,6 +22,7 @@ from app.events.forms import (
     error_text,
 )
 from app.events.models import SeriesStatus
+from app.extensions import db
 from app.orgs.access import org_role_required
 from app.orgs.models import Role
 
@@ -54,8 +56,10 @@ def _submitted(form, save, done: str, series=None):
     except KakawariError as exc:
         form.show_errors(exc.fields or {"": [exc.message]})
         return None
+    answer = _series_page(series or saved)
+    db.session.commit()
     flash(done, "success")
-    return _series_page(series or saved)
+    return answer
 
 
 # --- series ------------------------------------------------------------------------------------
@@ -102,6 +106,7 @@ def _series_action(org_id: int, series_id: int, action, done: str):
         except KakawariError as exc:
             flash(error_text(exc), "error")
         else:
+            db.session.commit()
             flash(done, "success")
     return _series_page(series)
 
@@ -152,8 +157,10 @@ def questions(org_id: int, series_id: int):
         except KakawariError as exc:
             form.show_errors(exc.fields or {"": [exc.message]}, index)
         else:
+            answer = _series_page(series)
+            db.session.commit()
             flash(_("The questions were saved."), "success")
-            return _series_page(series)
+            return answer
     return _page("events/questions.html", form, series=series)
 
 
@@ -200,7 +207,10 @@ def edit_session(org_id: int, series_id: int, session_id: int):
 @organizers
 def cancel_session(org_id: int, series_id: int, session_id: int):
     session = _session(org_id, series_id, session_id)
+    answer = _series_page(session.series)
     if ActionForm().validate_on_submit():
         services.cancel_session(session, current_user)
-        flash(_("%(title)s was cancelled.", title=session.title), "success")
-    return _series_page(session.series)
+        title = session.title
+        db.session.commit()
+        flash(_("%(title)s was cancelled.", title=title), "success")
+    return answer

@@ -1,4 +1,6 @@
-"""Organisations: creating them, members and roles, invitations. Every change is audited."""
+"""Organisations: creating them, members and roles, invitations. Every change is audited.
+
+Each function flushes; the edge (page, API operation) commits once."""
 
 import secrets
 from datetime import timedelta
@@ -53,13 +55,13 @@ def create_org(owner: User, name) -> Organization:
     db.session.add(org)
     db.session.flush()
     record("org.created", actor=owner, org=org, name=org.name)
-    db.session.commit()
+    db.session.flush()
     return org
 
 
 def set_reminder_time(org: Organization, actor: User, value) -> None:
     """The time of day (Japan time, "HH:MM") the day-before reminders of the organisation's
-    sessions go out. Flushes; the caller commits."""
+    sessions go out."""
     text = str(value or "").strip()
     try:
         hour, minute = (int(part) for part in text.split(":"))
@@ -172,8 +174,8 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
             days=days,
             link=link,
         )
-    send_mail(email, subject, body)
-    db.session.commit()  # the invitation and its mail together
+    send_mail(email, subject, body)  # committed with the invitation, by the caller
+    db.session.flush()
     return invitation
 
 
@@ -202,8 +204,8 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
         "org.member_joined", actor=user, subject=user, org=invitation.org, role=current.role.value
     )
     try:
-        db.session.commit()
-    except IntegrityError:  # accepted twice at once
+        db.session.flush()
+    except IntegrityError:  # accepted twice at once: the caller's transaction is rolled back
         db.session.rollback()
         current = membership(user, invitation.org_id)
     return current
@@ -215,7 +217,7 @@ def revoke_invitation(org: Organization, actor: User, invitation_id: int) -> Non
         raise NotFound()
     invitation.revoked_at = utcnow()
     record("org.invitation_revoked", actor=actor, org=org, email=invitation.email)
-    db.session.commit()
+    db.session.flush()
 
 
 def _member_of(org: Organization, membership_id: int) -> Membership:
@@ -241,7 +243,7 @@ def change_role(org: Organization, actor: User, membership_id: int, role) -> Mem
     old = m.role
     m.role = role
     record("org.role_changed", actor=actor, subject=m.user, org=org, old=old.value, new=role.value)
-    db.session.commit()
+    db.session.flush()
     return m
 
 
@@ -251,7 +253,7 @@ def remove_member(org: Organization, actor: User, membership_id: int) -> None:
         raise LastOwner()
     record("org.member_removed", actor=actor, subject=m.user, org=org, role=m.role.value)
     db.session.delete(m)
-    db.session.commit()
+    db.session.flush()
 
 
 @account_deleting.connect

@@ -38,8 +38,10 @@ def my_orgs():
         except KakawariError as exc:
             apply_errors(form, exc.fields)
         else:
-            flash(_("%(org)s was created. You are its owner.", org=org.name), "success")
-            return redirect(url_for("orgs.overview", org_id=org.id))
+            name, page = org.name, url_for("orgs.overview", org_id=org.id)
+            db.session.commit()
+            flash(_("%(org)s was created. You are its owner.", org=name), "success")
+            return redirect(page)
     return render_template(
         "orgs/list.html", form=form, memberships=services.user_memberships(current_user)
     )
@@ -101,6 +103,7 @@ def invite(org_id: int):
         except KakawariError as exc:
             apply_errors(form, exc.fields or {"email": [exc.message]})
             return _members_page(form, 422)
+        db.session.commit()  # the invitation and its mail
         flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
         return redirect(url_for("orgs.members", org_id=org_id))
     return _members_page(form, 422)
@@ -111,6 +114,7 @@ def invite(org_id: int):
 def revoke_invitation(org_id: int, invitation_id: int):
     ActionForm().validate_on_submit()
     services.revoke_invitation(g.org, current_user, invitation_id)
+    db.session.commit()
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -129,7 +133,9 @@ def change_role(org_id: int, membership_id: int):
                 raise
             flash(str(exc.message), "error")
         else:
-            flash(_("%(name)s is now %(role)s.", name=m.user.name, role=m.role.label), "success")
+            done = _("%(name)s is now %(role)s.", name=m.user.name, role=m.role.label)
+            db.session.commit()
+            flash(done, "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
 
@@ -144,6 +150,7 @@ def remove_member(org_id: int, membership_id: int):
             raise
         flash(str(exc.message), "error")
     else:
+        db.session.commit()
         flash(_("The member was removed."), "success")
     if not services.membership(current_user, org_id):
         return redirect(url_for("orgs.my_orgs"))  # they removed themselves
@@ -175,6 +182,8 @@ def invitation(token: str):
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.path))
         m = services.accept_invitation(inv, current_user)
-        flash(_("You joined %(org)s.", org=m.org.name), "success")
-        return redirect(url_for("orgs.overview", org_id=m.org_id))
+        name, page = m.org.name, url_for("orgs.overview", org_id=m.org_id)
+        db.session.commit()
+        flash(_("You joined %(org)s.", org=name), "success")
+        return redirect(page)
     return render_template("orgs/invitation.html", invitation=inv, form=form)

@@ -104,6 +104,7 @@ def test_cannot_revoke_someone_elses_token(client, ctx):
 
     other = create_user("other@example.jp")
     token, _secret = create_api_token(other, "theirs")
+    db.session.commit()
     login(client, create_user("hanako@example.jp").email)
     post_form(client, f"/account/tokens/{token.id}/revoke", token_from="/account")
     db.session.refresh(token)

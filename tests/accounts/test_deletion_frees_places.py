@@ -40,6 +40,7 @@ def _one_seat_series(world):
             {"kind": "single", "label": "きっかけ", "options": ["SNS", "知人"]},
         ],
     )
+    db.session.commit()
     text_q, choice_q = (str(q.id) for q in series.questions)
     hanako = create_user("hanako@example.jp", name="山田 花子")
     jiro = create_user("jiro@example.jp", name="佐藤 次郎", furigana="さとう じろう")

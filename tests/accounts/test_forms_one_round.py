@@ -136,6 +136,7 @@ def test_the_register_form_marks_required_questions_in_their_legend_and_lets_a_m
             series,
             [{"kind": "single", "label": "きっかけ", "options": ["SNS", "知人"], "required": True}],
         )
+        db.session.commit()
         series_id, (first, second) = series.id, [s.id for s in series.sessions]
         assert db.session.get(Organization, world["org"])
     client, _uid = logged_in(app, "reg@example.jp")

@@ -38,7 +38,9 @@ def registered(series, email, mode="venue", *, name="山田 花子", furigana="�
 def token(email) -> dict:
     """A Bearer header, without the password round trip (scrypt is slow on purpose)."""
     user = db.session.scalar(select(User).where(User.email == email))
-    return bearer(create_api_token(user, "test")[1])
+    _token, secret = create_api_token(user, "test")
+    db.session.commit()
+    return bearer(secret)
 
 
 def secret_of(registration) -> str:
@@ -134,6 +136,7 @@ def test_answers_marked_for_check_in_come_with_the_verdict(client, venue):
             {"kind": "text", "label": "ひとこと"},
         ],
     )
+    db.session.commit()
     q1, q2 = (str(q.id) for q in venue.series.questions)
     r = registered(venue.series, "a@example.jp", answers={q1: "そば", q2: "よろしく"})
     assert scan(client, venue, secret_of(r))["answers"] == [
@@ -209,6 +212,7 @@ def test_every_rejection_reason_through_the_api(client, venue, world):
     assert reason(secret_of(db.session.get(Registration, v.hanako.id)), session=over) == "closed"
 
     events.cancel_session(v.session, None)
+    db.session.commit()
     assert reason(secret_of(db.session.get(Registration, v.hanako.id))) == "session_cancelled"
     assert manual(db.session.get(Registration, v.hanako.id)) == "session_cancelled"
     assert checkin_count() == 0

@@ -32,6 +32,7 @@ def bearer(app, user_id):
     """An API token for the user, made directly (the token endpoint is tested elsewhere)."""
     with app.app_context():
         secret = create_api_token(db.session.get(User, user_id), "test")[1]
+        db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
 
 
@@ -298,6 +299,7 @@ def test_questions_are_listed_so_clients_can_answer_them(app, client, world):
                 }
             ],
         )
+        db.session.commit()
         series_id = series.id
     questions = client.get(f"/api/v1/series/{series_id}").json["questions"]
     assert [(q["kind"], q["label"], q["options"], q["required"]) for q in questions] == [

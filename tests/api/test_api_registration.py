@@ -208,6 +208,7 @@ def test_answers_are_validated_and_kept(app, client, world, series_factory, peop
                 {"kind": "text", "label": "ひとこと"},
             ],
         )
+        db.session.commit()
         single, multiple, text = (q.id for q in events.get_series(series_id).questions)
     ((_, headers),) = people(1)
     wrong = [

@@ -71,7 +71,9 @@ def seeded(app, world):
         registration = reg.register(series, hanako, mode="venue", consent=True)
         organiser = db.session.get(User, world["organizer"])
         spare, _ = create_api_token(organiser, "to be revoked by the fuzzer")
+        db.session.commit()
         secret = create_api_token(organiser, "schemathesis")[1]
+        db.session.commit()
         KNOWN_IDS.update(
             org_id=world["org"],
             series_id=series.id,

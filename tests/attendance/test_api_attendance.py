@@ -22,6 +22,7 @@ def _headers(app, user_id) -> dict:
         user = db.session.get(User, user_id)
         user.locale = "en"
         secret = create_api_token(user, "test")[1]
+        db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -127,6 +127,7 @@ def two_orgs(app, world):
         for i, session in enumerate(b_sessions):
             move(session, days_ago=6 - i)
         events.cancel_session(b_sessions[3], None)
+        db.session.commit()
         # cancelled a week before the session: excused
         b_registration.place_for(b_sessions[2].id).cancelled_at = utcnow() - timedelta(days=11)
         db.session.commit()

@@ -1,8 +1,7 @@
 """A scan is one unit of work (issue 17): the check-in and the place it moves commit together,
 once; what other areas do about it (tickets, mails, attendance) follows that commit."""
 
-import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEvent
 from app.checkin.models import CheckIn
@@ -13,28 +12,7 @@ from app.registration import services as reg
 from app.registration.models import Registration
 from app.registration.signals import places_changed
 from tests.api.test_api_checkin import scan, secret_of, venue  # noqa: F401 (fixture)
-
-
-class Commits:
-    """Commits of the request's own unit of work, apart from those of what follows it."""
-
-    def __init__(self):
-        self.edge = 0
-        self.after = 0
-
-    def __call__(self, session):
-        if session.info.get(uow._RUNNING):
-            self.after += 1
-        else:
-            self.edge += 1
-
-
-@pytest.fixture
-def commits():
-    counter = Commits()
-    event.listen(uow.UnitOfWorkSession, "after_commit", counter)
-    yield counter
-    event.remove(uow.UnitOfWorkSession, "after_commit", counter)
+from tests.commits import commits  # noqa: F401 (fixture)
 
 
 def _mode_of(registration_id):

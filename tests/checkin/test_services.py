@@ -122,6 +122,7 @@ def test_session_over_or_cancelled_is_refused(world, ctx):
     during = checkin.decide(session, staff, secret=secret, scanned_at=utcnow() - timedelta(hours=2))
     assert during.status == "ok"
     events.cancel_session(session, None)
+    db.session.commit()
     verdict = checkin.decide(session, staff, secret=secret, nonce="after-cancel")
     assert verdict.reason.value == "session_cancelled"
 
@@ -214,6 +215,7 @@ def test_answers_marked_for_check_in_are_shown(world, ctx):
             {"kind": "text", "label": "ひとこと"},
         ],
     )
+    db.session.commit()
     q1, q2 = (str(q.id) for q in series.questions)
     r = registered(series, "a@example.jp", answers={q1: "そば", q2: "よろしく"})
     verdict = checkin.decide(series.sessions[0], staff_user(world), registration=r)

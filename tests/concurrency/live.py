@@ -262,6 +262,7 @@ def make_stage(app, capacity: int, *, waitlist: bool = True) -> Stage:
                 "published": True,
             },
         )
+        db.session.commit()
         start = now + timedelta(days=30)
         session = events.add_session(
             series,
@@ -275,6 +276,7 @@ def make_stage(app, capacity: int, *, waitlist: bool = True) -> Stage:
                 "venue_capacity": capacity,
             },
         )
+        db.session.commit()
         stage = Stage(series.id, session.id, organiser)
         db.session.remove()
     return stage

@@ -58,6 +58,7 @@ def make_venue(app, holders: int, phones: int = 2) -> Venue:
         db.session.add_all(Membership(org=org, user_id=s.user_id, role=Role.staff) for s in staff)
         db.session.commit()
         series = events.create_series(org, None, {"title": "受付の講座", "published": True})
+        db.session.commit()
         session = events.add_session(
             series,
             None,
@@ -70,6 +71,7 @@ def make_venue(app, holders: int, phones: int = 2) -> Venue:
                 "venue_capacity": holders,
             },
         )
+        db.session.commit()
         tickets = []
         for person in people:
             registration = Registration(

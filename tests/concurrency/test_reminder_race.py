@@ -58,10 +58,12 @@ def stage(app):
             app_org(app), title=f"リマインドなし {tag}", sessions=[("online", None, 5)]
         )
         events.update_series(off, None, {"reminders_enabled": False})
+        db.session.commit()
         session = series.sessions[0]
         start = session.starts_at
         one_minute = {"starts_at": start, "ends_at": start + MINUTE}
         events.update_session(off.sessions[0], None, one_minute)
+        db.session.commit()
         reg.register(off, people["off"], mode="online", consent=True)
         return session.id, start, {name: u.email for name, u in people.items()}, tag
 
@@ -121,6 +123,7 @@ def test_two_senders_at_once_send_each_reminder_once_to_confirmed_people_only(li
         moved = start + timedelta(days=1)
         session = db.session.get(Session, session_id)
         events.update_session(session, None, {"starts_at": moved, "ends_at": moved + MINUTE})
+        db.session.commit()
     race(live_app, day_before_moment(moved, 18 * 60) + MINUTE, rendezvous)
     race(live_app, moved - 59 * MINUTE, rendezvous, senders=3)
 

@@ -61,6 +61,7 @@ def add_a_session_later(app, series_id: int) -> None:
                 "online_capacity": 50,
             },
         )
+        db.session.commit()
 
 
 def test_a_person_books_sessions_of_a_per_session_series_later_and_again(

@@ -148,6 +148,7 @@ def test_a_ticket_is_scanned_and_the_person_checked_in(app, world, camera_phone)
         events.set_questions(
             series, [{"kind": "text", "label": "食事の配慮", "show_at_checkin": True}]
         )
+        db.session.commit()
         question_id = series.questions[0].id
         r = registered(
             series,

@@ -115,6 +115,7 @@ def test_questions_of_another_series_cannot_be_taken_over(client, world, ctx):
     from app.events import services as events
 
     events.set_questions(theirs, reg_questions)
+    db.session.commit()
     foreign = theirs.questions[0].id
     login(client, "organizer@example.jp")
     _save(client, world["org"], mine.id, _rows({"id": foreign, "label": "乗っ取り"}))

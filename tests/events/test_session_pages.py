@@ -92,6 +92,7 @@ def test_editing_a_session_shows_japan_time_and_raising_capacity_promotes(client
             "venue_capacity": 1,
         },
     )
+    db.session.commit()
     reg.register(series, create_user("a@example.jp"), consent=True)
     waiting = reg.register(series, create_user("b@example.jp"), consent=True)
     assert waiting.places[0].status is PlaceStatus.waitlisted

@@ -55,7 +55,9 @@ def make_room(org_id, title="しまね関係人口ゼミ 2026"):
 
 
 def token_for(user) -> str:
-    return create_api_token(user, "live test")[1]
+    _token, secret = create_api_token(user, "live test")
+    db.session.commit()
+    return secret
 
 
 @pytest.fixture

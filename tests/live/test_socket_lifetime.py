@@ -160,6 +160,7 @@ def test_revoking_a_token_closes_only_the_sockets_opened_with_it(app, connect, r
         from app.accounts.models import User
 
         second = create_api_token(db.session.get(User, room.ids["bob"]), "second")[1]
+        db.session.commit()
         db.session.remove()
     first = joined(connect, room, "bob")
     other = connect(second)

@@ -60,6 +60,7 @@ def make_open_room(app, people, *, bulk=False) -> int:
                 "published": True,
             },
         )
+        db.session.commit()
         session = events.add_session(
             series,
             None,
@@ -72,6 +73,7 @@ def make_open_room(app, people, *, bulk=False) -> int:
                 "stream_url": "https://www.youtube.com/watch?v=demo",
             },
         )
+        db.session.commit()
         for person in people:
             if not bulk:
                 user = db.session.get(User, person.user_id)
@@ -196,6 +198,7 @@ def test_revoking_a_token_on_one_process_closes_its_socket_on_the_other(tmp_path
         session_id = make_open_room(app, [alice, bob])
         with app.app_context():
             spare = create_api_token(db.session.get(User, alice.user_id), "spare")[1]
+            db.session.commit()
             db.session.remove()
         env = {"REDIS_URL": REDIS_URL, "LIVE_CHANNEL": f"kakawari-test-{secrets.token_hex(4)}"}
         for _ in range(2):

@@ -1,6 +1,7 @@
 """A series with questions and five people in every state, for the organiser pages."""
 
 from app.events import services as events
+from app.extensions import db
 from app.registration import services as reg
 from tests.conftest import create_user
 from tests.registration.factories import make_series
@@ -29,6 +30,7 @@ def populated_series(org_id: int, **fields):
             {"kind": "text", "label": "メモ"},
         ],
     )
+    db.session.commit()
     ids = {q.label: str(q.id) for q in series.questions}
     registrations = {}
     for email, name, furigana, prefecture, mode, answers in PEOPLE:

@@ -36,6 +36,7 @@ def _series_with_question(org_id, **fields):
         series,
         [{"kind": "single", "label": "きっかけ", "options": ["電話", "チラシ"], "required": True}],
     )
+    db.session.commit()
     return series
 
 

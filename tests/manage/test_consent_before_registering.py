@@ -37,6 +37,7 @@ def _attacker(app):
         org = create_org("あやしい団体", owner=me)
         series = make_series(org.id, title="あやしい講座", sessions=[("venue", 5, None)])
         events.set_questions(series, [{"kind": "text", "label": "メモ"}])
+        db.session.commit()
         client = app.test_client()
         login(client, "attacker@example.jp")
         return client, org.id, series.id

@@ -89,6 +89,7 @@ def test_first_come_series_have_no_lottery_page(client, world, ctx):
     assert post_form(client, url, token_from="/account").status_code == 404
     cancelled = _lottery_series(world["org"], applicants=0)
     events.cancel_series(cancelled, None)
+    db.session.commit()
     assert client.get(f"/orgs/{world['org']}/series/{cancelled.id}/lottery").status_code == 404
 
 

@@ -24,6 +24,7 @@ def make_series(org_id: int, *, sessions=(("hybrid", 2, 5),), published=True, **
             **fields,
         },
     )
+    db.session.commit()
     for i, (fmt, venue, online) in enumerate(sessions, start=1):
         start = now + timedelta(days=7 * i)
         events.add_session(
@@ -41,4 +42,5 @@ def make_series(org_id: int, *, sessions=(("hybrid", 2, 5),), published=True, **
                 "stream_url": "https://www.youtube.com/watch?v=demo" if fmt != "venue" else "",
             },
         )
+        db.session.commit()
     return series

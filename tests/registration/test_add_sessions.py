@@ -112,6 +112,7 @@ def test_a_session_the_organiser_adds_later_can_be_booked_from_the_series_page(a
                 "online_capacity": 3,
             },
         ).id
+        db.session.commit()
     series_page = f"/series/{series_id}"
     page = html(client.get(series_page, headers=EN))
     assert "You can book more sessions below." in page
@@ -176,6 +177,7 @@ def test_sessions_started_cancelled_or_closed_are_refused_with_the_reason(app, w
 
     with app.app_context():
         events.cancel_session(db.session.get(Registration, reg_id).series.sessions[1], None)
+        db.session.commit()
     assert "This session has been cancelled." in press()
     with app.app_context():
         series = db.session.get(Registration, reg_id).series

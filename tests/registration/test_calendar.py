@@ -41,7 +41,9 @@ def test_public_feed_of_a_series(app, world, client):
     with app.app_context():
         series = make_series(world["org"], sessions=[("hybrid", 5, 5), ("online", None, 5)])
         events.update_session(series.sessions[0], None, {"map_url": "https://maps.example/m"})
+        db.session.commit()
         events.cancel_session(series.sessions[1], None)
+        db.session.commit()
         series_id = series.id
         s1, s2 = series.sessions
         uid1, uid2, s1_id = s1.ical_uid, s2.ical_uid, s1.id
@@ -78,8 +80,11 @@ def test_uid_stays_and_sequence_grows_with_each_change(app, world, client):
         events.update_session(
             session, None, {"starts_at": later, "ends_at": later + timedelta(hours=2)}
         )
+        db.session.commit()
         events.update_session(session, None, {"venue_name": "雲南市民会館"})
+        db.session.commit()
         events.update_session(session, None, {"venue_capacity": 50})  # nobody's calendar changes
+        db.session.commit()
     after = events_by_uid(parse(client.get(f"/series/{series_id}/calendar.ics")))[uid]
     assert after["SEQUENCE"] == before["SEQUENCE"] + 2
     assert after.decoded("DTSTART") == before.decoded("DTSTART") + timedelta(hours=1)
@@ -125,6 +130,7 @@ def test_private_feed_follows_changes_and_cancelled_sessions(app, world):
         token = calendar.feed_token(user)
         s1, s2 = series.sessions
         events.cancel_session(s2, None)
+        db.session.commit()
         uids = s1.ical_uid, s2.ical_uid
     found = events_by_uid(parse(app.test_client().get(f"/calendar/{token}.ics")))
     assert str(found[uids[0]]["STATUS"]) == "CONFIRMED"

@@ -125,6 +125,7 @@ def test_a_moved_session_and_a_promotion_mail_link_the_room_or_the_ticket(app, w
         events.update_session(
             session, None, {"starts_at": later, "ends_at": later + timedelta(hours=2)}
         )
+        db.session.commit()
         session_id = session.id
     by_to = {m["To"]: body(m) for m in smtp}
     assert f"/sessions/{session_id}/live" in by_to["online@example.jp"]
@@ -188,6 +189,7 @@ def test_a_session_cancelled_by_the_organiser_shows_no_button(app, world, client
     with app.app_context():
         rid, _s1, s2 = hybrid(world["org"], "me@example.jp", lambda a, b: {a: "venue"})
         events.cancel_session(db.session.get(Session, s2), None)
+        db.session.commit()
     login(client, "me@example.jp")
     page = html(client.get(f"/registrations/{rid}"))
     assert f'href="/sessions/{s2}/live"' not in page

@@ -164,6 +164,7 @@ def test_a_moved_session_updates_the_calendar_entry(app, world, smtp):
         events.update_session(
             session, None, {"starts_at": later, "ends_at": later + timedelta(hours=3)}
         )
+        db.session.commit()
     assert sorted(m["To"] for m in smtp) == [
         "online@example.jp",
         "venue@example.jp",
@@ -183,6 +184,7 @@ def test_a_moved_session_updates_the_calendar_entry(app, world, smtp):
         events.update_session(
             db.session.get(Session, session.id), None, {"venue_name": "雲南市民会館"}
         )
+        db.session.commit()
     assert len(smtp) == 3
     assert all(only_event(m)["SEQUENCE"] == 2 for m in smtp)
     assert "The venue or the format has changed." in smtp[0].get_body(("plain",)).get_content()
@@ -197,6 +199,7 @@ def test_a_cancelled_session_is_cancelled_in_calendars(app, world, smtp):
         uid = session.ical_uid
         smtp.clear()
         events.cancel_session(session, None)
+        db.session.commit()
     assert sorted(m["To"] for m in smtp) == ["x@example.jp", "y@example.jp"]
     for mail in smtp:
         assert mail["Subject"] == "Cancelled: しまね関係人口ゼミ 2026 第2回"
@@ -212,6 +215,7 @@ def test_a_cancelled_series_is_one_mail_per_person(app, world, smtp):
         reg.register(series, person("x@example.jp"), consent=True)
         smtp.clear()
         events.cancel_series(db.session.get(Series, series.id), None)
+        db.session.commit()
     (mail,) = smtp
     assert mail["Subject"] == "Cancelled: しまね関係人口ゼミ 2026"
     cal = calendar_of(mail)
@@ -269,6 +273,7 @@ def test_telling_everyone_of_a_change_takes_a_constant_number_of_queries(app, wo
                 events.update_session(
                     session, None, {"starts_at": later, "ends_at": later + timedelta(hours=2)}
                 )
+                db.session.commit()
             finally:
                 event.remove(engine, "before_cursor_execute", listener)
             return len(seen)

@@ -83,6 +83,7 @@ def test_an_organiser_sets_the_time_of_the_day_before_reminder(client, world, ct
 
 def test_an_api_client_creates_a_series_without_reminders(client, world, ctx):
     secret = create_api_token(db.session.get(User, world["organizer"]), "test")[1]
+    db.session.commit()
     headers = {"Authorization": f"Bearer {secret}"}
     body = {"title": "リマインドなしの講座", "reminders_enabled": False}
     made = client.post(f"/api/v1/orgs/{world['org']}/series", json=body, headers=headers)

@@ -133,15 +133,18 @@ def test_a_series_with_reminders_off_a_draft_and_a_cancelled_session_send_none(
 ):
     off, off_session = setup_hybrid(world, title="リマインドなし")
     events.update_series(off, None, {"reminders_enabled": False})
+    db.session.commit()
     other = make_series(world["org"], sessions=[("online", None, 5), ("online", None, 5)])
     reg.register(other, create_user("both@example.jp"), mode="online", consent=True)
     events.cancel_session(other.sessions[0], None)
+    db.session.commit()
     smtp.clear()
 
     assert send(day_before(off_session) + MINUTE) == (0, 0)
     assert send(hour_before(off_session) + MINUTE) == (0, 0)
     assert send(day_before(other.sessions[0]) + MINUTE) == (0, 0)
     events.publish_series(other, None, published=False)
+    db.session.commit()
     assert send(day_before(other.sessions[1]) + MINUTE) == (0, 0)
     assert smtp == []
 
@@ -153,6 +156,7 @@ def test_a_moved_session_is_reminded_again_for_its_new_time(app, world, ctx, smt
     events.update_session(
         session, None, {"starts_at": new_start, "ends_at": new_start + timedelta(hours=2)}
     )
+    db.session.commit()
     smtp.clear()  # the mails saying it moved
 
     assert send(day_before(session) + MINUTE) == (2, 0)
@@ -212,6 +216,7 @@ def starting_in_half_an_hour(world, email):
     soon = datetime.now(UTC) + timedelta(minutes=30)
     times = {"starts_at": soon, "ends_at": soon + 2 * MINUTE}
     events.update_session(series.sessions[0], None, times)
+    db.session.commit()
     reg.register(series, create_user(email), mode="online", consent=True)
 
 

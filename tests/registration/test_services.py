@@ -176,6 +176,7 @@ def test_raising_capacity_promotes_waiting_people(world, ctx):
     rb = reg.register(series, b, consent=True)
     session = series.sessions[0]
     events.update_session(session, None, {"venue_capacity": 2})
+    db.session.commit()
     db.session.expire_all()
     assert db.session.get(Registration, rb.id).status is RegistrationStatus.confirmed
 
@@ -195,6 +196,7 @@ def test_required_questions_and_choices_are_validated(world, ctx):
             {"kind": "text", "label": "ひとこと"},
         ],
     )
+    db.session.commit()
     q1, q2, q3 = (str(q.id) for q in series.questions)
     user = create_user()
     with pytest.raises(ValidationFailed) as exc:

@@ -62,6 +62,7 @@ def online_session_in(series, *, days):
             "format": "online",
         },
     )
+    db.session.commit()
 
 
 def checked(page, name) -> str | None:
@@ -150,6 +151,7 @@ def test_series_page_shows_sessions_places_and_never_the_stream(app, world, clie
             sessions=[("hybrid", 40, 3), ("venue", 2, None)],
         )
         events.update_session(series.sessions[0], None, {"map_url": "https://maps.example/x"})
+        db.session.commit()
         for i in range(8):
             reg.register(series, person(f"f{i}@example.jp"), mode="venue", consent=True)
         full = reg.register(series, person("w@example.jp"), mode="online", consent=True)
@@ -204,6 +206,7 @@ def test_session_page_is_public_without_stream_and_404_for_drafts(app, world, cl
         series = make_series(world["org"], sessions=[("hybrid", 5, 5), ("online", None, 5)])
         ids = [s.id for s in series.sessions]
         events.cancel_session(series.sessions[1], None)
+        db.session.commit()
         draft = make_series(world["org"], published=False).sessions[0].id
     page = html(client.get(f"/sessions/{ids[0]}", headers=EN))
     assert "第1回" in page and "松江市市民活動センター" in page and "youtube" not in page
@@ -310,6 +313,7 @@ def test_missing_consent_and_answers_show_beside_the_fields_and_write_nothing(ap
                 {"kind": "text", "label": "ひとこと", "required": True},
             ],
         )
+        db.session.commit()
         series_id = series.id
         q1, q2, q3 = (q.id for q in series.questions)
     client, user_id = logged_in(app, "q@example.jp")
@@ -442,6 +446,7 @@ def test_nasty_values_never_500(app, world):
     with app.app_context():
         series = make_series(world["org"], sessions=[("hybrid", 2, 2)], scope="session")
         events.set_questions(series, [{"kind": "single", "label": "Q", "options": ["a", "b"]}])
+        db.session.commit()
         series_id, sid, qid = series.id, series.sessions[0].id, series.questions[0].id
     client, _ = logged_in(app, "nasty@example.jp")
     for value in ("", "\x00", "x" * 5000, "<script>", "🙂" * 50, "-1"):
@@ -605,6 +610,7 @@ def test_refusals_are_explained(app, world):
     assert "第1回: This session has already started." in html(client.get(detail))
     with app.app_context():
         events.cancel_session(db.session.get(Session, ids[1]), None)
+        db.session.commit()
         closed = make_series(world["org"], sessions=[("venue", 5, None)])
         db.session.get(Session, closed.sessions[0].id).starts_at = utcnow() - timedelta(days=1)
         db.session.commit()

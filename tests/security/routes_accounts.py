@@ -88,6 +88,7 @@ def targets(app, world):
         db.session.add_all([ma, mb, inv])
         db.session.commit()
         token, _ = create_api_token(db.session.get(type(a), world["other"]), "someone else's")
+        db.session.commit()
         participant = db.session.get(type(a), world["participant"])
         return {
             "org": world["org"],

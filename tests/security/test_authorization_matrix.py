@@ -49,7 +49,9 @@ def _api_token(app, world, role):
     with app.app_context():
         from app.accounts.models import User
 
-        return create_api_token(db.session.get(User, world[role]), "matrix")[1]
+        _token, secret = create_api_token(db.session.get(User, world[role]), "matrix")
+        db.session.commit()
+        return secret
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -98,6 +98,7 @@ def test_every_api_endpoint_survives_bad_json(app, world, body):
 
     with app.app_context():
         secret = create_api_token(db.session.get(User, world["owner"]), "fuzz")[1]
+        db.session.commit()
     client = app.test_client()
     for _endpoint, method, path, _body, _expected in API:
         url = path.replace("{foreign_token}", "999")

@@ -111,6 +111,7 @@ def with_text_question(app, world):
     with app.app_context():
         series = make_series(world["org"], sessions=[("online", None, None)])
         events.set_questions(series, [{"kind": "text", "label": "ひとこと"}])
+        db.session.commit()
         question = events.get_series(series.id).questions[0]
         return series.id, question.id
 

@@ -224,7 +224,9 @@ def seeded(app, world, past):  # noqa: F811
         db.session.commit()
         owner = db.session.get(User, world["owner"])
         spare, _ = create_api_token(owner, "a token the requests may name")
+        db.session.commit()
         secret = create_api_token(owner, "hostile input")[1]
+        db.session.commit()
         ids = {
             "org_id": world["org"],
             "series_id": series.id,

@@ -1,0 +1,47 @@
+"""Counting commits, for the tests of "one unit of work per request" (issue 17).
+
+`commits` (a fixture: import it into the test module) counts the commits of the session class
+the app uses, apart: `edge`, the request's (or command's) own, and `after`, those of what
+follows it (app.core.uow.after_commit: attendance, tickets, mails; and the mail queue drained
+once a mail was committed, in tests at once and in its own session), each its own unit of work.
+"""
+
+import pytest
+from sqlalchemy import event
+
+from app.core import uow
+from app.mail.delivery import _draining
+from tests.conftest import csrf_token
+
+
+class Commits:
+    """Commits of the request's own unit of work, apart from those of what follows it."""
+
+    def __init__(self):
+        self.edge = 0
+        self.after = 0
+
+    def __call__(self, session):
+        if session.info.get(uow._RUNNING) or _draining.get():
+            self.after += 1
+        else:
+            self.edge += 1
+
+    def reset(self) -> None:
+        self.edge = self.after = 0
+
+
+@pytest.fixture
+def commits():
+    counter = Commits()
+    event.listen(uow.UnitOfWorkSession, "after_commit", counter)
+    yield counter
+    event.remove(uow.UnitOfWorkSession, "after_commit", counter)
+
+
+def counted_post(client, commits: Commits, path: str, data=None, *, token_from: str, **kwargs):
+    """POST a form as a browser does, counting only the POST's commits (not the page read for
+    its CSRF token)."""
+    data = {**(data or {}), "csrf_token": csrf_token(client, token_from)}
+    commits.reset()
+    return client.post(path, data=data, **kwargs)

@@ -221,9 +221,18 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets, UnitsOfWork):
 
     def connect(self, sid, environ, auth=None):
         self._start_upkeep()
-        with self.app.request_context(environ), self.unit_of_work():  # a token's use is noted
+        with self.app.request_context(environ):
             try:
-                found = self._authenticate(auth)
+                with self.unit_of_work():  # the token's use is noted
+                    found = self._authenticate(auth)
+                    if found is not None:
+                        user, (kind, value) = found
+                        state = {
+                            "user_id": user.id,
+                            "locale": user.locale,
+                            "session_id": None,
+                            "auth": (kind, value),
+                        }
             except Exception:
                 log.exception("authenticating a live socket failed")
                 found, error = None, ServerError().to_dict()
@@ -231,18 +240,8 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets, UnitsOfWork):
                 error = AuthenticationRequired().to_dict()
             if found is None:
                 raise SocketRefused(error["code"], error)
-            user, (kind, value) = found
-            self.sio.save_session(
-                sid,
-                {
-                    "user_id": user.id,
-                    "locale": user.locale,
-                    "session_id": None,
-                    "auth": (kind, value),
-                },
-                namespace=NAMESPACE,
-            )
-            room = token_room(value) if kind == "token" else sessions_room(user.id)
+            self.sio.save_session(sid, state, namespace=NAMESPACE)
+            room = token_room(value) if kind == "token" else sessions_room(state["user_id"])
             self.sio.enter_room(sid, room, namespace=NAMESPACE)
 
     @staticmethod

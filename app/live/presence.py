@@ -1,10 +1,15 @@
-"""Who is in a room, and for how long: connection intervals per socket, merged per person."""
+"""Who is in a room, and for how long: connection intervals per socket, merged per person.
+
+These only flush: the socket event or upkeep round that calls them commits (app/live/socket/
+unit.py). Attendance hears of time in a room that ended (presence_closed) after that commit."""
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select, update
 
 from app.core.types import utcnow
+from app.core.uow import after_commit
 from app.extensions import db
 from app.live.models import Connection
 from app.live.signals import presence_closed
@@ -35,7 +40,7 @@ def connect(
     )
     if left:
         left.left_at, left.last_seen_at = None, now
-        db.session.commit()
+        db.session.flush()
         return left
     connection = Connection(
         session_id=session_id,
@@ -46,7 +51,7 @@ def connect(
         last_seen_at=now,
     )
     db.session.add(connection)
-    db.session.commit()
+    db.session.flush()
     return connection
 
 
@@ -61,7 +66,7 @@ def disconnect(sid: str, process: str, now=None) -> list[Connection]:
     for c in rows:
         c.left_at = now
         c.last_seen_at = now
-    db.session.commit()
+    db.session.flush()
     _announce(rows)
     return rows
 
@@ -79,7 +84,6 @@ def heartbeat(sids, process: str, now=None) -> int:
         .values(last_seen_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount
 
 
@@ -103,7 +107,7 @@ def close_stale(now=None, stale_after: timedelta = STALE_AFTER) -> int:
     ).all()
     for c in rows:
         c.left_at = c.last_seen_at
-    db.session.commit()
+    db.session.flush()
     _announce(rows)
     return len(rows)
 
@@ -126,17 +130,18 @@ def close_process(process: str) -> int:
     ).all()
     for c in rows:
         c.left_at = c.last_seen_at
-    db.session.commit()
+    db.session.flush()
     _announce(rows)
     return len(rows)
 
 
 def _announce(closed) -> None:
+    """Tell attendance, once the intervals' end is committed (never if it rolls back)."""
     by_session: dict[int, set[int]] = {}
     for c in closed:
         by_session.setdefault(c.session_id, set()).add(c.user_id)
     for session_id, user_ids in by_session.items():
-        presence_closed.send(session_id, user_ids=sorted(user_ids))
+        after_commit(partial(presence_closed.send, session_id, user_ids=sorted(user_ids)))
 
 
 def present_users(session_id: int, now=None):

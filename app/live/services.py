@@ -1,6 +1,9 @@
 """The rules of a live room: who may enter and when, chat, Q&A, polls, moderation and
 announcements. Socket handlers only validate, call these, and emit what payloads.py shapes of
-the result for each audience.
+the result for each audience. These only flush: the socket event that calls them is one unit of
+work and commits once (app/live/socket/unit.py). Where a second tab or process may insert the
+same row at once, the insert is the event's first write, so rolling back on the conflict loses
+nothing but reads.
 """
 
 import enum
@@ -156,7 +159,7 @@ def post_chat(session: Session, viewer: Viewer, text) -> ChatMessage:
         raise Muted()
     message = ChatMessage(session_id=session.id, user_id=viewer.user.id, text=text)
     db.session.add(message)
-    db.session.commit()
+    db.session.flush()
     return message
 
 
@@ -176,7 +179,7 @@ def delete_chat(session: Session, viewer: Viewer, message_id) -> ChatMessage:
             session_id=session.id,
             message_id=message.id,
         )
-        db.session.commit()
+        db.session.flush()
     return message
 
 
@@ -194,14 +197,14 @@ def set_muted(session: Session, viewer: Viewer, user_id, muted: bool) -> RoomMem
         org=session.series.org,
         session_id=session.id,
     )
-    db.session.commit()
+    db.session.flush()
     return member
 
 
 def set_hide_name(session: Session, viewer: Viewer, hide: bool) -> RoomMember:
     member = _member_for_update(session, viewer.user.id)
     member.hide_name = bool(hide)
-    db.session.commit()
+    db.session.flush()
     return member
 
 
@@ -217,7 +220,7 @@ def ask(session: Session, viewer: Viewer, text, anonymous=False) -> LiveQuestion
         session_id=session.id, user_id=viewer.user.id, text=text, anonymous=bool(anonymous)
     )
     db.session.add(question)
-    db.session.commit()
+    db.session.flush()
     return question
 
 
@@ -240,7 +243,6 @@ def upvote(session: Session, viewer: Viewer, question_id) -> LiveQuestion:
     db.session.execute(
         update(LiveQuestion).where(LiveQuestion.id == q.id).values(votes=LiveQuestion.votes + 1)
     )
-    db.session.commit()
     db.session.refresh(q)
     return q
 
@@ -249,7 +251,7 @@ def mark_answered(session: Session, viewer: Viewer, question_id, answered=True) 
     _require_moderator(viewer)
     q = _question(session, question_id)
     q.answered_at = utcnow() if answered else None
-    db.session.commit()
+    db.session.flush()
     return q
 
 
@@ -264,7 +266,7 @@ def hide_question(session: Session, viewer: Viewer, question_id) -> LiveQuestion
         session_id=session.id,
         question_id=q.id,
     )
-    db.session.commit()
+    db.session.flush()
     return q
 
 
@@ -289,7 +291,7 @@ def create_poll(session: Session, viewer: Viewer, question, options, multiple=Fa
         created_by_id=viewer.user.id,
     )
     db.session.add(poll)
-    db.session.commit()
+    db.session.flush()
     return poll
 
 
@@ -312,7 +314,7 @@ def open_poll(session: Session, viewer: Viewer, poll_id) -> tuple[Poll, list[Pol
     for other in closed:
         other.status, other.closed_at = "closed", now
     poll.status, poll.opened_at, poll.closed_at = "open", now, None
-    db.session.commit()
+    db.session.flush()
     return poll, list(closed)
 
 
@@ -321,7 +323,7 @@ def close_poll(session: Session, viewer: Viewer, poll_id) -> Poll:
     poll = _poll(session, poll_id)
     if poll.status == "open":
         poll.status, poll.closed_at = "closed", utcnow()
-        db.session.commit()
+        db.session.flush()
     return poll
 
 
@@ -346,12 +348,12 @@ def vote_poll(session: Session, viewer: Viewer, poll_id, choices) -> Poll:
     else:
         vote.choices = sorted(choices)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # two tabs answering at once: the later answer wins
         db.session.rollback()
         vote = db.session.get(PollVote, (poll.id, viewer.user.id))
         vote.choices = sorted(choices)
-        db.session.commit()
+        db.session.flush()
     return poll
 
 
@@ -376,5 +378,5 @@ def announce(session: Session, viewer: Viewer, text) -> Announcement | None:
             text=clean_text(text, ANNOUNCEMENT_MAX),
         )
         db.session.add(pinned)
-    db.session.commit()
+    db.session.flush()
     return pinned

@@ -142,6 +142,7 @@ def test_check_ins_and_the_room_update_attendance_as_they_happen(app, world):
 
         presence.connect(session.id, in_room.id, "sid-1", "test", now=session.starts_at)
         presence.disconnect("sid-1", "test")  # 61 minutes of 120: over the threshold
+        db.session.commit()  # the socket event commits; attendance follows the commit
         assert records(session.id)[in_room.id].status is S.attended_online
         assert records(session.id)[in_room.id].online_minutes == 61
 

@@ -1,4 +1,5 @@
-"""Live room rules at the service level: who enters, presence time, chat, Q&A, polls."""
+"""Live room rules at the service level: who enters, presence time, chat, Q&A, polls. The
+services only flush; a test commits where the socket event would."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -145,6 +146,7 @@ def test_questions_vote_once_sorted_anonymous_to_participants_only(world, ctx):
     q2 = live.ask(session, bob, "移住の相談窓口は？", anonymous=True)
     live.upvote(session, carol, q2.id)
     live.upvote(session, alice, q2.id)
+    db.session.commit()  # as each socket event does: the refused vote below rolls back its own
     with pytest.raises(Conflict):
         live.upvote(session, alice, q2.id)
     state = payloads.snapshot(session, carol)

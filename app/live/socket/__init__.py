@@ -80,9 +80,13 @@ within a few seconds (app/live/fanout.py).
 Text is stored and sent exactly as typed (trimmed). The page must insert every text and name
 with `textContent` (never innerHTML): the server does not HTML-escape.
 
+Each event is one unit of work: it commits once, and what it broadcasts leaves after that
+commit (an event refused or failing half-way stores nothing and sends nothing).
+
 The code: server.py (the server, connecting and the guard around every event, the upkeep
 loop), handlers.py (the events above), broadcast.py (rooms, audiences, coalescing), budgets.py
-(the rate limits). The room's rules are app/live/services.py, its payloads app/live/payloads.py.
+(the rate limits), unit.py (one unit of work per event). The room's rules are
+app/live/services.py, its payloads app/live/payloads.py.
 """
 
 from app.live.socket.broadcast import NAMESPACE, room_name, sessions_room, token_room

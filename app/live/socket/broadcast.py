@@ -60,7 +60,7 @@ def token_room(token_id: int) -> str:
 
 
 class Broadcasts:
-    """LiveSocket's sending (server.py gives it `sio` and `fanout`)."""
+    """LiveSocket's sending (server.py gives it `sio`, unit.py `emit` and `current_work`)."""
 
     def _init_broadcasts(self) -> None:
         self._lock = threading.Lock()
@@ -72,29 +72,39 @@ class Broadcasts:
         self._polls_sent = 0.0
 
     def to_room(self, session_id: int, event: str, payload: dict, part: str | None = None):
-        self.sio.emit(event, payload, room=room_name(session_id, part), namespace=NAMESPACE)
+        """Inside a socket event (a unit of work, unit.py): sent once it has committed."""
+        self.emit(event, payload, room_name(session_id, part))
 
-    def to_audiences(self, session_id: int, event: str, build) -> dict:
+    def to_audiences(self, session_id: int, event: str, build) -> None:
         """One payload for organisers, one for everyone else: names hidden from participants
-        never leave the server in the second. Returns {} when every process was reached, else
-        a `warning` for the sender's ack (the item is stored and reached this process only)."""
-        if self.fanout:
-            self.fanout.watch()
+        never leave the server in the second. Built now; inside a socket event the sender's
+        ack carries a `warning` when the other processes were not reached (the item is stored
+        and reached this process only)."""
+        work = self.current_work()
+        if work is not None:
+            work.tell_unreached = True
         for part, viewer in AUDIENCES.items():
             self.to_room(session_id, event, build(viewer), part)
-        if self.fanout is None or self.fanout.reached_others():
-            return {}
-        return {"warning": {"code": "live_degraded", "message": str(LIVE_DEGRADED)}}
 
     # --- coalesced: presence lists and poll results --------------------------------------------
 
     def presence_changed(self, session_id: int) -> None:
+        """Due for a presence broadcast: inside a unit of work once it has committed (the
+        upkeep loop reads the room in a transaction of its own)."""
+        self.later(lambda: self._due_presence(session_id))
+
+    def _due_presence(self, session_id: int) -> None:
         with self._lock:
             self._presence_due.add(session_id)
 
     def poll_results_changed(self, poll: Poll) -> None:
+        """Due for a results broadcast, as presence_changed."""
+        poll_id, session_id = poll.id, poll.session_id
+        self.later(lambda: self._due_poll(poll_id, session_id))
+
+    def _due_poll(self, poll_id: int, session_id: int) -> None:
         with self._lock:
-            self._polls_due[poll.id] = poll.session_id
+            self._polls_due[poll_id] = session_id
 
     def shared_presence(self, session: Session, viewer: Viewer) -> dict | None:
         """In a big room a join reuses the presence list last broadcast to its audience (the

@@ -1,6 +1,7 @@
 """The live room's events: each checks its payload, calls the room's rules (app/live/services.py)
-and emits what payloads.py shapes of the result. Authentication, the budget and turning errors
-into acks happen around every handler (server.py: LiveSocket._guarded)."""
+and emits what payloads.py shapes of the result. Authentication, the budget, the one unit of
+work (unit.py: written, committed, then sent) and turning errors into acks happen around every
+handler (server.py: LiveSocket._guarded)."""
 
 from dataclasses import dataclass
 
@@ -83,25 +84,44 @@ class RoomEvents:
             self._leave(actor.sid)
         if current != session.id:
             presence.connect(session.id, actor.user.id, actor.sid, self.process, rejoin=True)
-            for part in (None, audience(viewer), f"user:{actor.user.id}"):
-                self.sio.enter_room(actor.sid, room_name(session.id, part), namespace=NAMESPACE)
-            self.joined[actor.sid] = (session.id, actor.user.id)
-            self.presence_changed(session.id)
-        with self.sio.session(actor.sid, namespace=NAMESPACE) as state:
-            state["session_id"] = session.id
-            self.remember_admission(state, viewer)
+            # in the rooms before the snapshot is read, so nothing said meanwhile is missed
+            rooms = [
+                room_name(session.id, p) for p in (None, audience(viewer), f"user:{actor.user.id}")
+            ]
+            for room in rooms:
+                self.sio.enter_room(actor.sid, room, namespace=NAMESPACE)
+            self.current_work().undo.append(lambda: self._leave_rooms(actor.sid, rooms))
+        # counted in once its presence row is committed (the upkeep vouches for what is here)
+        self.later(lambda: self._joined(actor.sid, session.id, actor.user.id, viewer, current))
         shared = self.shared_presence(session, viewer)
         return {"state": payloads.snapshot(session, viewer, shared)}
+
+    def _joined(self, sid: str, session_id: int, user_id: int, viewer, before) -> None:
+        if before != session_id:
+            self.joined[sid] = (session_id, user_id)
+            self.presence_changed(session_id)
+        with self.sio.session(sid, namespace=NAMESPACE) as state:
+            state["session_id"] = session_id
+            self.remember_admission(state, viewer)
+
+    def _leave_rooms(self, sid: str, rooms) -> None:
+        for room in rooms:
+            self.sio.leave_room(sid, room, namespace=NAMESPACE)
 
     def leave(self, actor: Actor, data) -> None:
         self._leave(actor.sid)
 
     def _leave(self, sid: str) -> None:
+        if sid in self.joined:
+            presence.disconnect(sid, self.process)
+            self._forget(sid)
+
+    def _forget(self, sid: str) -> None:
+        """This process's memory of a socket in a room: its rooms, `joined`, its state."""
         joined = self.joined.pop(sid, None)
         if joined is None:
             return
         session_id = joined[0]
-        presence.disconnect(sid, self.process)
         for room in self.sio.rooms(sid, namespace=NAMESPACE):
             if room.startswith(room_name(session_id)):
                 self.sio.leave_room(sid, room, namespace=NAMESPACE)
@@ -118,10 +138,10 @@ class RoomEvents:
         text = _fields(data).get("text")
         message = live.post_chat(actor.session, actor.viewer, text)
         members = payloads.room_members(actor.session.id, [actor.user.id])
-        reached = self.to_audiences(
+        self.to_audiences(
             actor.session.id, "chat", lambda v: payloads.chat_payload(message, v, members)
         )
-        return {"message": payloads.chat_payload(message, actor.viewer, members), **reached}
+        return {"message": payloads.chat_payload(message, actor.viewer, members)}
 
     def chat_delete(self, actor: Actor, data) -> None:
         message = live.delete_chat(actor.session, actor.viewer, _id(data, "id"))
@@ -146,13 +166,12 @@ class RoomEvents:
         text, anonymous = _fields(data).get("text"), _flag(data, "anonymous", False)
         question = live.ask(actor.session, actor.viewer, text, anonymous)
         members = payloads.room_members(actor.session.id, [actor.user.id])
-        reached = self.to_audiences(
+        self.to_audiences(
             actor.session.id,
             "question",
             lambda v: payloads.question_payload(question, v, members),
         )
-        mine = payloads.question_payload(question, actor.viewer, members)
-        return {"question": mine, **reached}
+        return {"question": payloads.question_payload(question, actor.viewer, members)}
 
     def upvote(self, actor: Actor, data) -> dict:
         question = live.upvote(actor.session, actor.viewer, _id(data, "question_id"))

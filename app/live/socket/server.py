@@ -37,6 +37,7 @@ from app.live.fanout import LiveRedisManager, disconnect_local
 from app.live.socket.broadcast import NAMESPACE, Broadcasts, sessions_room, token_room
 from app.live.socket.budgets import Budgets
 from app.live.socket.handlers import Actor, RoomEvents
+from app.live.socket.unit import UnitsOfWork
 
 #: one socket message at most (chat is 1,000 characters; a poll ~1,300): larger ones close it
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -89,9 +90,10 @@ class LiveWSGIApp(socketio.WSGIApp):
         return super().__call__(environ, start_response)
 
 
-class LiveSocket(RoomEvents, Broadcasts, Budgets):
+class LiveSocket(RoomEvents, Broadcasts, Budgets, UnitsOfWork):
     """One Socket.IO server per app: authentication and the event guard here, the handlers in
-    handlers.py, sending in broadcast.py, the rate limits in budgets.py."""
+    handlers.py, sending in broadcast.py, the rate limits in budgets.py, one unit of work per
+    event in unit.py."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -118,6 +120,7 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets):
         )
         self._init_budgets(app.config, redis_url)
         self._init_broadcasts()
+        self._init_units()
         self._boot = secrets.token_hex(4)
         #: sockets of this process in a room: sid -> (session id, user id)
         self.joined: dict[str, tuple[int, int]] = {}
@@ -151,27 +154,25 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets):
         return origin in allowed
 
     def _guarded(self, name: str, handler, in_room: bool):
-        """Run a handler in an app context; every failure becomes an error ack and event."""
+        """Run a handler in an app context and one unit of work (unit.py: it commits once, then
+        sends); every failure rolls it back and becomes an error ack and event."""
 
         def run(sid, *args):
             data = args[0] if len(args) == 1 else None
             try:
                 with self.app.app_context():
-                    # one short session per event: what it committed need not be read back (the
-                    # room's services commit themselves, so acks and broadcasts are built after)
-                    db.session().expire_on_commit = False
                     state = self.sio.get_session(sid, namespace=NAMESPACE)
                     with force_locale(state.get("locale") or "ja"):
                         try:
-                            check_decoded(data)  # too deep, control characters, surrogates
-                            actor = self._actor(sid, state, in_room)
-                            self.spend(name, actor.user.id)
-                            return {"ok": True, **(handler(actor, data) or {})}
+                            with self.unit_of_work() as work:
+                                check_decoded(data)  # too deep, control characters, surrogates
+                                actor = self._actor(sid, state, in_room)
+                                self.spend(name, actor.user.id)
+                                ack = handler(actor, data) or {}
+                            return {"ok": True, **ack, **work.warning}
                         except KakawariError as exc:
-                            db.session.rollback()
                             return self._refuse(sid, name, exc)
                         except Exception:
-                            db.session.rollback()
                             log.exception("live event %s failed", name)
                             return self._refuse(sid, name, ServerError())
             except Exception:  # the socket is gone, or the database is
@@ -222,7 +223,16 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets):
         self._start_upkeep()
         with self.app.request_context(environ):
             try:
-                found = self._authenticate(auth)
+                with self.unit_of_work():  # the token's use is noted
+                    found = self._authenticate(auth)
+                    if found is not None:
+                        user, (kind, value) = found
+                        state = {
+                            "user_id": user.id,
+                            "locale": user.locale,
+                            "session_id": None,
+                            "auth": (kind, value),
+                        }
             except Exception:
                 log.exception("authenticating a live socket failed")
                 found, error = None, ServerError().to_dict()
@@ -230,18 +240,8 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets):
                 error = AuthenticationRequired().to_dict()
             if found is None:
                 raise SocketRefused(error["code"], error)
-            user, (kind, value) = found
-            self.sio.save_session(
-                sid,
-                {
-                    "user_id": user.id,
-                    "locale": user.locale,
-                    "session_id": None,
-                    "auth": (kind, value),
-                },
-                namespace=NAMESPACE,
-            )
-            room = token_room(value) if kind == "token" else sessions_room(user.id)
+            self.sio.save_session(sid, state, namespace=NAMESPACE)
+            room = token_room(value) if kind == "token" else sessions_room(state["user_id"])
             self.sio.enter_room(sid, room, namespace=NAMESPACE)
 
     @staticmethod
@@ -267,7 +267,7 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets):
 
     def disconnect(self, sid, reason=None):
         try:
-            with self.app.app_context():
+            with self.app.app_context(), self.unit_of_work():
                 joined = self.joined.pop(sid, None)
                 if joined is not None:
                     presence.disconnect(sid, self.process)
@@ -312,21 +312,23 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets):
 
     def beat(self) -> None:
         """Vouch for this process's sockets, and end the intervals of sockets nobody vouched
-        for lately (a crashed or killed process) at their last sign of life."""
-        self._close_ended(list(self.joined))
-        joined = dict(self.joined)
-        if presence.heartbeat(list(joined), self.process) < len(joined):
-            # another process took a slow one of ours for dead: open its interval again
-            open_sids = presence.open_sids(self.process)
-            for sid, (session_id, user_id) in joined.items():
-                if sid not in open_sids and sid in self.joined:
-                    presence.connect(session_id, user_id, sid, self.process)
-        now = utcnow()
-        rooms = presence.silent_rooms(since=now - self.stale_after)
-        if rooms:
-            presence.close_stale(now=now, stale_after=self.stale_after)
-            for session_id in rooms:
-                self.presence_changed(session_id)
+        for lately (a crashed or killed process) at their last sign of life. One unit of work,
+        committed once."""
+        with self.unit_of_work():
+            self._close_ended(list(self.joined))
+            joined = dict(self.joined)
+            if presence.heartbeat(list(joined), self.process) < len(joined):
+                # another process took a slow one of ours for dead: open its interval again
+                open_sids = presence.open_sids(self.process)
+                for sid, (session_id, user_id) in joined.items():
+                    if sid not in open_sids and sid in self.joined:
+                        presence.connect(session_id, user_id, sid, self.process)
+            now = utcnow()
+            rooms = presence.silent_rooms(since=now - self.stale_after)
+            if rooms:
+                presence.close_stale(now=now, stale_after=self.stale_after)
+                for session_id in rooms:
+                    self.presence_changed(session_id)
 
     def _close_ended(self, sids) -> None:
         """Close sockets in a room whose login or token ended, should the message to close them

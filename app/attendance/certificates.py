@@ -22,7 +22,6 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -84,27 +83,24 @@ def issue(user: User, series: Series, now: datetime | None = None) -> tuple[Cert
     if not found.completed:
         raise NotFound(NOT_YET)
     if certificate is None:
-        try:
-            with db.session.begin_nested():
-                certificate = Certificate(
-                    series_id=series.id,
-                    user_id=user.id,
-                    code=secrets.token_urlsafe(16),
-                    name=user.name,
-                    sessions_attended=found.attended,
-                    issued_at=now,
-                )
-                db.session.add(certificate)
-                audit.record(
-                    "certificate.issued",
-                    actor=user,
-                    subject=user,
-                    org=series.org,
-                    series_id=series.id,
-                    sessions_attended=found.attended,
-                )
-        except IntegrityError:  # a second click at the same moment issued it: use that one
-            certificate = _find(user.id, series.id)
+        certificate = Certificate(
+            series_id=series.id,
+            user_id=user.id,
+            code=secrets.token_urlsafe(16),
+            name=user.name,
+            sessions_attended=found.attended,
+            issued_at=now,
+        )
+        db.session.add(certificate)
+        audit.record(
+            "certificate.issued",
+            actor=user,
+            subject=user,
+            org=series.org,
+            series_id=series.id,
+            sessions_attended=found.attended,
+        )
+        db.session.flush()  # IntegrityError: a second click issued it at once (the view retries)
     return certificate, found
 
 

@@ -3,6 +3,7 @@ that verifies a certificate."""
 
 from flask import Blueprint, Response, current_app, json, render_template
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from app.attendance import certificates
 from app.attendance.history import (
@@ -80,6 +81,14 @@ def my_data_json():
     )
 
 
+def _issue(series: Series):
+    try:
+        return certificates.issue(current_user, series)
+    except IntegrityError:  # a second click at the same moment issued it: use that one
+        db.session.rollback()
+        return certificates.issue(current_user, series)
+
+
 @bp.route("/me/certificates/<int:series_id>.pdf")
 @login_required
 def certificate_pdf(series_id: int):
@@ -88,7 +97,7 @@ def certificate_pdf(series_id: int):
     if series is None:
         raise NotFound(certificates.NOT_YET)
     try:
-        certificate, found = certificates.issue(current_user, series)
+        certificate, found = _issue(series)
     except NotFound:
         db.session.commit()  # a certificate revoked after a correction stays revoked
         raise

@@ -22,7 +22,6 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -48,12 +47,13 @@ def _current(user_id: int, series_id: int) -> Progress:
     return progress(user_id, [series_id])[series_id]
 
 
-def _recheck(certificate: Certificate, found: Progress, now: datetime) -> None:
+def _recheck(certificate: Certificate, found: Progress, now: datetime) -> bool:
     """Keep a certificate in line with attendance: revoked while corrections mean the rule is
-    not met, valid again (same code) once it is; the count it states is the current one."""
+    not met, valid again (same code) once it is; the count it states is the current one.
+    Flushes; whether anything changed (then the caller commits)."""
     valid = certificate.revoked_at is None
     if valid == found.completed and certificate.sessions_attended == found.attended:
-        return
+        return False
     if valid != found.completed:
         certificate.revoked_at = None if found.completed else now
         audit.record(
@@ -65,13 +65,15 @@ def _recheck(certificate: Certificate, found: Progress, now: datetime) -> None:
             sessions_attended=found.attended,
         )
     certificate.sessions_attended = found.attended
-    db.session.commit()
+    db.session.flush()
+    return True
 
 
 def issue(user: User, series: Series, now: datetime | None = None) -> tuple[Certificate, Progress]:
     """The person's certificate for the series: created the first time they meet its
     completion rule, the same one (same code) afterwards. Raises NotFound while the rule is not
-    met, revoking a certificate issued before a correction."""
+    met, revoking a certificate issued before a correction. Flushes: the caller commits
+    (also before raising NotFound, so that a revocation stands)."""
     now = now or utcnow()
     ensure_current(series.sessions, people={user.id}, now=now)
     found = _current(user.id, series.id)
@@ -98,11 +100,7 @@ def issue(user: User, series: Series, now: datetime | None = None) -> tuple[Cert
             series_id=series.id,
             sessions_attended=found.attended,
         )
-        try:
-            db.session.commit()
-        except IntegrityError:  # a second click at the same moment issued it: use that one
-            db.session.rollback()
-            certificate = _find(user.id, series.id)
+        db.session.flush()  # IntegrityError: a second click issued it at once (the view retries)
     return certificate, found
 
 
@@ -126,20 +124,21 @@ def forget_holder(user: User) -> int:
     return len(certificates)
 
 
-def verify(code: str, now: datetime | None = None) -> Certificate | None:
+def verify(code: str, now: datetime | None = None) -> tuple[Certificate | None, bool]:
     """The certificate with this code (None when there is none), checked against attendance
-    again: revoked from now on when corrections mean the rule is no longer met."""
+    again: revoked from now on when corrections mean the rule is no longer met. Flushes; the
+    second value says whether that changed anything (then the caller commits)."""
     if not code or len(code) > 32:
-        return None
+        return None, False
     certificate = db.session.scalar(
         select(Certificate)
         .where(Certificate.code == code)
         .options(selectinload(Certificate.series).selectinload(Series.org))
     )
     if certificate is None:
-        return None
-    _recheck(certificate, _current(certificate.user_id, certificate.series_id), now or utcnow())
-    return certificate
+        return None, False
+    found = _current(certificate.user_id, certificate.series_id)
+    return certificate, _recheck(certificate, found, now or utcnow())
 
 
 # --- the PDF -----------------------------------------------------------------------------------

@@ -301,17 +301,12 @@ def recompute(sessions: Iterable[Session], now=None) -> int:
 
 def update_people(session_id: int, user_ids: Iterable[int]) -> None:
     """A receiver's entry: something happened to these people in this session. Final sessions
-    are left alone; a failure is logged and never reaches the check-in or the socket."""
-    try:
-        session = db.session.get(Session, session_id)
-        # before the start nobody has a record yet (a check-in then counts from the start)
-        if session is None or session.starts_at > utcnow() or is_final(session_id):
-            return
-        compute_session(session, people=set(user_ids))
-        db.session.commit()  # the listener's own unit of work, after the change it heard of
-    except Exception:
-        db.session.rollback()
-        log.exception("updating attendance of session %s failed", session_id)
+    are left alone. Flushes: the receiver, its own unit of work, commits."""
+    session = db.session.get(Session, session_id)
+    # before the start nobody has a record yet (a check-in then counts from the start)
+    if session is None or session.starts_at > utcnow() or is_final(session_id):
+        return
+    compute_session(session, people=set(user_ids))
 
 
 # --- organisers' corrections ----------------------------------------------------------------

@@ -3,6 +3,7 @@ that verifies a certificate."""
 
 from flask import Blueprint, Response, current_app, json, render_template
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from app.attendance import certificates
 from app.attendance.history import (
@@ -80,6 +81,14 @@ def my_data_json():
     )
 
 
+def _issue(series: Series):
+    try:
+        return certificates.issue(current_user, series)
+    except IntegrityError:  # a second click at the same moment issued it: use that one
+        db.session.rollback()
+        return certificates.issue(current_user, series)
+
+
 @bp.route("/me/certificates/<int:series_id>.pdf")
 @login_required
 def certificate_pdf(series_id: int):
@@ -87,7 +96,12 @@ def certificate_pdf(series_id: int):
     series = db.session.get(Series, series_id)
     if series is None:
         raise NotFound(certificates.NOT_YET)
-    certificate, found = certificates.issue(current_user, series)
+    try:
+        certificate, found = _issue(series)
+    except NotFound:
+        db.session.commit()  # a certificate revoked after a correction stays revoked
+        raise
+    db.session.commit()  # issued (or brought in line with attendance): one unit of work
     verify_url = external_url("attendance.verify_certificate", code=certificate.code)
     data = certificates.certificate_pdf(certificate, found, verify_url)
     return Response(
@@ -110,7 +124,9 @@ def _checks_per_address() -> str:
 def verify_certificate(code: str):
     """Anyone holding the URL (the holder shared it) may see the name and the certificate's
     facts, nothing else; the rate limit keeps guessing codes slow on top of their 128 bits."""
-    certificate = certificates.verify(code)
+    certificate, changed = certificates.verify(code)
+    if changed:
+        db.session.commit()  # revoked (or reinstated) after a correction, and audited
     status = 200 if certificate is not None else 404
     response = Response(
         render_template("attendance/certificate_verify.html", certificate=certificate),

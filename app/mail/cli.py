@@ -66,14 +66,18 @@ def status_command() -> None:
 @click.argument("ids", nargs=-1, type=int)
 def retry_command(ids) -> None:
     """Queue failed mails again: these ids, or every failed one."""
-    click.echo(f"{queue.retry_failed(ids)} mail(s) queued again.")
+    count = queue.retry_failed(ids)
+    db.session.commit()
+    click.echo(f"{count} mail(s) queued again.")
 
 
 @mail_cli.command("purge")
 @click.option("--days", default=30, show_default=True, help="Keep sent mails this long.")
 def purge_command(days: int) -> None:
     """Delete sent mails older than --days (they hold names and links)."""
-    click.echo(f"{queue.purge_sent(timedelta(days=days))} sent mail(s) deleted.")
+    count = queue.purge_sent(timedelta(days=days))
+    db.session.commit()
+    click.echo(f"{count} sent mail(s) deleted.")
 
 
 def _server() -> str:

@@ -220,23 +220,23 @@ def failed_mails(limit: int = 50) -> list[OutgoingMail]:
 
 
 def retry_failed(ids=None) -> int:
-    """Queue failed mails again (all, or these ids) with a fresh count of attempts."""
+    """Queue failed mails again (all, or these ids) with a fresh count of attempts. The caller
+    commits."""
     stmt = update(OutgoingMail).where(OutgoingMail.status == MailStatus.failed)
     if ids:
         stmt = stmt.where(OutgoingMail.id.in_(ids))
     count = db.session.execute(
         stmt.values(status=MailStatus.queued, attempts=0, next_attempt_at=utcnow())
     ).rowcount
-    db.session.commit()
     return count
 
 
 def purge_sent(older_than: timedelta) -> int:
-    """Delete sent mails (they hold names and links) once they are this old."""
+    """Delete sent mails (they hold names and links) once they are this old. The caller
+    commits."""
     count = db.session.execute(
         delete(OutgoingMail).where(
             OutgoingMail.status == MailStatus.sent, OutgoingMail.sent_at < utcnow() - older_than
         )
     ).rowcount
-    db.session.commit()
     return count

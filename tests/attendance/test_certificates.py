@@ -174,6 +174,7 @@ def test_checking_codes_is_rate_limited(app, client, monkeypatch):
 def test_a_deleted_holders_certificate_page_no_longer_shows_their_name(app, done, world, ctx):
     holder = db.session.get(User, world["participant"])
     certificate, _found = certificates.issue(holder, db.session.get(Series, done))
+    db.session.commit()  # issue() flushes; the caller commits
     assert "山田 花子" in app.test_client().get(f"/certificates/{certificate.code}").get_data(
         as_text=True
     )

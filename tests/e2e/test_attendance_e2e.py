@@ -88,6 +88,7 @@ def test_the_organiser_sees_charts_corrects_a_record_and_the_counts_follow(
         session = db.session.get(Session, session_id)
         stay(session, db.session.get(User, people["partial"]), 20, 100, sid="back")
         attendance.update_people(session_id, [people["partial"]])
+        db.session.commit()
     expect(online).to_have_text("2", timeout=25_000)
     assert page.problems == []
     page.context.close()

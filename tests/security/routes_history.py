@@ -34,4 +34,5 @@ def targets(app, world):
         participant = db.session.get(User, world["participant"])
         series = completed_online_series(world["org"], participant, sessions=1, attended=1)
         certificate, _progress = certificates.issue(participant, db.session.get(Series, series.id))
+        db.session.commit()  # issue() flushes; the caller commits
         return {"hist_series": series.id, "hist_code": certificate.code}

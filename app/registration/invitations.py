@@ -97,7 +97,7 @@ def invited_registrations(record: User) -> list[Registration]:
 
 @joins_unit_of_work
 def confirm(target: User, token: str) -> list[Registration]:
-    """Take the invited record into `target`'s account (audited, one commit). Raises
+    """Take the invited record into `target`'s account (audited; flushes, the edge commits). Raises
     InvalidToken, or ClaimConflict naming the series `target` is already registered for."""
     record = invited_record(token)
     if record.id == target.id:

@@ -24,6 +24,7 @@ from app.registration import capacity
 from app.registration import manage_services as manage
 from app.registration import services as reg
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
+from app.registration.unit import one_unit_of_work
 
 blp = Blueprint("api_registration", __name__, description="Registrations (申込)")
 
@@ -239,16 +240,18 @@ def register(body, series_id: int):
     First come, first served: nobody is ever confirmed beyond a session's capacity, however
     many people register at once; the others wait in order (`waitlist_position`)."""
     series = events.get_series(series_id, public=True, options=events.FOR_REGISTERING)
-    registration = reg.register(
-        series,
-        current_user,
-        mode=body.get("mode"),
-        modes=_modes_by_session(body.get("modes")),
-        session_ids=body.get("session_ids"),
-        answers=body.get("answers"),
-        consent=body["consent"],
-    )
-    return _one(registration)
+    with one_unit_of_work():  # the answer is built from what was decided, before the commit
+        registration = reg.register(
+            series,
+            current_user,
+            mode=body.get("mode"),
+            modes=_modes_by_session(body.get("modes")),
+            session_ids=body.get("session_ids"),
+            answers=body.get("answers"),
+            consent=body["consent"],
+        )
+        answer = _one(registration)
+    return answer
 
 
 @blp.route("/me/registrations", methods=["GET"])
@@ -271,9 +274,11 @@ def cancel_registration(registration_id: int):
     history); freed places go at once to the first people waiting. Cancelling again is a
     no-op."""
     registration = reg.own_registration(registration_id, current_user)
-    if registration.status is not RegistrationStatus.cancelled:
-        registration = reg.cancel(registration, actor=current_user).registration
-    return _one(registration)
+    with one_unit_of_work():
+        if registration.status is not RegistrationStatus.cancelled:
+            registration = reg.cancel(registration, actor=current_user).registration
+        answer = _one(registration)
+    return answer
 
 
 @blp.route("/registrations/<int:registration_id>/sessions", methods=["POST"])
@@ -297,7 +302,9 @@ def add_sessions(body, registration_id: int):
     registration = reg.own_registration(registration_id, current_user)
     modes = _modes_by_session(body.get("modes")) or {}
     wanted = {sid: modes.get(sid, body.get("mode")) for sid in body["session_ids"]}
-    return _one(reg.add_sessions(registration, wanted).registration)
+    with one_unit_of_work():
+        answer = _one(reg.add_sessions(registration, wanted).registration)
+    return answer
 
 
 @blp.route("/series/<int:series_id>/registrations", methods=["GET"])

@@ -67,6 +67,8 @@ class UnitOfWorkSession(FlaskSession):
 
 @event.listens_for(UnitOfWorkSession, "after_commit")
 def _ready(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy sends after_commit for it too): not yet
     pending = session.info.pop(_PENDING, None)
     if pending:
         session.info.setdefault(_READY, []).extend(pending)

@@ -24,6 +24,7 @@ from app.registration.models import Place, PlaceStatus, Registration, Registrati
 from app.registration.places import Outcome, announce, mode_label, refresh_status
 from app.registration.queries import active_registration, registration_window
 from app.registration.signals import places_changed
+from app.registration.unit import joins_unit_of_work
 
 ANSWER_MAX = 2000
 
@@ -118,6 +119,7 @@ def _collect(errors: dict, check, *args):
 # --- registering -------------------------------------------------------------------------------
 
 
+@joins_unit_of_work
 def register(
     series: Series,
     user: User,
@@ -134,7 +136,8 @@ def register(
 
     `mode` is the default for hybrid sessions, `modes` {session_id: mode} overrides it per
     session. Raises RegistrationNotOpen/Closed, SessionFull (when the series takes no waitlist),
-    AlreadyRegistered or ValidationFailed, and then writes nothing.
+    AlreadyRegistered or ValidationFailed; the edge then rolls back what it wrote. Flushes;
+    the edge commits once (the ticket and the mail of "registered" with it).
     """
     now = now or utcnow()
     if source == "self":
@@ -164,9 +167,10 @@ def register(
         places=[Place(session=s, mode=m, status=waiting) for s, m in wanted],
     )
 
-    def write():
-        db.session.add(registration)
-        db.session.flush()
+    def write():  # in a savepoint: a second registration refused leaves the unit of work usable
+        with db.session.begin_nested():
+            db.session.add(registration)
+            db.session.flush()
         record(
             "registration.created",
             actor=user,
@@ -182,7 +186,7 @@ def register(
             if not lottery:
                 _decide_new_places(registration.places, series, now)
             refresh_status(registration)
-            # the ticket and the mail join this transaction: written together, or not at all
+            # the ticket and the mail join this unit of work: committed together, or not at all
             places_changed.send(registration, kind="registered", promoted=[])
     except IntegrityError:
         existing = active_registration(series_id, user_id)
@@ -206,6 +210,7 @@ def _decide_new_places(places, series: Series, now) -> None:
             )
 
 
+@joins_unit_of_work
 def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcome:
     """Book more sessions in an existing registration: `modes` is {session_id: mode} (the mode
     matters for hybrid sessions only). A session never booked gets a new place, a cancelled
@@ -215,7 +220,8 @@ def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcom
 
     Raises RegistrationNotOpen/Closed, SessionStarted, SessionCancelled, SessionFull (when the
     series takes no waitlist), AlreadyRegistered (booking in a cancelled registration while
-    another is active) or ValidationFailed, and then writes nothing."""
+    another is active) or ValidationFailed; the edge then rolls back. Flushes; the edge commits,
+    and the listeners hear of the places added after that."""
     now = now or utcnow()
     series = registration.series
     registration_window(series, now)
@@ -233,11 +239,12 @@ def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcom
     added = []
 
     def write():  # new rows: on PostgreSQL written before the lock, invisible until the commit
-        registration.places.extend(new)
-        db.session.flush()
+        with db.session.begin_nested():  # refused (a second click): the unit of work goes on
+            registration.places.extend(new)
+            db.session.flush()
 
     try:
-        with capacity.locked(wanted, keep_loaded=True, prepare=write):
+        with capacity.locked(wanted, keep_loaded=True, prepare=write), db.session.begin_nested():
             for place in again:  # every change of a place happens under its session's lock
                 db.session.refresh(place)
                 if place.status is PlaceStatus.cancelled:

@@ -19,6 +19,7 @@ from app.registration.blueprint import bp
 from app.registration.browse_views import booking_forms, window_of
 from app.registration.forms import AddSessionForm, ClaimForm, ModeForm, registration_form
 from app.registration.models import Place, PlaceStatus, Registration
+from app.registration.unit import one_unit_of_work
 
 #: tries at a claim code per account (codes are random: guessing is cut short)
 claim_limit = limiter.limit(
@@ -48,14 +49,15 @@ def register(series_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            registration = services.register(
-                series,
-                current_user,
-                modes=form.modes(),
-                session_ids=form.session_ids(),
-                answers=form.answers(),
-                consent=bool(form.consent.data),
-            )
+            with one_unit_of_work():
+                registration = services.register(
+                    series,
+                    current_user,
+                    modes=form.modes(),
+                    session_ids=form.session_ids(),
+                    answers=form.answers(),
+                    consent=bool(form.consent.data),
+                )
         except AlreadyRegistered as exc:  # a double submit: the first one went through
             flash(_("You are already registered for this series."), "info")
             if exc.registration_id is None:
@@ -115,7 +117,8 @@ def claim():
     status = 200
     if form.validate_on_submit():
         try:
-            taken = claims.claim(current_user, form.code.data)
+            with one_unit_of_work():
+                taken = claims.claim(current_user, form.code.data)
         except KakawariError as exc:
             apply_errors(form, exc.fields or {"code": [exc.message]})
             status = 422
@@ -143,7 +146,8 @@ def invitation(token: str):
         return render_template("registration/invitation.html", error=exc.message), exc.status
     if form.validate_on_submit():
         try:
-            taken = invitations.confirm(current_user, token)
+            with one_unit_of_work():
+                taken = invitations.confirm(current_user, token)
         except KakawariError as exc:
             flash(str(exc.message), "error")
             return redirect(url_for(".my_registrations"))
@@ -213,7 +217,8 @@ def switch_mode(registration_id: int, session_id: int):
     if place is not None:
         title = place.session.title
         try:
-            services.switch_mode(registration, session_id, form.mode.data)
+            with one_unit_of_work():
+                services.switch_mode(registration, session_id, form.mode.data)
         except KakawariError as exc:
             flash(_("%(session)s: %(reason)s", session=title, reason=exc.message), "error")
         else:
@@ -243,7 +248,8 @@ def add_session(registration_id: int, session_id: int):
     form = AddSessionForm(prefix=f"add-{session_id}")
     if form.validate_on_submit():
         try:
-            outcome = services.add_sessions(registration, {session_id: form.mode.data})
+            with one_unit_of_work():
+                outcome = services.add_sessions(registration, {session_id: form.mode.data})
         except KakawariError as exc:
             reason = " ".join(str(m) for ms in exc.fields.values() for m in ms) or exc.message
             flash(_("%(session)s: %(reason)s", session=session.title, reason=reason), "error")
@@ -276,7 +282,8 @@ def cancel_session(registration_id: int, session_id: int):
     if place is not None:
         title = place.session.title
         try:
-            services.cancel(registration, session_id=session_id)
+            with one_unit_of_work():
+                services.cancel(registration, session_id=session_id)
         except KakawariError as exc:
             flash(_("%(session)s: %(reason)s", session=title, reason=exc.message), "error")
         else:
@@ -296,6 +303,7 @@ def cancel_registration(registration_id: int):
     ):
         flash(_("Nothing left to cancel in %(series)s.", series=title))
     else:
-        services.cancel(registration, now=now)
+        with one_unit_of_work():
+            services.cancel(registration, now=now)
         flash(_("Your registration for %(series)s is cancelled.", series=title), "success")
     return redirect(url_for(".registration_detail", registration_id=registration_id))

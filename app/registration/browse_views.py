@@ -15,6 +15,7 @@ from app.registration import calendar, capacity, services
 from app.registration.blueprint import bp
 from app.registration.forms import SeriesFilterForm, add_session_forms
 from app.registration.models import RegistrationStatus
+from app.registration.unit import one_unit_of_work
 
 # --- browsing ----------------------------------------------------------------------------------
 
@@ -150,6 +151,7 @@ def calendar_settings():
 @bp.route("/account/calendar/reset", methods=["POST"])
 @login_required
 def reset_calendar():
-    calendar.reset_feed(current_user)
+    with one_unit_of_work():
+        calendar.reset_feed(current_user)
     flash(_("Your calendar has a new address. The old one no longer works."), "success")
     return redirect(url_for(".calendar_settings"))

@@ -26,6 +26,7 @@ from app.core.urls import external_url
 from app.events.models import Mode, Series, Session
 from app.extensions import db
 from app.registration.models import CalendarFeed, PlaceStatus
+from app.registration.unit import joins_unit_of_work
 
 PRODID = "-//Kakawari//Kakawari//JA"
 TENTATIVE = (PlaceStatus.waitlisted, PlaceStatus.applied)
@@ -173,18 +174,21 @@ def feed_owner(token: str) -> User:
     return user
 
 
+@joins_unit_of_work
 def reset_feed(user: User) -> None:
-    """A new address for the person's feed; the old one stops working at once."""
+    """A new address for the person's feed; the old one stops working at once. Flushes; the
+    edge commits."""
     for _attempt in range(2):  # two resets at once may both create the row: one retries
         bumped = db.session.execute(
             update(CalendarFeed)
             .where(CalendarFeed.user_id == user.id)
             .values(version=CalendarFeed.version + 1)
         )
-        if bumped.rowcount == 0:
-            db.session.add(CalendarFeed(user_id=user.id, version=2))
+        if bumped.rowcount:
+            return
         try:
-            db.session.commit()
+            with db.session.begin_nested():
+                db.session.add(CalendarFeed(user_id=user.id, version=2))
             return
         except IntegrityError:
-            db.session.rollback()
+            continue

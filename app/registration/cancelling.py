@@ -19,8 +19,10 @@ from app.registration.places import (
     promote_from_waitlist,
     refresh_status,
 )
+from app.registration.unit import joins_unit_of_work
 
 
+@joins_unit_of_work
 def cancel(
     registration: Registration, *, session_id: int | None = None, actor=None, now=None
 ) -> Outcome:
@@ -69,7 +71,7 @@ def release_places_of(user: User, now=None) -> list[Outcome]:
     """A deleted account's places in sessions not started yet are cancelled, each freed place
     going to the first person waiting for it; places of sessions held stay, as history. In the
     caller's transaction, under the capacity lock (capacity.hold); the caller commits, then
-    announces each Outcome."""
+    announces each Outcome (once the caller commits)."""
     now = now or utcnow()
     upcoming = (
         select(Place)
@@ -115,6 +117,7 @@ def release_places_of(user: User, now=None) -> list[Outcome]:
     return outcomes
 
 
+@joins_unit_of_work
 def capacity_changed(session: Session, now=None) -> list[Place]:
     """After an organiser raises a capacity: give the new places to people waiting."""
     promoted = []
@@ -129,6 +132,7 @@ def capacity_changed(session: Session, now=None) -> list[Place]:
 
 @session_changed.connect
 def _on_session_changed(session: Session, changes: set[str]):
-    """A raised capacity gives its new places to the people waiting, at once."""
+    """A raised capacity gives its new places to the people waiting, at once: heard after the
+    change committed, this is its own unit of work (capacity_changed, called alone)."""
     if "capacity" in changes and not session.is_cancelled:
         capacity_changed(session)

@@ -1,7 +1,7 @@
 """Places per session and mode: the lock, the counts, and the waitlist order.
 
-Every change of who holds a place runs inside `locked(session_ids)` (or after `hold()`, within
-a larger unit of work), which takes the sessions' rows as a lock before anything is counted:
+Every change of who holds a place runs inside `locked(session_ids)` (or after `hold()`), in the
+caller's unit of work, which takes the sessions' rows as a lock before anything is counted:
 `SELECT … FOR UPDATE` in id order on PostgreSQL (no deadlocks between overlapping sets), and an
 UPDATE of the same rows on SQLite, which makes the transaction the single writer from its first
 statement. Counting then writing under that lock
@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.types import UTCDateTime
 from app.events.models import Mode, Session
-from app.extensions import commit_keeping_loaded, db
+from app.extensions import db
 from app.registration.models import Place, PlaceStatus
 
 #: app.extensions key present only in a control experiment's server: the lock is off, and this
@@ -46,43 +46,34 @@ def locking() -> bool:
 
 @contextmanager
 def locked(session_ids, *, keep_loaded: bool = False, prepare=None):
-    """A transaction holding the capacity lock of these sessions; commits on success.
+    """The capacity lock of these sessions, taken in the caller's unit of work and held until
+    the edge commits it (or rolls it back): on PostgreSQL the rows locked FOR NO KEY UPDATE stay
+    locked until the transaction ends, on SQLite the transaction is the single writer from the
+    lock's UPDATE on. Flushes; never commits or rolls back (the edge does, once).
 
-    On SQLite the transaction before it is committed so that the lock is the new one's first
-    statement (a read first would pin a snapshot the write lock cannot upgrade). PostgreSQL
-    reads committed data afresh with every statement, so there the lock simply joins the
-    request's transaction. Either way the sessions are read again under the lock. Without
-    `keep_loaded` everything else loaded is expired too, so whatever is used inside is read
-    again under the lock; `keep_loaded` keeps it instead (and after the commit), for callers
-    that decide by statements run inside (registering: decide()).
+    On SQLite reads run outside a transaction until its first write (the driver begins it
+    there), so the lock's UPDATE is the transaction's first statement unless it has written
+    already, and then it holds the write lock already: either way what is counted is current.
+    PostgreSQL reads committed data afresh with every statement. Either way the sessions are
+    read again under the lock. Without `keep_loaded` everything else loaded is expired, so
+    whatever is used inside is read again under the lock; `keep_loaded` keeps it instead, for
+    callers that decide by statements run inside (registering: decide()).
 
     `prepare()` adds the rows a decision is about. On PostgreSQL it runs before the lock: its
     rows are invisible to others until the commit, and the lock is then held only for the
     decision. On SQLite, the single writer, it runs under the lock."""
     ids = sorted(set(session_ids))
     postgresql = db.engine.dialect.name == "postgresql"
-    if not postgresql:
-        if keep_loaded:
-            commit_keeping_loaded()
-        else:
-            db.session.commit()
-    elif not keep_loaded:
+    if not keep_loaded:
         db.session.flush()
         db.session.expire_all()
-    try:
-        if prepare and postgresql:
-            prepare()
-        _take(ids, postgresql)
-        if prepare and not postgresql:
-            prepare()
-        yield
-        if keep_loaded:
-            commit_keeping_loaded()
-        else:
-            db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    if prepare and postgresql:
+        prepare()
+    _take(ids, postgresql)
+    if prepare and not postgresql:
+        prepare()
+    yield
+    db.session.flush()
 
 
 def _take(ids: list[int], postgresql: bool) -> None:

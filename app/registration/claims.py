@@ -23,6 +23,7 @@ from app.core.types import utcnow
 from app.events.models import Series
 from app.extensions import db
 from app.registration.models import Registration, RegistrationStatus
+from app.registration.unit import joins_unit_of_work
 
 CLAIM_CODE_DAYS = 30
 #: no 0/O, 1/I/L: read over the phone and typed from a note without confusion
@@ -41,6 +42,7 @@ def can_have_claim_code(user: User) -> bool:
     return user.is_active and user.password_hash is None and user.email.endswith(".invalid")
 
 
+@joins_unit_of_work
 def new_claim_code(user: User, *, actor: User, org) -> str:
     """A fresh code for a hand-made account (any earlier one stops working); shown once."""
     if not can_have_claim_code(user):
@@ -49,7 +51,7 @@ def new_claim_code(user: User, *, actor: User, org) -> str:
     user.claim_code_hash = hash_secret(code)
     user.claim_code_expires_at = utcnow() + timedelta(days=CLAIM_CODE_DAYS)
     record("account.claim_code_issued", actor=actor, subject=user, org=org)
-    db.session.commit()
+    db.session.flush()
     return f"{code[:5]}-{code[5:]}"
 
 
@@ -84,6 +86,7 @@ def _conflicts(source: User, target: User) -> list[str]:
     ).all()
 
 
+@joins_unit_of_work
 def claim(target: User, code: str) -> list[Registration]:
     """Move everything of the hand-made account with this code into `target`'s account and
     remove it. Returns the registrations taken over. Raises ValidationFailed for a wrong,
@@ -99,9 +102,9 @@ def claim(target: User, code: str) -> list[Registration]:
 
 def merge_into(source: User, target: User, event: str, **details) -> list[Registration]:
     """Move everything of the hand-made account `source` into `target`'s account, remove it
-    and audit it as `event` (one commit). Returns the registrations taken over. Raises
-    ClaimConflict, naming the series, when both are registered for the same one; then nothing
-    changes."""
+    and audit it as `event`; flushes, the edge commits once. Returns the registrations taken
+    over. Raises ClaimConflict, naming the series, when both are registered for the same one;
+    the edge then rolls back and nothing changes."""
     titles = _conflicts(source, target)
     if titles:
         raise ClaimConflict(
@@ -138,9 +141,8 @@ def merge_into(source: User, target: User, event: str, **details) -> list[Regist
             **details,
         )
         db.session.execute(User.__table__.delete().where(User.id == source_id))
-        db.session.commit()
-    except IntegrityError:  # both have a record the other may not share (a certificate, …)
-        db.session.rollback()
-        raise ClaimConflict() from None
+        db.session.flush()
+    except IntegrityError:  # both have a record the other may not share (a certificate, …):
+        raise ClaimConflict() from None  # the edge rolls back, nothing changes
     db.session.expire_all()
     return [db.session.get(Registration, r_id) for r_id in taken]

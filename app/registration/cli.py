@@ -5,6 +5,7 @@ from app.extensions import db
 from app.registration.models import ReminderKind
 from app.registration.reminders import queue_due_reminders
 from app.registration.services import draw_lottery, due_lotteries
+from app.registration.unit import one_unit_of_work
 
 registration_cli = AppGroup("registration", help="Registrations.")
 
@@ -14,7 +15,8 @@ def draw_command() -> None:
     """Draw every lottery whose deadline has passed (meant for cron, e.g. every 5 minutes)."""
     drawn = 0
     for series in due_lotteries():
-        result = draw_lottery(series)
+        with one_unit_of_work():  # each draw its own: one failing keeps the others
+            result = draw_lottery(series)
         drawn += 1
         click.echo(
             f"series {series.id}: {result['won']} of {result['entries']} drawn "

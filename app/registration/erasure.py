@@ -39,6 +39,7 @@ def _erase_registrations(sender, user: User, now) -> Erased:
     def announce():  # once the deletion committed: tickets, and mails to who got a place
         for outcome in released:
             services.announce(outcome.registration, "cancelled", outcome.promoted)
+        db.session.commit()  # runs what was queued, each its own unit of work
 
     return Erased(
         counts={

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.mail import send_mail
 from app.registration.claims import can_have_claim_code, merge_into
 from app.registration.models import Registration
+from app.registration.unit import joins_unit_of_work
 
 INVITATION_DAYS = 30
 
@@ -94,8 +95,9 @@ def invited_registrations(record: User) -> list[Registration]:
     ).all()
 
 
+@joins_unit_of_work
 def confirm(target: User, token: str) -> list[Registration]:
-    """Take the invited record into `target`'s account (audited, one commit). Raises
+    """Take the invited record into `target`'s account (audited; flushes, the edge commits). Raises
     InvalidToken, or ClaimConflict naming the series `target` is already registered for."""
     record = invited_record(token)
     if record.id == target.id:

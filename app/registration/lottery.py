@@ -16,8 +16,10 @@ from app.extensions import db
 from app.registration import capacity
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 from app.registration.places import announce, refresh_status
+from app.registration.unit import joins_unit_of_work
 
 
+@joins_unit_of_work
 def draw_lottery(series: Series, *, seed: str | None = None, actor=None, now=None) -> dict:
     """Draw a lottery series: registrations in a uniformly random order (seeded, the seed is
     recorded) take places in that order; the rest wait in that order. Everyone is told."""

@@ -38,6 +38,7 @@ from app.registration.manage_forms import (
     add_participant_form,
 )
 from app.registration.models import Registration
+from app.registration.unit import one_unit_of_work
 
 bp = Blueprint("manage", __name__)
 organizers = org_role_required(Role.organizer)
@@ -131,7 +132,8 @@ def lottery(org_id: int, series_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            result = reg.draw_lottery(series, actor=current_user)
+            with one_unit_of_work():
+                result = reg.draw_lottery(series, actor=current_user)
         except KakawariError as exc:
             flash(error_text(exc), "error")
         else:
@@ -230,9 +232,10 @@ def send_message(org_id: int, series_id: int, session_id: int | None = None):
     if form.validate_on_submit():
         filters = manage.Filters.read(request.args, series, session)
         try:
-            entry, failed = manage.email_group(
-                series, current_user, filters, form.subject.data, form.body.data
-            )
+            with one_unit_of_work():
+                entry, failed = manage.email_group(
+                    series, current_user, filters, form.subject.data, form.body.data
+                )
         except KakawariError as exc:
             apply_errors(form, exc.fields or {"": [exc.message]})
         else:
@@ -277,7 +280,8 @@ def claim_code(org_id: int, series_id: int, registration_id: int):
         raise NotFound()
     person = registration.user
     try:
-        code = claims.new_claim_code(person, actor=current_user, org=g.org)
+        with one_unit_of_work():
+            code = claims.new_claim_code(person, actor=current_user, org=g.org)
     except KakawariError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for(".participants", org_id=org_id, series_id=series_id))
@@ -303,15 +307,16 @@ def add_participant(org_id: int, series_id: int):
     if form.validate_on_submit():
         modes, session_ids = form.places()
         try:
-            registration = manage.add_participant(
-                series,
-                current_user,
-                form.person(),
-                modes=modes,
-                session_ids=session_ids,
-                answers=form.answers(),
-                consent=form.consent.data,
-            )
+            with one_unit_of_work():
+                registration = manage.add_participant(
+                    series,
+                    current_user,
+                    form.person(),
+                    modes=modes,
+                    session_ids=session_ids,
+                    answers=form.answers(),
+                    consent=form.consent.data,
+                )
         except AlreadyRegistered:
             form.email.errors = [_("This person is already registered for this series.")]
         except KakawariError as exc:

@@ -10,13 +10,13 @@ import secrets
 import smtplib
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts import validation as v
 from app.accounts.models import User
 from app.audit.services import record
-from app.core.errors import AlreadyRegistered, KakawariError, ValidationFailed
+from app.core.errors import AlreadyRegistered, ValidationFailed
 from app.core.text import single_line
 from app.events.models import Series
 from app.extensions import db
@@ -40,6 +40,7 @@ from app.registration.participant_list import (
     waitlist_positions,
 )
 from app.registration.participants_export import participants_csv
+from app.registration.unit import joins_unit_of_work
 
 __all__ = [
     "DEFAULT_SORT",
@@ -131,6 +132,7 @@ def _already_added(series: Series, email: str) -> bool:
     return found is not None
 
 
+@joins_unit_of_work
 def add_participant(
     series: Series,
     actor: User,
@@ -158,23 +160,16 @@ def add_participant(
         raise ValidationFailed(fields=errors)
     if cleaned["email"] and _already_added(series, cleaned["email"]):
         raise AlreadyRegistered()
-    user = _new_person(cleaned)
-    try:
-        registration = reg.register(
-            series,
-            user,
-            modes=modes or {},
-            session_ids=session_ids,
-            answers=answers,
-            consent=True,
-            source="manual",
-        )
-    except KakawariError:
-        db.session.rollback()
-        if inspect(user).persistent:  # committed by the capacity lock: undo it
-            db.session.delete(user)
-            db.session.commit()
-        raise
+    user = _new_person(cleaned)  # refused below: the edge rolls it back with the rest
+    registration = reg.register(
+        series,
+        user,
+        modes=modes or {},
+        session_ids=session_ids,
+        answers=answers,
+        consent=True,
+        source="manual",
+    )
     if cleaned["email"]:
         invitations.send_invitation(registration)
     record(
@@ -186,7 +181,7 @@ def add_participant(
         registration_id=registration.id,
         invited=bool(cleaned["email"]),
     )
-    db.session.commit()
+    db.session.flush()
     return registration
 
 
@@ -207,6 +202,7 @@ def _clean_message(subject, body) -> tuple[str, str]:
     return subject, body
 
 
+@joins_unit_of_work
 def email_group(
     series: Series, sender: User, filters: Filters, subject, body
 ) -> tuple[MessageLog, int]:
@@ -219,8 +215,7 @@ def email_group(
         raise ValidationFailed(
             fields={"recipients": [_l("Nobody in this list has an email address.")]}
         )
-    db.session.commit()  # no transaction stays open while the mail server is talked to
-    failed = 0
+    failed = 0  # the mails are queued in this unit of work: they go when the edge commits
     for address in addresses:
         try:
             send_mail(address, subject, body)
@@ -244,7 +239,7 @@ def email_group(
         recipients=entry.recipient_count,
         failed=failed,
     )
-    db.session.commit()
+    db.session.flush()
     return entry, failed
 
 

@@ -41,8 +41,8 @@ ACTIVE = (PlaceStatus.confirmed, PlaceStatus.waitlisted, PlaceStatus.applied)
 
 def _never_raises(receiver=None, *, commit: bool = True):
     """A failing notification is logged; the change it reports on stands. The mails queued are
-    committed here, unless the sender commits what all its listeners wrote (places_changed:
-    registration.services.announce)."""
+    committed here, unless the sender's side commits what all its listeners wrote
+    (places_changed: the edge, or the after-commit queue of registration.places.announce)."""
     if receiver is None:
         return lambda receiver: _never_raises(receiver, commit=commit)
 

@@ -1,20 +1,17 @@
 """What every change of places shares: the registration's status derived from its places, the
 waitlist moving up when a place is freed, and telling the listeners once a change committed."""
 
-import logging
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
 from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.core.uow import after_commit
 from app.events.models import Mode, Session
-from app.extensions import commit_keeping_loaded, db
 from app.registration import capacity
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 from app.registration.signals import places_changed
-
-log = logging.getLogger("kakawari.registration")
 
 
 @dataclass
@@ -75,12 +72,9 @@ def promote_from_waitlist(session: Session, mode: Mode, now=None) -> list[Place]
 
 
 def announce(registration: Registration, kind: str, promoted=(), **extra) -> None:
-    """Tell the listeners (tickets, emails) of a change that has committed. What they write
-    (a ticket, the queued mails) is committed together, once, keeping what is loaded for the
-    answer; a listener that fails is logged, and the change stands."""
-    try:
-        places_changed.send(registration, kind=kind, promoted=list(promoted), **extra)
-        commit_keeping_loaded()
-    except Exception:
-        log.exception("After %s registration %s", kind, registration.id)
-        db.session.rollback()
+    """Tell the listeners (tickets, emails) of a change once it has committed: queued with
+    app.core.uow.after_commit, never heard when it rolls back. What they write (a ticket, the
+    queued mails) is their own unit of work, committed after them; one that fails is logged
+    and rolled back, and the change stands."""
+    promoted = list(promoted)
+    after_commit(lambda: places_changed.send(registration, kind=kind, promoted=promoted, **extra))

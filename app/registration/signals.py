@@ -8,9 +8,10 @@ _signals = Namespace()
 #: (the person chose the other mode), "switched" (moved at the door), "promoted", "lottery" or
 #: "added" (sessions booked later, listed in `places`; receivers take **extra keywords);
 #: promoted lists the places given to people who waited. For "registered" it is sent inside the
-#: registration's own transaction, once its places are decided, just before the commit. Either
-#: way receivers add their rows (a ticket, mails) to the session and never commit or roll back:
-#: the sender commits them, once.
+#: registration's own transaction, once its places are decided, before the edge's commit; the
+#: others through app.core.uow.after_commit, once the change committed. Either way receivers add
+#: their rows (a ticket, mails) to the session and never commit or roll back: the edge commits
+#: them with the registration, or the after-commit queue as their own unit of work.
 places_changed = _signals.signal("places-changed")
 
 #: sent with a Registration when its email is sent (by the mail queue's drainer); receivers

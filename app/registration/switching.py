@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from app.audit.services import record
 from app.core.errors import SessionFull, SessionStarted, ValidationFailed
 from app.core.types import utcnow
-from app.core.uow import after_commit
 from app.events.models import Mode
 from app.extensions import db
 from app.registration import capacity
@@ -19,8 +18,10 @@ from app.registration.places import (
     own_place,
     promote_from_waitlist,
 )
+from app.registration.unit import joins_unit_of_work
 
 
+@joins_unit_of_work
 def switch_mode(registration: Registration, session_id: int, new_mode, *, now=None) -> Outcome:
     """Move a confirmed place to the other mode when that mode has room (the old place goes to
     the first person waiting for it); a waiting place simply queues for the other mode."""
@@ -124,16 +125,16 @@ def _move_held_place(
     under the session's lock. Nothing happens to a cancelled place, one already in `to`, or
     when the session has no `to`.
 
-    `within`: the lock is taken in the caller's transaction (capacity.hold, which has written
-    already) and kept until the caller commits; the listeners hear of it after that commit.
-    Otherwise the move is its own transaction (capacity.locked) and is announced at once."""
+    `within`: the lock is taken in the caller's unit of work as it stands (capacity.hold: it
+    has written already, nothing loaded is read again); otherwise capacity.locked. Either way
+    the edge commits once and the listeners hear of the move after that commit."""
     now = now or utcnow()
     outcome = Outcome(registration=registration)
     if within:
         capacity.hold([session_id])
         place = _move_place(place_id, session_id, to, event, now, outcome)
         if place is not None:
-            after_commit(lambda: announce(place.registration, "switched", outcome.promoted))
+            announce(place.registration, "switched", outcome.promoted)
         return outcome
     with capacity.locked([session_id]):
         place = _move_place(place_id, session_id, to, event, now, outcome)

@@ -6,6 +6,8 @@ follows it (app.core.uow.after_commit: attendance, tickets, mails; and the mail 
 once a mail was committed, in tests at once and in its own session), each its own unit of work.
 """
 
+import threading
+
 import pytest
 from sqlalchemy import event
 
@@ -15,13 +17,18 @@ from tests.conftest import csrf_token
 
 
 class Commits:
-    """Commits of the request's own unit of work, apart from those of what follows it."""
+    """Commits of the request's own unit of work, apart from those of what follows it. Only
+    the test's thread counts (the test client runs requests in it): a server or a background
+    job left running by an earlier test in the same process commits in threads of its own."""
 
     def __init__(self):
         self.edge = 0
         self.after = 0
+        self.thread = threading.get_ident()
 
     def __call__(self, session):
+        if threading.get_ident() != self.thread:
+            return
         if session.info.get(uow._RUNNING) or _draining.get():
             self.after += 1
         else:

@@ -29,6 +29,8 @@ class Commits:
     def __call__(self, session):
         if threading.get_ident() != self.thread:
             return
+        if session.in_nested_transaction():
+            return  # a savepoint released: SQLAlchemy names it a commit too
         if session.info.get(uow._RUNNING) or _draining.get():
             self.after += 1
         else:

@@ -3,7 +3,7 @@ a command) commits once; services only flush; listeners of places_changed hear o
 after it committed, and what they write is their own unit of work."""
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from app.accounts.models import User
 from app.core import uow
@@ -11,7 +11,6 @@ from app.core.errors import SessionFull
 from app.core.types import utcnow
 from app.events.models import Series
 from app.extensions import db
-from app.mail import delivery
 from app.registration import services as reg
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 from app.registration.signals import places_changed
@@ -21,35 +20,6 @@ from tests.manage.test_add_participant import PERSON
 from tests.registration.factories import make_series
 from tests.registration.test_add_sessions import book, registered_for_first
 from tests.registration.test_views import logged_in, submit
-
-
-class Commits:
-    """Commits of the request's own unit of work, apart from those of what follows it."""
-
-    def __init__(self):
-        self.edge = 0
-        self.after = 0
-
-    def __call__(self, session):
-        if delivery._draining.get(False):
-            return  # the mail queue drained inline (tests): its own session, not the request's
-        if session.in_nested_transaction():
-            return  # a savepoint released: SQLAlchemy names it a commit too
-        if session.info.get(uow._RUNNING):
-            self.after += 1
-        else:
-            self.edge += 1
-
-    def reset(self):
-        self.edge = self.after = 0
-
-
-@pytest.fixture
-def commits():
-    counter = Commits()
-    event.listen(uow.UnitOfWorkSession, "after_commit", counter)
-    yield counter
-    event.remove(uow.UnitOfWorkSession, "after_commit", counter)
 
 
 def _count(model, *where) -> int:

@@ -3,8 +3,10 @@ existing one. Each place is decided under the capacity lock: confirmed when its 
 else last in the waitlist (applied, until a lottery is drawn)."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
 from app.audit.services import record
@@ -154,23 +156,25 @@ def register(
     lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None
 
     # The registration and its places are written waiting (applied, for a lottery) and decided
-    # under the lock; a second active registration is refused by the partial unique index
-    # (IntegrityError), whether a double submit or a later attempt.
+    # under the lock. A second active registration (a double submit, or a later attempt) is
+    # refused by the partial unique index: the INSERT does nothing then, and the unit of work
+    # stays usable without a savepoint.
     waiting = PlaceStatus.applied if lottery else PlaceStatus.waitlisted
-    registration = Registration(
-        series=series,
-        user=user,
-        answers=cleaned,
-        consent_at=now if consent else None,
-        source=source,
-        status=RegistrationStatus(waiting.value),
-        places=[Place(session=s, mode=m, status=waiting) for s, m in wanted],
-    )
+    registration = None
 
-    def write():  # in a savepoint: a second registration refused leaves the unit of work usable
-        with db.session.begin_nested():
-            db.session.add(registration)
-            db.session.flush()
+    def write():
+        nonlocal registration
+        registration = _insert_registration(
+            series,
+            user,
+            wanted,
+            waiting,
+            answers=cleaned,
+            consent_at=now if consent else None,
+            source=source,
+        )
+        if registration is None:
+            return
         record(
             "registration.created",
             actor=user,
@@ -181,16 +185,57 @@ def register(
             source=source,
         )
 
-    try:
-        with capacity.locked([s.id for s, _ in wanted], keep_loaded=True, prepare=write):
-            if not lottery:
-                _decide_new_places(registration.places, series, now)
-            refresh_status(registration)
-            # the ticket and the mail join this unit of work: committed together, or not at all
-            places_changed.send(registration, kind="registered", promoted=[])
-    except IntegrityError:
-        existing = active_registration(series_id, user_id)
-        raise AlreadyRegistered(registration_id=existing.id if existing else None) from None
+    with capacity.locked([s.id for s, _ in wanted], keep_loaded=True, prepare=write):
+        if registration is None:
+            existing = active_registration(series_id, user_id)
+            raise AlreadyRegistered(registration_id=existing.id if existing else None)
+        if not lottery:
+            _decide_new_places(registration.places, series, now)
+        refresh_status(registration)
+        # the ticket and the mail join this unit of work: committed together, or not at all
+        places_changed.send(registration, kind="registered", promoted=[])
+    return registration
+
+
+def _insert_registration(
+    series: Series, user: User, wanted, status: PlaceStatus, **columns
+) -> Registration | None:
+    """INSERT the registration and its places (`wanted`: (session, mode) pairs), all in
+    `status`, in two statements; or nothing, and None, when the person has an active
+    registration for the series already (uq_registration_active). The objects come back
+    persistent and linked to the series, person and sessions given, as if loaded: no flush,
+    no savepoint, no query to follow them."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    registration = db.session.scalar(
+        dialect.insert(Registration)
+        .values(
+            series_id=series.id,
+            user_id=user.id,
+            status=RegistrationStatus(status.value),
+            cancelled_at=None,
+            **columns,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Registration.series_id, Registration.user_id],
+            index_where=text("status <> 'cancelled'"),  # the index's own predicate
+        )
+        .returning(Registration)
+    )
+    if registration is None:
+        return None
+    rows = db.session.scalars(
+        insert(Place).returning(Place, sort_by_parameter_order=True),
+        [
+            {"registration_id": registration.id, "session_id": s.id, "mode": m, "status": status}
+            for s, m in wanted
+        ],
+    ).all()
+    for place, (session, _mode) in zip(rows, wanted, strict=True):
+        set_committed_value(place, "registration", registration)
+        set_committed_value(place, "session", session)
+    set_committed_value(registration, "places", list(rows))
+    set_committed_value(registration, "series", series)
+    set_committed_value(registration, "user", user)
     return registration
 
 

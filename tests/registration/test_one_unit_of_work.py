@@ -265,7 +265,7 @@ def test_the_draw_command_commits_each_draw_once(app, world, commits, ctx):
 
 
 def test_a_released_savepoint_is_not_the_commit_that_follow_ups_wait_for(app):
-    """Registering uses a savepoint (a refused second registration keeps the unit of work
+    """Booking more sessions uses a savepoint (a refused second click keeps the unit of work
     usable); SQLAlchemy reports its release as a commit, which must not start what waits."""
     ran = []
     with app.app_context():

@@ -66,7 +66,8 @@ def _write_pending(session: Session) -> None:
         return  # a savepoint: the mails wait for the whole transaction
     rows = session.info.pop(PENDING, None)
     if rows:
-        session.execute(insert(OutgoingMail), rows)
+        # the table's INSERT, not the ORM's bulk one: plain rows, no objects to track (cheaper)
+        session.connection().execute(insert(OutgoingMail.__table__), rows)
         session.info[QUEUED_FLAG] = True
 
 

@@ -39,7 +39,11 @@ from app.registration.participant_list import (
     status_label,
     waitlist_positions,
 )
-from app.registration.participants_export import participants_csv
+from app.registration.participants_export import (
+    participants_csv,
+    participants_csv_header,
+    participants_csv_rows,
+)
 from app.registration.unit import joins_unit_of_work
 
 __all__ = [
@@ -58,6 +62,8 @@ __all__ = [
     "participant_page",
     "participants",
     "participants_csv",
+    "participants_csv_header",
+    "participants_csv_rows",
     "read_sort",
     "registration_counts",
     "status_label",

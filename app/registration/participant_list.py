@@ -152,6 +152,13 @@ def participants(
     """The series' registrations matching `filters`, in the order `sort` (by furigana unless
     told), all or the slice `offset`/`limit`, in three queries whatever their number:
     registrations with people, their places, their relations."""
+    query = participants_query(series, filters, sort).offset(offset or None).limit(limit)
+    return db.session.scalars(query).all()
+
+
+def participants_query(series: Series, filters: Filters, sort: str = DEFAULT_SORT):
+    """The query of `participants()`: registrations with their people (one row each), their
+    relations and places loaded by one more query each (a batch each, read with yield_per)."""
     query = (
         select(Registration)
         .join(Registration.user)
@@ -161,8 +168,7 @@ def participants(
         )
         .order_by(*_order(read_sort(sort)))
     )
-    query = _matching(query, series, filters).offset(offset or None).limit(limit)
-    return db.session.scalars(query).unique().all()
+    return _matching(query, series, filters)
 
 
 def _reachable_condition():

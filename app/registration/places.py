@@ -31,11 +31,15 @@ def registration_status(places) -> RegistrationStatus:
 
 
 def refresh_status(registration: Registration) -> None:
-    """The one transition of a registration's status: derived from its places."""
-    registration.status = registration_status(registration.places)
-    if registration.status is RegistrationStatus.cancelled and registration.cancelled_at is None:
-        registration.cancelled_at = utcnow()
-    elif registration.status is not RegistrationStatus.cancelled:
+    """The one transition of a registration's status: derived from its places. Only what
+    changes is set: an unchanged registration is not made dirty (no flush to run for it)."""
+    status = registration_status(registration.places)
+    if registration.status is not status:
+        registration.status = status
+    if status is RegistrationStatus.cancelled:
+        if registration.cancelled_at is None:
+            registration.cancelled_at = utcnow()
+    elif registration.cancelled_at is not None:
         registration.cancelled_at = None  # a session booked again after cancelling them all
 
 

@@ -202,3 +202,25 @@ def test_final_and_live_sessions_together_cost_a_constant_number_of_queries(app,
             assert report.kpis.participants >= n
             counts.append(queries.count)
     assert counts[0] == counts[1], counts
+
+
+def _kept_rows() -> tuple[list, list]:
+    db.session.expire_all()
+    sessions = [tuple(r) for r in db.session.execute(select(SessionFigures.__table__))]
+    people = [tuple(r) for r in db.session.execute(select(PersonFigures.__table__))]
+    return sorted(sessions), sorted(people)
+
+
+def test_the_migration_counts_the_figures_of_attendance_already_final(app, held):
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        counted = _kept_rows()
+        assert counted[0] and counted[1]
+        db.session.remove()
+        try:
+            downgrade(revision="0012_reminders")
+        finally:
+            upgrade()  # 0013 again: it fills the tables from the final attendance
+        assert _kept_rows() == counted
+        agree(held["series"])

@@ -12,6 +12,7 @@ was cancelled or moved to another 年度 since it was counted, so the numbers ar
 the records give.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import case, delete, func, insert, literal, select, union_all, update
@@ -94,12 +95,47 @@ def _live(session_ids, sign: int):
     )
 
 
-def people_in(sessions: list[Session]):
-    """A subquery (series_id, user_id, venue, online): each person's sessions attended among
-    `sessions`, per series, for the people who attended at least one. The final sessions come
-    from PersonFigures, the others from their records; a final session counted in the same
-    series and 年度 but not among `sessions` (cancelled or moved since) is taken out. Costs
-    one small query now (which final sessions the figures hold)."""
+@dataclass(frozen=True)
+class People:
+    """Each person's sessions attended among some sessions (see `people_in`)."""
+
+    #: a subquery (series_id, user_id, venue, online), a row per person and series, for the
+    #: people who attended at least one of the sessions
+    rows: object
+    #: whether `rows` holds one row per person already (the sessions of one series in one
+    #: 年度, every one of them final): no GROUP BY needed to count by person
+    one_per_person: bool
+
+    def per_person(self):
+        """A subquery (user_id, sessions, series, venue, online): a row per participant."""
+        rows = self.rows
+        if self.one_per_person:
+            return select(
+                rows.c.user_id,
+                (rows.c.venue + rows.c.online).label("sessions"),
+                literal(1).label("series"),
+                rows.c.venue,
+                rows.c.online,
+            ).subquery()
+        return (
+            select(
+                rows.c.user_id,
+                func.sum(rows.c.venue + rows.c.online).label("sessions"),
+                func.count().label("series"),
+                func.sum(rows.c.venue).label("venue"),
+                func.sum(rows.c.online).label("online"),
+            )
+            .group_by(rows.c.user_id)
+            .subquery()
+        )
+
+
+def people_in(sessions: list[Session]) -> People:
+    """Each person's sessions attended among `sessions`, per series, for the people who
+    attended at least one. The final sessions come from PersonFigures, the others from their
+    records; a final session counted in the same series and 年度 but not among `sessions`
+    (cancelled or moved since) is taken out. Costs one small query now (which final sessions
+    the figures hold)."""
     series_ids = sorted({s.series_id for s in sessions})
     years = sorted({fiscal_year_of(s.starts_at) for s in sessions})
     covered = set()
@@ -121,10 +157,11 @@ def people_in(sessions: list[Session]):
     if covered - wanted:
         parts.append(_live(sorted(covered - wanted), -1))
     if len(parts) == 1 and len(years) == 1:  # a row per person and series already
-        return keep.where(PersonFigures.venue + PersonFigures.online > 0).subquery()
+        rows = keep.where(PersonFigures.venue + PersonFigures.online > 0).subquery()
+        return People(rows, one_per_person=len(series_ids) == 1)
     every = union_all(*parts).subquery()
     venue, online = func.sum(every.c.venue), func.sum(every.c.online)
-    return (
+    rows = (
         select(
             every.c.series_id.label("series_id"),
             every.c.user_id.label("user_id"),
@@ -135,6 +172,7 @@ def people_in(sessions: list[Session]):
         .having(venue + online > 0)
         .subquery()
     )
+    return People(rows, one_per_person=False)
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from app.accounts.models import User
@@ -114,23 +114,6 @@ def year_sessions(org_id: int, year: int) -> list[Session]:
     )
 
 
-def _per_person(sessions: list[Session]):
-    """A row per participant of the sessions: sessions attended, at the venue, online, and
-    how many series (a subquery, from figures.people_in)."""
-    people = figures.people_in(sessions)
-    return (
-        select(
-            people.c.user_id.label("user_id"),
-            func.sum(people.c.venue + people.c.online).label("sessions"),
-            func.count().label("series"),
-            func.sum(people.c.venue).label("venue"),
-            func.sum(people.c.online).label("online"),
-        )
-        .group_by(people.c.user_id)
-        .subquery()
-    )
-
-
 def _completed(org_id: int, year: int):
     """(user id, series id) for each completion of a series whose last session is in the 年度,
     so a series that spans two years counts its completions once (a subquery; one query now
@@ -154,7 +137,7 @@ def _completed(org_id: int, year: int):
             )
         )
     )
-    people = figures.people_in(held)
+    people = figures.people_in(held).rows
     return (
         select(people.c.user_id.label("user_id"), people.c.series_id.label("series_id"))
         .join(Series, Series.id == people.c.series_id)
@@ -172,7 +155,8 @@ def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
     """The 関係人口 KPIs of a 年度 from `year_sessions`, in a handful of aggregate queries over
     the people's kept figures (figures.py), not over every record: the KPIs and prefectures,
     completions, and per series."""
-    person = _per_person(sessions)
+    people = figures.people_in(sessions)
+    person = people.per_person()
     completed = _completed(org_id, year)
     kpis, found = Kpis(), {}
     fields = ("participants", "continuing_sessions", "continuing_series", "venue_only",
@@ -206,12 +190,9 @@ def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
             ("", sum(n for n, _ in found.values()), sum(c for _, c in found.values()))
         )
 
-    people = figures.people_in(sessions)
     per_series = dict(
         db.session.execute(
-            select(people.c.series_id, func.count(distinct(people.c.user_id))).group_by(
-                people.c.series_id
-            )
+            select(people.rows.c.series_id, func.count()).group_by(people.rows.c.series_id)
         ).all()
     )
     lines: dict[int, SeriesLine] = {}
@@ -235,7 +216,7 @@ BATCH = 2000
 
 
 def _participants_query(org_id: int, year: int, sessions: list[Session]):
-    person = _per_person(sessions)
+    person = figures.people_in(sessions).per_person()
     completed = _completed(org_id, year)
     per_user = (
         select(completed.c.user_id, func.count().label("n"))
@@ -263,8 +244,8 @@ def participant_count(sessions: list[Session]) -> int:
     the people's kept figures (two small queries, before a download's first byte)."""
     if not sessions:
         return 0
-    people = figures.people_in(sessions)
-    return db.session.execute(select(func.count(distinct(people.c.user_id)))).scalar_one()
+    person = figures.people_in(sessions).per_person()
+    return db.session.execute(select(func.count()).select_from(person)).scalar_one()
 
 
 def iter_participant_lines(

@@ -103,7 +103,7 @@ def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashb
     required = series.completion_min_sessions
     histogram: dict[int, int] = {}
     returning, prefectures = 0, {}
-    people = figures.people_in(held) if held else None
+    people = figures.people_in(held).per_person() if held else None
     for n, prefecture, earlier, found in _per_person(series, people):
         histogram[n] = histogram.get(n, 0) + found
         returning += found if earlier else 0
@@ -186,22 +186,17 @@ def _earlier_people(series: Series):
 
 def _per_person(series: Series, people) -> list[tuple[int, str, int, int]]:
     """(sessions attended, prefecture, 1 when they attended an earlier series of the same
-    organisation (earlier by first session) else 0, people): one pass over `people`
-    (figures.people_in of the sessions held)."""
+    organisation (earlier by first session) else 0, people): one pass over `people` (a row
+    per participant of the sessions held, figures.People.per_person)."""
     if people is None:
         return []
-    attended = (
-        select(people.c.user_id, func.sum(people.c.venue + people.c.online).label("n"))
-        .group_by(people.c.user_id)
-        .subquery()
-    )
     person = (
         select(
-            attended.c.n,
+            people.c.sessions.label("n"),
             User.prefecture,
-            case((attended.c.user_id.in_(_earlier_people(series)), 1), else_=0).label("earlier"),
+            case((people.c.user_id.in_(_earlier_people(series)), 1), else_=0).label("earlier"),
         )
-        .join(User, User.id == attended.c.user_id)
+        .join(User, User.id == people.c.user_id)
         .subquery()
     )
     return db.session.execute(

@@ -5,10 +5,9 @@ returning participants, where they live and how they relate to the region.
 The final sessions' figures are read as kept when attendance became final (figures.py), the
 others counted from their records, so the page costs the same handful of queries whether a
 series has five participants or fifty thousand (tests/attendance count them), and reads a row
-per person rather than one per person and session. Only
-people who attended (at the venue, or online for the threshold) count as participants; a
-session's registered figure is who held a place. Callers bring attendance up to date first
-(`services.ensure_current`).
+per person rather than one per person and session. Only people who attended (at the venue,
+or online for the threshold) count as participants; a session's registered figure is who held
+a place. Callers bring attendance up to date first (`services.ensure_current`).
 """
 
 from dataclasses import dataclass, field

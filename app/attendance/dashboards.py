@@ -1,8 +1,9 @@
 """What organisers see of attendance: counts per session, one session's people, and one
 person's history within an organisation.
 
-Aggregate queries only: a page costs the same handful of queries for 10 people or 5,000, and
-a session's table is read a page at a time (`session_people`). Call
+Aggregate queries only: a page costs the same handful of queries for 10 people or 50,000, a
+final session's counts are read from its kept figures (figures.py), and a session's table is
+read a page at a time (`session_people`). Call
 `services.ensure_current()` first; these functions only read.
 """
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.accounts.models import User
+from app.attendance import figures
 from app.attendance.models import Attendance, AttendanceStatus
 from app.attendance.services import Progress, progress
 from app.core.paging import PageWindow, page_number
@@ -29,24 +31,35 @@ def _empty_counts() -> dict[str, int]:
     return dict.fromkeys([*(s.value for s in STATUSES), *TOTALS], 0)
 
 
-def _grouped(session_ids) -> list[tuple[int, Mode, AttendanceStatus, int]]:
-    """(session id, place mode, status, people): one GROUP BY for any number of sessions."""
-    return db.session.execute(
-        select(Attendance.session_id, Attendance.mode, Attendance.status, func.count())
-        .where(Attendance.session_id.in_(session_ids))
-        .group_by(Attendance.session_id, Attendance.mode, Attendance.status)
-    ).all()
+def _grouped(
+    session_ids, kept: dict | None = None
+) -> list[tuple[int, Mode, AttendanceStatus, int]]:
+    """(session id, place mode, status, people): the figures kept for the final sessions
+    (figures.stored, unless given as `kept`), one GROUP BY of the records for the others."""
+    session_ids = list(session_ids)
+    if kept is None:
+        kept = figures.stored(session_ids)
+    rows = [(sid, *row) for sid, found in kept.items() for row in figures.grouped_rows(found)]
+    live = [sid for sid in session_ids if sid not in kept]
+    if live:
+        rows += db.session.execute(
+            select(Attendance.session_id, Attendance.mode, Attendance.status, func.count())
+            .where(Attendance.session_id.in_(live))
+            .group_by(Attendance.session_id, Attendance.mode, Attendance.status)
+        ).all()
+    return rows
 
 
-def session_counts(session_ids) -> dict[int, dict[str, int]]:
+def session_counts(session_ids, kept: dict | None = None) -> dict[int, dict[str, int]]:
     """session id -> {status: n for every status, "registered": everyone who held a place,
-    "venue"/"online": by the mode of their place}, in one query. Every id given gets an
-    entry (all zeros before the session starts)."""
+    "venue"/"online": by the mode of their place}, in two queries at most (the final
+    sessions' kept figures, or `kept` when the caller has them; the others' records). Every
+    id given gets an entry (all zeros before the session starts)."""
     session_ids = list(session_ids)
     counts = {sid: _empty_counts() for sid in session_ids}
     if not session_ids:
         return counts
-    for session_id, mode, status, n in _grouped(session_ids):
+    for session_id, mode, status, n in _grouped(session_ids, kept):
         found = counts[session_id]
         found[status.value] += n
         found["registered"] += n
@@ -62,7 +75,8 @@ class SessionSummary:
 
 
 def session_summary(session_id: int) -> SessionSummary:
-    """One session's counts and its venue/online split, from the same single query."""
+    """One session's counts and its venue/online split: its kept figures when it is final,
+    else one GROUP BY of its records."""
     counts = _empty_counts()
     by_mode = {m.value: _empty_counts() for m in Mode}
     for _sid, mode, status, n in _grouped([session_id]):
@@ -117,7 +131,16 @@ def session_records(
 def count_records(
     session_id: int, *, status: AttendanceStatus | None = None, search: str = ""
 ) -> int:
-    """How many records `session_records` gives for the same filter, in one query."""
+    """How many records `session_records` gives for the same filter, in one query: from the
+    kept figures of a final session when there is no search."""
+    if not search:
+        kept = figures.stored([session_id]).get(session_id)
+        if kept is not None:
+            return sum(
+                n
+                for _mode, found, n in figures.grouped_rows(kept)
+                if status is None or found is status
+            )
     query = select(func.count()).select_from(Attendance).where(Attendance.session_id == session_id)
     if search:
         query = query.join(User, User.id == Attendance.user_id)

@@ -84,6 +84,60 @@ class SessionAttendance(db.Model):
     final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+#: the counts a final session keeps: (place mode, status) -> its column of SessionFigures
+COUNT_COLUMNS = {(m, s): f"{m.value}_{s.value}" for m in Mode for s in AttendanceStatus}
+
+
+class SessionFigures(db.Model):
+    """A final session's figures, kept with its attendance (app/attendance/figures.py) so that
+    dashboards and reports need not count its records: made when the session becomes final,
+    changed with every correction and rebuild in the same unit of work. A session without a
+    row (not final yet) is counted from its records."""
+
+    __tablename__ = "session_figures"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), primary_key=True
+    )
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    #: the 年度 of the session's start when its figures were made: the PersonFigures rows
+    #: its records are counted in
+    year: Mapped[int] = mapped_column(Integer)
+    #: of the people who attended `cohort_session_id` (the series' first session that took
+    #: place when this was counted), how many attended this one; None: not counted
+    retained: Mapped[int | None] = mapped_column(Integer)
+    cohort_session_id: Mapped[int | None] = mapped_column(Integer)
+
+
+for (_mode, _status), _column in COUNT_COLUMNS.items():
+    #: records with this place mode and status
+    setattr(
+        SessionFigures,
+        _column,
+        mapped_column(_column, Integer, default=0, server_default="0", nullable=False),
+    )
+
+
+class PersonFigures(db.Model):
+    """One person's attendance in one series within one 年度, summed over the final sessions
+    counted in it (SessionFigures.year): a row for everyone with a record in one of them,
+    attended or not, so that a correction only ever changes numbers."""
+
+    __tablename__ = "person_figures"
+    __table_args__ = (Index("ix_person_figures_user_id", "user_id"),)
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: sessions attended at the venue, and online
+    venue: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    online: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class Certificate(db.Model):
     """修了証: issued once per person and series when the completion rule is met. Anyone with
     the code can check it at its verification URL."""

@@ -2,43 +2,29 @@
 funds it: the 関係人口 KPIs (participants, continuing participants, completions, how people
 attended), participants by 都道府県, each series' figures, and a line per participant.
 
-Aggregate queries only, as in series_dashboard.py; callers bring the year's sessions up to
-date first (`year_sessions`, then `services.ensure_current`).
+Aggregate queries over the people's figures kept when attendance became final (figures.py),
+the sessions not final yet counted from their records, as in series_dashboard.py.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from app.accounts.models import User
-from app.attendance.models import Attendance, AttendanceStatus
-from app.attendance.series_dashboard import ATTENDED
+from app.attendance import figures
+from app.attendance.figures import fiscal_year_bounds, fiscal_year_of
 from app.core.errors import ValidationFailed
 from app.core.prefectures import PREFECTURES
-from app.core.timefmt import TOKYO, to_local
 from app.core.types import utcnow
 from app.events.models import Series, Session, SessionStatus
 from app.extensions import db
 
 #: the 年度 a report may ask for: from this year to the one after the current
 FIRST_YEAR = 2000
-
-
-def fiscal_year_of(moment: datetime) -> int:
-    """The 年度 (April to March, in Japan's time) a moment belongs to."""
-    local = to_local(moment)
-    return local.year if local.month >= 4 else local.year - 1
-
-
-def fiscal_year_bounds(year: int) -> tuple[datetime, datetime]:
-    """[1 April of `year`, 1 April of the next year), midnight in Tokyo, as UTC."""
-    start = datetime(year, 4, 1, tzinfo=TOKYO).astimezone(UTC)
-    end = datetime(year + 1, 4, 1, tzinfo=TOKYO).astimezone(UTC)
-    return start, end
 
 
 def parse_fiscal_year(value: str | None, now: datetime | None = None) -> int:
@@ -128,47 +114,34 @@ def year_sessions(org_id: int, year: int) -> list[Session]:
     )
 
 
-def _per_person(session_ids: list[int]):
-    """A row per participant of the sessions: sessions attended, at the venue, online, and
-    how many series (a subquery)."""
-    return (
-        select(
-            Attendance.user_id.label("user_id"),
-            func.count().label("sessions"),
-            func.count(distinct(Session.series_id)).label("series"),
-            _people_where(Attendance.status == AttendanceStatus.attended_venue).label("venue"),
-            _people_where(Attendance.status == AttendanceStatus.attended_online).label("online"),
-        )
-        .join(Session, Session.id == Attendance.session_id)
-        .where(Attendance.session_id.in_(session_ids), Attendance.status.in_(ATTENDED))
-        .group_by(Attendance.user_id)
-        .subquery()
-    )
-
-
 def _completed(org_id: int, year: int):
     """(user id, series id) for each completion of a series whose last session is in the 年度,
-    so a series that spans two years counts its completions once (a subquery)."""
+    so a series that spans two years counts its completions once (a subquery; one query now
+    for the sessions of those series, one in figures.people_in)."""
     start, end = fiscal_year_bounds(year)
     ending = (
         select(Session.series_id)
         .join(Series, Series.id == Session.series_id)
-        .where(Series.org_id == org_id, Session.status == SessionStatus.scheduled)
+        .where(
+            Series.org_id == org_id,
+            Session.status == SessionStatus.scheduled,
+            Series.completion_min_sessions.is_not(None),
+        )
         .group_by(Session.series_id)
         .having(func.max(Session.starts_at) >= start, func.max(Session.starts_at) < end)
     )
-    return (
-        select(Attendance.user_id.label("user_id"), Session.series_id.label("series_id"))
-        .join(Session, Session.id == Attendance.session_id)
-        .join(Series, Series.id == Session.series_id)
-        .where(
-            Session.series_id.in_(ending),
-            Session.status == SessionStatus.scheduled,
-            Attendance.status.in_(ATTENDED),
-            Series.completion_min_sessions.is_not(None),
+    held = list(
+        db.session.scalars(
+            select(Session).where(
+                Session.series_id.in_(ending), Session.status == SessionStatus.scheduled
+            )
         )
-        .group_by(Attendance.user_id, Session.series_id, Series.completion_min_sessions)
-        .having(func.count() >= Series.completion_min_sessions)
+    )
+    people = figures.people_in(held).rows
+    return (
+        select(people.c.user_id.label("user_id"), people.c.series_id.label("series_id"))
+        .join(Series, Series.id == people.c.series_id)
+        .where(people.c.venue + people.c.online >= Series.completion_min_sessions)
         .subquery()
     )
 
@@ -179,15 +152,16 @@ def _people_where(condition):
 
 
 def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
-    """The 関係人口 KPIs of a 年度 from `year_sessions`, in three aggregate queries: the KPIs
-    and prefectures from one pass over the year's attendance, completions, and per series."""
-    ids = [s.id for s in sessions]
-    person = _per_person(ids)
+    """The 関係人口 KPIs of a 年度 from `year_sessions`, in a handful of aggregate queries over
+    the people's kept figures (figures.py), not over every record: the KPIs and prefectures,
+    completions, and per series."""
+    people = figures.people_in(sessions)
+    person = people.per_person()
     completed = _completed(org_id, year)
     kpis, found = Kpis(), {}
     fields = ("participants", "continuing_sessions", "continuing_series", "venue_only",
               "online_only", "both")  # fmt: skip
-    for code, *figures in db.session.execute(
+    for code, *numbers in db.session.execute(
         select(
             User.prefecture,
             func.count(),
@@ -200,10 +174,10 @@ def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
         .join(person, person.c.user_id == User.id)
         .group_by(User.prefecture)
     ):
-        for name, n in zip(fields, figures, strict=True):
+        for name, n in zip(fields, numbers, strict=True):
             setattr(kpis, name, getattr(kpis, name) + n)
         n, continuing = found.get(code or "", (0, 0))
-        found[code or ""] = (n + figures[0], continuing + figures[1])
+        found[code or ""] = (n + numbers[0], continuing + numbers[1])
     completions = dict(
         db.session.execute(
             select(completed.c.series_id, func.count()).group_by(completed.c.series_id)
@@ -218,10 +192,7 @@ def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
 
     per_series = dict(
         db.session.execute(
-            select(Session.series_id, func.count(distinct(Attendance.user_id)))
-            .join(Attendance, Attendance.session_id == Session.id)
-            .where(Session.id.in_(ids), Attendance.status.in_(ATTENDED))
-            .group_by(Session.series_id)
+            select(people.rows.c.series_id, func.count()).group_by(people.rows.c.series_id)
         ).all()
     )
     lines: dict[int, SeriesLine] = {}
@@ -245,7 +216,7 @@ BATCH = 2000
 
 
 def _participants_query(org_id: int, year: int, sessions: list[Session]):
-    person = _per_person([s.id for s in sessions])
+    person = figures.people_in(sessions).per_person()
     completed = _completed(org_id, year)
     per_user = (
         select(completed.c.user_id, func.count().label("n"))
@@ -270,14 +241,11 @@ def _participants_query(org_id: int, year: int, sessions: list[Session]):
 
 def participant_count(sessions: list[Session]) -> int:
     """How many people attended a session of the 年度 (the rows of `participant_lines`), from
-    the covering index of attendance alone."""
-    people = (
-        select(Attendance.user_id)
-        .where(Attendance.session_id.in_([s.id for s in sessions]), Attendance.status.in_(ATTENDED))
-        .distinct()
-        .subquery()
-    )
-    return db.session.execute(select(func.count()).select_from(people)).scalar_one()
+    the people's kept figures (two small queries, before a download's first byte)."""
+    if not sessions:
+        return 0
+    person = figures.people_in(sessions).per_person()
+    return db.session.execute(select(func.count()).select_from(person)).scalar_one()
 
 
 def iter_participant_lines(

@@ -2,28 +2,30 @@
 mode, retention from the first session, how many sessions people came to, completions, new and
 returning participants, where they live and how they relate to the region.
 
-Every figure is a GROUP BY over attendance, so the page costs the same handful of queries
-whether a series has five participants or five thousand (tests/attendance count them). Only
-people who attended (at the venue, or online for the threshold) count as participants; a
-session's registered figure is who held a place. Callers bring attendance up to date first
-(`services.ensure_current`).
+The final sessions' figures are read as kept when attendance became final (figures.py), the
+others counted from their records, so the page costs the same handful of queries whether a
+series has five participants or fifty thousand (tests/attendance count them), and reads a row
+per person rather than one per person and session. Only people who attended (at the venue,
+or online for the threshold) count as participants; a session's registered figure is who held
+a place. Callers bring attendance up to date first (`services.ensure_current`).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union
 
 from app.accounts.models import User, UserRelation
+from app.attendance import figures
 from app.attendance.dashboards import session_counts
-from app.attendance.models import Attendance, AttendanceStatus
+from app.attendance.figures import ATTENDED
+from app.attendance.models import Attendance, PersonFigures
+from app.attendance.models import SessionFigures as KeptFigures
 from app.core.prefectures import RELATIONS
 from app.core.types import utcnow
 from app.events.models import Series, Session, SessionStatus
 from app.extensions import db
 from app.registration.models import Place, PlaceStatus
-
-ATTENDED = (AttendanceStatus.attended_venue, AttendanceStatus.attended_online)
 
 
 @dataclass
@@ -66,23 +68,15 @@ class SeriesDashboard:
         return self.participants - self.returning
 
 
-def _participants(session_ids: list[int]):
-    """User ids of people who attended at least one of the sessions (a subquery)."""
-    return (
-        select(Attendance.user_id)
-        .where(Attendance.session_id.in_(session_ids), Attendance.status.in_(ATTENDED))
-        .distinct()
-    )
-
-
 def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashboard:
-    """The dashboard in five aggregate queries, whatever the number of participants."""
+    """The dashboard in a handful of queries whatever the number of participants: the final
+    sessions' figures are read as kept (figures.py), the others counted from their records."""
     now = now or utcnow()
     all_ids = [s.id for s in series.sessions]
     held = [s for s in series.sessions if s.status is SessionStatus.scheduled]
-    held_ids = [s.id for s in held]
 
-    counts = session_counts(all_ids)
+    kept = figures.stored(all_ids)
+    counts = session_counts(all_ids, kept)
     for session_id, mode, n in db.session.execute(
         select(Place.session_id, Place.mode, func.count())
         .where(
@@ -93,39 +87,30 @@ def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashb
     ):
         counts[session_id][mode.value] += n
         counts[session_id]["registered"] += n
-    figures = [SessionFigures(s, counts[s.id]) for s in series.sessions]
+    board_sessions = [SessionFigures(s, counts[s.id]) for s in series.sessions]
 
     cohort = 0
     if held:
-        first, later = held[0], held_ids[1:]
-        cohort = figures[series.sessions.index(first)].attended
-        retained = dict(
-            db.session.execute(
-                select(Attendance.session_id, func.count())
-                .where(
-                    Attendance.session_id.in_(later),
-                    Attendance.status.in_(ATTENDED),
-                    Attendance.user_id.in_(_participants([first.id])),
-                )
-                .group_by(Attendance.session_id)
-            ).all()
-        )
+        first = held[0]
+        cohort = board_sessions[series.sessions.index(first)].attended
+        retained = _retained(first.id, [s.id for s in held[1:]], kept)
         retained[first.id] = cohort
-        for f in figures:
+        for f in board_sessions:
             if f.session.status is SessionStatus.scheduled and f.session.starts_at <= now:
                 f.retained = retained.get(f.session.id, 0)
 
     required = series.completion_min_sessions
     histogram: dict[int, int] = {}
     returning, prefectures = 0, {}
-    for n, prefecture, earlier, people in _per_person(series, held_ids):
-        histogram[n] = histogram.get(n, 0) + people
-        returning += people if earlier else 0
-        prefectures[prefecture or ""] = prefectures.get(prefecture or "", 0) + people
+    people = figures.people_in(held).per_person() if held else None
+    for n, prefecture, earlier, found in _per_person(series, people):
+        histogram[n] = histogram.get(n, 0) + found
+        returning += found if earlier else 0
+        prefectures[prefecture or ""] = prefectures.get(prefecture or "", 0) + found
     most = max([len(held), *histogram]) if held else 0
     funnel = [(k, sum(n for got, n in histogram.items() if got >= k)) for k in range(1, most + 1)]
     board = SeriesDashboard(
-        sessions=figures,
+        sessions=board_sessions,
         cohort=cohort,
         funnel=funnel,
         required=required,
@@ -134,21 +119,48 @@ def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashb
         prefectures=sorted(prefectures.items(), key=lambda r: (-r[1], r[0])),
     )
     if board.participants:
-        board.relations = _by_relation(_participants(held_ids))
+        board.relations = _by_relation(select(people.c.user_id))
     return board
 
 
-def _per_person(series: Series, held_ids: list[int]) -> list[tuple[int, str, int, int]]:
-    """(sessions attended, prefecture, 1 when they attended an earlier series of the same
-    organisation (earlier by first session) else 0, people): one pass over the attendance."""
-    if not held_ids:
-        return []
-    attended = (
-        select(Attendance.user_id.label("user_id"), func.count().label("n"))
-        .where(Attendance.session_id.in_(held_ids), Attendance.status.in_(ATTENDED))
-        .group_by(Attendance.user_id)
-        .subquery()
-    )
+def _retained(first_id: int, later: list[int], kept: dict) -> dict[int, int]:
+    """session id -> how many of the first session's attendees attended it: as kept for the
+    final sessions counted against this first session (when it is final itself), else from
+    the records, in one query for all of those."""
+    found, live = {}, []
+    for session_id in later:
+        figures_of = kept.get(session_id)
+        if (
+            first_id in kept
+            and figures_of is not None
+            and figures_of["cohort_session_id"] == first_id
+            and figures_of["retained"] is not None
+        ):
+            found[session_id] = figures_of["retained"]
+        else:
+            live.append(session_id)
+    if live:
+        cohort = select(Attendance.user_id).where(
+            Attendance.session_id == first_id, Attendance.status.in_(ATTENDED)
+        )
+        found.update(
+            db.session.execute(
+                select(Attendance.session_id, func.count())
+                .where(
+                    Attendance.session_id.in_(live),
+                    Attendance.status.in_(ATTENDED),
+                    Attendance.user_id.in_(cohort),
+                )
+                .group_by(Attendance.session_id)
+            ).all()
+        )
+    return found
+
+
+def _earlier_people(series: Series):
+    """User ids of people who attended a session (of any status) of an earlier series of the
+    same organisation, earlier by first session: kept figures of final sessions, records of
+    the others."""
     starts = min(s.starts_at for s in series.sessions)
     earlier = (
         select(Session.series_id)
@@ -157,18 +169,33 @@ def _per_person(series: Series, held_ids: list[int]) -> list[tuple[int, str, int
         .group_by(Session.series_id)
         .having(func.min(Session.starts_at) < starts)
     )
-    earlier_people = (
-        select(Attendance.user_id)
-        .join(Session, Session.id == Attendance.session_id)
-        .where(Session.series_id.in_(earlier), Attendance.status.in_(ATTENDED))
+    kept = select(PersonFigures.user_id).where(
+        PersonFigures.series_id.in_(earlier), PersonFigures.venue + PersonFigures.online > 0
     )
+    not_final = (
+        select(Session.id)
+        .outerjoin(KeptFigures, KeptFigures.session_id == Session.id)
+        .where(Session.series_id.in_(earlier), KeptFigures.session_id.is_(None))
+    )
+    live = select(Attendance.user_id).where(
+        Attendance.session_id.in_(not_final), Attendance.status.in_(ATTENDED)
+    )
+    return union(kept, live)
+
+
+def _per_person(series: Series, people) -> list[tuple[int, str, int, int]]:
+    """(sessions attended, prefecture, 1 when they attended an earlier series of the same
+    organisation (earlier by first session) else 0, people): one pass over `people` (a row
+    per participant of the sessions held, figures.People.per_person)."""
+    if people is None:
+        return []
     person = (
         select(
-            attended.c.n,
+            people.c.sessions.label("n"),
             User.prefecture,
-            case((attended.c.user_id.in_(earlier_people), 1), else_=0).label("earlier"),
+            case((people.c.user_id.in_(_earlier_people(series)), 1), else_=0).label("earlier"),
         )
-        .join(User, User.id == attended.c.user_id)
+        .join(User, User.id == people.c.user_id)
         .subquery()
     )
     return db.session.execute(

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.attendance import figures
 from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
 from app.audit import services as audit
 from app.checkin.models import CheckIn
@@ -222,12 +223,13 @@ def is_final(session_id: int) -> bool:
 
 
 def finalize(session: Session, now=None) -> None:
-    """Compute the session once more and mark it final. Flushes; the caller commits."""
+    """Compute the session once more, mark it final and count its figures (figures.py), in
+    the caller's unit of work. Flushes; the caller commits."""
     now = now or utcnow()
     compute_session(session, now=now)
     state = db.session.get(SessionAttendance, session.id)
     state.final_at = now
-    db.session.flush()
+    figures.refresh(session)
 
 
 def ensure_current(sessions: Iterable[Session], *, people=None, now=None) -> None:
@@ -287,11 +289,12 @@ def sessions_due(now=None) -> list[Session]:
 
 def recompute(sessions: Iterable[Session], now=None) -> int:
     """Rebuild the sessions' records from scratch evidence (overrides stay); sessions past
-    their finalisation time are final afterwards."""
+    their finalisation time (or final already) are final afterwards, their figures counted
+    again."""
     now = now or utcnow()
     done = 0
     for session in sessions:
-        if final_after(session) <= now:
+        if final_after(session) <= now or is_final(session.id):
             finalize(session, now)
         else:
             compute_session(session, now=now)
@@ -337,6 +340,7 @@ def override(record: Attendance, status: str | None, reason, actor) -> Attendanc
     record.overridden_at = utcnow()
     record.status = new_status or record.computed_status
     record.updated_at = utcnow()
+    figures.corrected(record, before)
     audit.record(
         "attendance.override",
         actor=actor,

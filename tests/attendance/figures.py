@@ -1,11 +1,13 @@
 """Hand-built attendance for the dashboard and report tests: series whose sessions took place
 at given times, and people's outcomes written straight into place and attendance rows, the
-sessions marked final so that nothing recomputes them."""
+sessions marked final so that nothing recomputes them, and their kept figures counted as the
+finaliser would."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from app.attendance import figures
 from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
 from app.core.types import utcnow
 from app.events.models import Mode, Series
@@ -36,6 +38,8 @@ def series_at(org_id: int, starts: list[datetime], **fields) -> Series:
         for s in series.sessions
         if s.starts_at <= now
     )
+    db.session.flush()
+    count_final(series.sessions)
     db.session.commit()
     return db.session.get(Series, series.id)
 
@@ -78,7 +82,25 @@ def attend(series: Series, user, outcomes) -> None:
                     computed_status=status,
                 )
             )
+    db.session.flush()
+    count_final(sessions)
     db.session.commit()
+
+
+def count_final(sessions) -> None:
+    """Count the figures of the final sessions among these again, as the finaliser does when
+    attendance becomes final (rows written straight into a final session bypass it)."""
+    final = set(
+        db.session.scalars(
+            select(SessionAttendance.session_id).where(
+                SessionAttendance.session_id.in_([s.id for s in sessions]),
+                SessionAttendance.final_at.is_not(None),
+            )
+        )
+    )
+    for session in sessions:
+        if session.id in final:
+            figures.refresh(session)
 
 
 class QueryCounter:

@@ -1,4 +1,4 @@
-"""Live room load: N websocket clients in one room on one `gunicorn -k gevent -w 1` process.
+"""Live room load: N websocket clients in one room on `gunicorn -k gevent -w 1` (or --workers N).
 
     .venv/bin/python bench/live_room.py --clients 1000
 
@@ -131,16 +131,22 @@ def swarm_process(url, tokens, offsets, session_id, deflate, pipe):
 # --- the server's side -----------------------------------------------------------------------
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def proc_cpu_seconds(pids) -> float:
+    """User + system CPU seconds of these processes (the server's workers)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def proc_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def proc_rss_mb(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -236,12 +242,12 @@ class NodeRelay:
         return self.process.pid
 
 
-def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args) -> dict:
+def measure(name, url, server_pids, session_id, swarm_tokens, sender_tokens, args) -> dict:
     """The same clients for either server: N clients join (paced over --join-within seconds),
     senders chat at --rate for --seconds, then --burst messages at once."""
     print(
         f"--- {name}: {len(swarm_tokens)} clients in {args.procs} processes "
-        f"(server pid {server_pid})"
+        f"(server pids {server_pids})"
     )
     context = multiprocessing.get_context("spawn")
     pipes, procs = [], []
@@ -264,6 +270,7 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
         for pipe in pipes:
             assert pipe.recv() == "loaded"
         t0 = time.time() + 0.5
+        join_cpu = proc_cpu_seconds(server_pids)
         for pipe in pipes:
             pipe.send(t0)
         joins, failures = [], []
@@ -272,12 +279,14 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
             joins += durations
             failures += errors
         window = time.time() - t0
+        join_cpu = proc_cpu_seconds(server_pids) - join_cpu
         print(
             f"connect + join: {len(joins)} clients, the last answered {window:.1f} s after the "
             f"first left (paced over {args.join_within:g} s); per client p50 "
             f"{statistics.median(joins) * 1000:.0f} ms, p99 {percentile(joins, 99) * 1000:.0f} ms, "
             f"failed {len(failures)}" + (f": {failures[:3]}" if failures else "")
         )
+        print(f"server CPU while joining: {join_cpu * 1000 / max(1, len(joins)):.1f} ms per join")
         time.sleep(5)  # let the join storm's presence broadcasts drain
 
         loop = asyncio.new_event_loop()
@@ -288,7 +297,7 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
         for pipe in pipes:
             pipe.send("mark")
             pipe.recv()
-        cpu_before = proc_cpu_seconds(server_pid)
+        cpu_before = proc_cpu_seconds(server_pids)
         burst_started = loop.run_until_complete(senders.burst(args.burst))
         expected = args.burst * len(joins)
         deadline = time.monotonic() + 300
@@ -300,7 +309,7 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
             if got >= expected:
                 break
             time.sleep(0.5)
-        server_cpu = proc_cpu_seconds(server_pid) - cpu_before
+        server_cpu = proc_cpu_seconds(server_pids) - cpu_before
         received, client_cpu = [], []
         for pipe in pipes:
             pipe.send("stop")
@@ -333,7 +342,7 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
         f"(server CPU {server_cpu / span:.0%} of a core, busiest client process "
         f"{max(client_cpu) / span:.0%})"
     )
-    print(f"server RSS {proc_rss_mb(server_pid):.0f} MB")
+    print(f"server RSS {proc_rss_mb(server_pids):.0f} MB")
     return {
         "clients": len(swarm_tokens),
         "joined": len(joins),
@@ -341,6 +350,7 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
         "connect_wall_s": round(window, 1),
         "join_p50_ms": round(statistics.median(joins) * 1000) if joins else None,
         "join_p99_ms": round(percentile(joins, 99) * 1000),
+        "join_server_cpu_ms": round(join_cpu * 1000 / max(1, len(joins)), 2),
         "chat_rate": args.rate,
         "chat_deliveries": len(steady),
         "chat_expected": sent * len(joins),
@@ -349,7 +359,7 @@ def measure(name, url, server_pid, session_id, swarm_tokens, sender_tokens, args
         "burst_deliveries_per_s": round(len(bursts) / span),
         "burst_server_cpu_core": round(server_cpu / span, 2),
         "burst_server_cpu_ms_per_1000": round(server_cpu / max(1, len(bursts)) * 1e6, 1),
-        "server_rss_mb": round(proc_rss_mb(server_pid)),
+        "server_rss_mb": round(proc_rss_mb(server_pids)),
     }
 
 
@@ -364,19 +374,18 @@ def run_kakawari(args) -> dict:
         people = make_people(app, args.clients + STEADY_SENDERS + burst_senders, "bench")
         session_id = make_open_room(app, people, bulk=True)
         # gunicorn's gevent worker takes 1,000 connections by default: the room needs more
-        server = LiveServer(
-            database.url,
-            workdir,
-            workers=1,
-            env={"GUNICORN_CMD_ARGS": f"--worker-connections {args.clients + 1000}"},
-        )
+        env = {"GUNICORN_CMD_ARGS": f"--worker-connections {args.clients + 1000}"}
+        if args.workers > 1:  # the scale-out path: the processes share broadcasts via Redis
+            env.update(REDIS_URL=args.redis, LIVE_CHANNEL=f"kakawari-bench-{workdir.name}")
+        server = LiveServer(database.url, workdir, workers=args.workers, env=env)
         server.start()
-        (worker_pid,) = [int(p.name) for p in (workdir / f"ready-{server.port}").iterdir()]
+        worker_pids = [int(p.name) for p in (workdir / f"ready-{server.port}").iterdir()]
         tokens = [p.token for p in people]
         figures = measure(
-            "Kakawari, one gunicorn -k gevent -w 1 worker",
+            f"Kakawari, gunicorn -k gevent -w {args.workers}"
+            + (" with the Redis manager" if args.workers > 1 else ""),
             f"http://127.0.0.1:{server.port}",
-            worker_pid,
+            worker_pids,
             session_id,
             tokens[: args.clients],
             tokens[args.clients :],
@@ -411,7 +420,7 @@ def run_node(args) -> dict:
         return measure(
             f"Node {version} relay (bench/peers/socketio_relay.js)",
             f"http://127.0.0.1:{relay.port}",
-            relay.pid,
+            [relay.pid],
             1,
             tokens[: args.clients],
             tokens[args.clients :],
@@ -426,6 +435,7 @@ COMPARED = [
     ("join p99 ms (of those answered)", "join_p99_ms", "lower"),
     ("joins failed", "join_failures", "lower"),
     ("server CPU ms per 1,000 deliveries", "burst_server_cpu_ms_per_1000", "lower"),
+    ("server CPU ms per join (connect + join)", "join_server_cpu_ms", "lower"),
 ]
 
 
@@ -455,6 +465,13 @@ def main() -> None:
         default=10,
         help="the clients start joining at even intervals over this many seconds (10)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Kakawari's gevent workers (more than one share broadcasts through Redis)",
+    )
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="with --workers > 1")
     parser.add_argument("--deflate", action="store_true", help="clients offer permessage-deflate")
     parser.add_argument(
         "--peer",

@@ -14,11 +14,16 @@ import time
 
 import socketio
 
+from app.live.delivery import SharedFrames
+
 #: longest pause between two tries of the listener to subscribe again
 LISTEN_RETRY_MAX = 5.0
 
 
-class LiveRedisManager(socketio.RedisManager):
+class LiveRedisManager(socketio.RedisManager, SharedFrames):
+    """(SharedFrames comes after the library's PubSubManager: the broadcasts of every process
+    reach this process's sockets through it.)"""
+
     def __init__(self, url: str, channel: str):
         super().__init__(url, channel=channel, redis_options={"socket_connect_timeout": 2})
         self._attempt = threading.local()  # per thread, per greenlet under gevent

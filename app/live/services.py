@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
 from app.audit.services import record
@@ -71,7 +72,11 @@ class Viewer:
 
 
 def get_room_session(session_id) -> Session:
-    session = db.session.get(Session, session_id) if isinstance(session_id, int) else None
+    session = (
+        db.session.get(Session, session_id, options=[joinedload(Session.series)])
+        if isinstance(session_id, int)
+        else None
+    )
     if (
         session is None
         or Mode.online not in session.modes

@@ -84,8 +84,9 @@ Each event is one unit of work: it commits once, and what it broadcasts leaves a
 commit (an event refused or failing half-way stores nothing and sends nothing).
 
 The code: server.py (the server, connecting and the guard around every event, the upkeep
-loop), handlers.py (the events above), broadcast.py (rooms, audiences, coalescing), budgets.py
-(the rate limits), unit.py (one unit of work per event). The room's rules are
+loop), handlers.py (the events above), broadcast.py (rooms, audiences, coalescing, the room
+view joiners share), budgets.py (the rate limits), unit.py (one unit of work per event);
+app/live/delivery.py frames each broadcast once for all its recipients. The room's rules are
 app/live/services.py, its payloads app/live/payloads.py.
 """
 

@@ -11,6 +11,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.events.models import Session
@@ -26,6 +27,10 @@ PRESENCE_EVERY = 2.0
 BIG_ROOM = 200
 PRESENCE_REUSE_FOR = 15.0
 POLL_RESULTS_EVERY = 0.5
+#: a room view (what joiners see) is shared until something is sent to the room, and for at most
+#: this long (what changes without a broadcast: a session's details, a name hidden in another
+#: process, which its next presence list shows anyway)
+VIEW_FOR = 2.0
 
 #: in a chat or ask ack when Redis did not take the broadcast to the other server processes
 LIVE_DEGRADED = _l(
@@ -70,6 +75,39 @@ class Broadcasts:
         self._presence_last: dict[tuple[int, str], tuple[float, dict]] = {}
         self._polls_due: dict[int, int] = {}
         self._polls_sent = 0.0
+        #: session id -> how many times something was sent to the room (from any process)
+        self._room_changes: dict[int, int] = {}
+        #: (session id, audience, locale) -> (changes, when, the room view read then)
+        self._views: dict[tuple, tuple[int, float, payloads.RoomView]] = {}
+
+    # --- what joiners see: one room view per audience, until the room changes ------------------
+
+    def room_sent(self, room: str, event: str) -> None:
+        """Everything sent to a room passes here (delivery.py), whichever process sent it: the
+        room's view is read again for the next joiner. Presence lists are not in the view."""
+        if event != "presence" and room.startswith("live:"):
+            session_id = room.split(":", 2)[1]
+            if session_id.isdigit():
+                self.room_changed(int(session_id))
+
+    def room_changed(self, session_id: int) -> None:
+        """The next joiner reads the room again."""
+        self._room_changes[session_id] = self._room_changes.get(session_id, 0) + 1
+
+    def room_view(self, session: Session, viewer: Viewer) -> payloads.RoomView:
+        """The room as the viewer's audience sees it. A joiner is in the room's broadcasts
+        before asking (handlers.join), so whatever was sent after the shared view was read
+        either changed the count here (the view is read again) or reaches the joiner."""
+        key = (session.id, audience(viewer), str(get_locale()))
+        changes = self._room_changes.get(session.id, 0)
+        found = self._views.get(key)
+        if found is not None and found[0] == changes and time.monotonic() - found[1] < VIEW_FOR:
+            return found[2]
+        view = payloads.room_view(session, AUDIENCES[audience(viewer)])
+        if len(self._views) > 1000:  # rooms long over
+            self._views.clear()
+        self._views[key] = (changes, time.monotonic(), view)
+        return view
 
     def to_room(self, session_id: int, event: str, payload: dict, part: str | None = None):
         """Inside a socket event (a unit of work, unit.py): sent once it has committed."""

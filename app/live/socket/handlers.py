@@ -83,7 +83,9 @@ class RoomEvents:
         if current is not None and current != session.id:
             self._leave(actor.sid)
         if current != session.id:
-            presence.connect(session.id, actor.user.id, actor.sid, self.process, rejoin=True)
+            # only a socket that was in a room before can continue an interval it left
+            rejoin = actor.sid in self.been_in
+            presence.connect(session.id, actor.user.id, actor.sid, self.process, rejoin=rejoin)
             # in the rooms before the snapshot is read, so nothing said meanwhile is missed
             rooms = [
                 room_name(session.id, p) for p in (None, audience(viewer), f"user:{actor.user.id}")
@@ -91,14 +93,18 @@ class RoomEvents:
             for room in rooms:
                 self.sio.enter_room(actor.sid, room, namespace=NAMESPACE)
             self.current_work().undo.append(lambda: self._leave_rooms(actor.sid, rooms))
-        # counted in once its presence row is committed (the upkeep vouches for what is here)
-        self.later(lambda: self._joined(actor.sid, session.id, actor.user.id, viewer, current))
+        # counted in once its presence row is committed (the upkeep vouches for what is here);
+        # ids taken now: after the commit they would be read again
+        sid, session_id, user_id = actor.sid, session.id, actor.user.id
+        self.later(lambda: self._joined(sid, session_id, user_id, viewer, current))
         shared = self.shared_presence(session, viewer)
-        return {"state": payloads.snapshot(session, viewer, shared)}
+        view = self.room_view(session, viewer)
+        return {"state": payloads.snapshot(session, viewer, shared, view)}
 
     def _joined(self, sid: str, session_id: int, user_id: int, viewer, before) -> None:
         if before != session_id:
             self.joined[sid] = (session_id, user_id)
+            self.been_in.add(sid)
             self.presence_changed(session_id)
         with self.sio.session(sid, namespace=NAMESPACE) as state:
             state["session_id"] = session_id
@@ -157,7 +163,9 @@ class RoomEvents:
 
     def hide_name(self, actor: Actor, data) -> dict:
         member = live.set_hide_name(actor.session, actor.viewer, _flag(data, "hide"))
-        self.presence_changed(actor.session.id)
+        session_id = actor.session.id
+        self.presence_changed(session_id)
+        self.later(lambda: self.room_changed(session_id))  # names on what they said
         return {"hide_name": member.hide_name}
 
     # --- Q&A -----------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from app.events.models import Session
 from app.extensions import db
 from app.live import presence
 from app.live import services as live
+from app.live.delivery import SharedFrames, framed_websocket
 from app.live.fanout import LiveRedisManager, disconnect_local
 from app.live.socket.broadcast import NAMESPACE, Broadcasts, sessions_room, token_room
 from app.live.socket.budgets import Budgets
@@ -104,9 +105,11 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets, UnitsOfWork):
         self.stale_after = timedelta(seconds=3 * self.heartbeat_every)
         #: shares broadcasts with the other processes (None: this process is alone)
         self.fanout = LiveRedisManager(redis_url, self.channel) if redis_url else None
+        manager = self.fanout or SharedFrames()
+        manager.room_sent = self.room_sent  # joiners' room views are read again (broadcast.py)
         self.sio = socketio.Server(
             async_mode=choose_async_mode(),
-            client_manager=self.fanout,
+            client_manager=manager,
             cors_allowed_origins=self._same_origin,
             http_compression=False,  # long-polling answers: same reason as LiveWSGIApp
             max_http_buffer_size=MAX_MESSAGE_BYTES,
@@ -118,12 +121,17 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets, UnitsOfWork):
             logger=False,
             engineio_logger=False,
         )
+        # a broadcast's websocket frame is built once for all its recipients (delivery.py)
+        eio = self.sio.eio
+        eio._async = {**eio._async, "websocket": framed_websocket(eio._async["websocket"])}
         self._init_budgets(app.config, redis_url)
         self._init_broadcasts()
         self._init_units()
         self._boot = secrets.token_hex(4)
         #: sockets of this process in a room: sid -> (session id, user id)
         self.joined: dict[str, tuple[int, int]] = {}
+        #: sockets of this process that have been in a room (only they can rejoin one)
+        self.been_in: set[str] = set()
         self._upkeep_lock = threading.Lock()
         self._upkeep_started = False
         self._stopped = False
@@ -269,6 +277,7 @@ class LiveSocket(RoomEvents, Broadcasts, Budgets, UnitsOfWork):
         try:
             with self.app.app_context(), self.unit_of_work():
                 joined = self.joined.pop(sid, None)
+                self.been_in.discard(sid)
                 if joined is not None:
                     presence.disconnect(sid, self.process)
                     self.presence_changed(joined[0])

@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.attendance.models import Certificate
-from app.attendance.services import Progress, ensure_current, progress
+from app.attendance.services import Progress, progress
 from app.audit import services as audit
 from app.core.errors import NotFound
 from app.core.timefmt import format_date
@@ -75,7 +75,6 @@ def issue(user: User, series: Series, now: datetime | None = None) -> tuple[Cert
     met, revoking a certificate issued before a correction. Flushes: the caller commits
     (also before raising NotFound, so that a revocation stands)."""
     now = now or utcnow()
-    ensure_current(series.sessions, people={user.id}, now=now)
     found = _current(user.id, series.id)
     certificate = _find(user.id, series.id)
     if certificate is not None:

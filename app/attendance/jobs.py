@@ -48,16 +48,19 @@ def sessions_to_recompute(now: datetime) -> list[Session]:
 def keep_current(now: datetime | None = None) -> int:
     """One pass: finalise the sessions that are due, and recompute the others that have
     started and are not final. Flushes (the periodic job's runner commits); how many sessions
-    it touched. Running it in two processes at once is harmless: both compute the same."""
+    it touched. Running it in two processes at once is harmless: both compute the same, and a
+    record the other created first rolls this pass back (compute_session), for the next."""
     now = now or utcnow()
     due = services.sessions_due(now)[:FINALIZE_PER_PASS]
     for session in due:
         services.finalize(session, now)
     done = {s.id for s in due}
-    lagging = [s for s in sessions_to_recompute(now) if s.id not in done]
+    # the due ones past FINALIZE_PER_PASS wait for the next pass
+    lagging = [
+        s for s in sessions_to_recompute(now) if s.id not in done and services.final_after(s) > now
+    ]
     for session in lagging:
-        if services.final_after(session) > now:  # the due ones past this pass wait their turn
-            services.compute_session(session, now=now)
+        services.compute_session(session, now=now)
     return len(due) + len(lagging)
 
 

@@ -50,6 +50,9 @@ class Config:
     LIVE_CHANNEL = os.environ.get("LIVE_CHANNEL", "kakawari-live")
     #: attendance becomes final this many hours after a session ends
     ATTENDANCE_FINAL_HOURS = float(os.environ.get("ATTENDANCE_FINAL_HOURS", "24"))
+    #: the mail thread or worker brings attendance of sessions under way up to date this often
+    #: (app/attendance/jobs.py): what pages show of time in the room lags at most this much
+    ATTENDANCE_POLL_SECONDS = float(os.environ.get("ATTENDANCE_POLL_SECONDS", "15"))
     #: offline scans reach the server at most this many hours after a session's check-in closed
     CHECKIN_SYNC_GRACE_HOURS = float(os.environ.get("CHECKIN_SYNC_GRACE_HOURS", "12"))
     #: staff (role staff) open a session's check-in from this many hours before it opens (to

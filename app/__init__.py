@@ -73,6 +73,10 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
 
     schedule_reminders(app)  # the mail thread and worker also send the reminders
 
+    from app.attendance.jobs import schedule_attendance
+
+    schedule_attendance(app)  # ... and keep attendance of sessions under way current
+
     from app.live.socket import attach_socket_server
 
     attach_socket_server(app)  # Socket.IO under /socket.io/, in front of everything else

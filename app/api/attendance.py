@@ -280,10 +280,9 @@ def session_attendance(query, session: Session):
     """A session's attendance: counts, the venue/online split and everyone's record (or one
     page of the records, or some of them, or none).
 
-    Brought up to date first while the session is under way (at most every 15 seconds);
-    empty before it starts. A page past the last has no records. Staff and above of the
-    organisation."""
-    attendance.ensure_current([session])
+    While the session is under way the records are as the last check-in or room change and
+    the periodic pass (every 15 seconds) left them; empty before it starts. A page past the
+    last has no records. Staff and above of the organisation."""
     summary = dashboards.session_summary(session.id)
     return {
         "session_id": session.id,
@@ -304,7 +303,6 @@ def series_attendance(series: Series):
 
     Staff and above of the organisation."""
     sessions = series.sessions
-    attendance.ensure_current(sessions)
     counts = dashboards.session_counts([s.id for s in sessions])
     required = series.completion_min_sessions
     people = []

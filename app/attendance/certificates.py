@@ -1,6 +1,7 @@
-"""修了証: issued the first time a person who met a series' completion rule asks for it and the
-same one afterwards; printed as an A4 PDF with a Japanese font embedded, a verification URL and
-its QR code; checked against attendance again whenever someone verifies it.
+"""修了証: issued the first time a person who met a series' completion rule downloads it (a POST)
+and the same one afterwards; printed as an A4 PDF with a Japanese font embedded, a verification
+URL and its QR code. The public check page reads attendance as it is now (and writes nothing);
+each download keeps the stored certificate in line with it (withdrawn, reinstated, audited).
 
 The PDF is drawn with fpdf2, which embeds a subset of a CFF-based OpenType collection (Debian's
 fonts-noto-cjk .ttc files), so the file stays small and shows the same everywhere.
@@ -26,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.attendance.models import Certificate
-from app.attendance.services import Progress, ensure_current, progress
+from app.attendance.services import Progress, progress
 from app.audit import services as audit
 from app.core.errors import NotFound
 from app.core.timefmt import format_date
@@ -75,7 +76,6 @@ def issue(user: User, series: Series, now: datetime | None = None) -> tuple[Cert
     met, revoking a certificate issued before a correction. Flushes: the caller commits
     (also before raising NotFound, so that a revocation stands)."""
     now = now or utcnow()
-    ensure_current(series.sessions, people={user.id}, now=now)
     found = _current(user.id, series.id)
     certificate = _find(user.id, series.id)
     if certificate is not None:
@@ -124,21 +124,20 @@ def forget_holder(user: User) -> int:
     return len(certificates)
 
 
-def verify(code: str, now: datetime | None = None) -> tuple[Certificate | None, bool]:
-    """The certificate with this code (None when there is none), checked against attendance
-    again: revoked from now on when corrections mean the rule is no longer met. Flushes; the
-    second value says whether that changed anything (then the caller commits)."""
+def verify(code: str) -> tuple[Certificate | None, Progress | None]:
+    """The certificate with this code (None when there is none) and its holder's progress in
+    the series now: valid while that meets the rule. Reads only (the public page is a GET); the
+    holder's next download records a withdrawal or a reinstatement (`issue`)."""
     if not code or len(code) > 32:
-        return None, False
+        return None, None
     certificate = db.session.scalar(
         select(Certificate)
         .where(Certificate.code == code)
         .options(selectinload(Certificate.series).selectinload(Series.org))
     )
     if certificate is None:
-        return None, False
-    found = _current(certificate.user_id, certificate.series_id)
-    return certificate, _recheck(certificate, found, now or utcnow())
+        return None, None
+    return certificate, _current(certificate.user_id, certificate.series_id)
 
 
 # --- the PDF -----------------------------------------------------------------------------------

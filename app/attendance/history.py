@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.attendance.models import Attendance, AttendanceStatus
-from app.attendance.services import Progress, ensure_current, progress
+from app.attendance.services import Progress, progress
 from app.core import csvfile
 from app.core.csvfile import text_cell
 from app.core.timefmt import to_local
@@ -131,19 +131,9 @@ def _status(place: Place, record: Attendance | None, now: datetime) -> str:
 
 def history(user: User, now: datetime | None = None) -> list[SeriesEntry]:
     """The person's history, series whose sessions are latest first, each series' sessions in
-    order. Brings attendance of sessions under way or due for finalising up to date first."""
+    order. Reads only: attendance of sessions under way is as the receivers and the periodic
+    job (jobs.py) left it."""
     now = now or utcnow()
-    # Attendance first: it may commit, which would expire everything loaded before it.
-    own_sessions = db.session.scalars(
-        select(Session)
-        .join(Place, Place.session_id == Session.id)
-        .join(Registration, Registration.id == Place.registration_id)
-        .where(Registration.user_id == user.id)
-        .distinct()
-        .options(selectinload(Session.series))
-    ).all()
-    ensure_current(own_sessions, people={user.id}, now=now)
-
     registrations = db.session.scalars(
         select(Registration)
         .where(Registration.user_id == user.id)

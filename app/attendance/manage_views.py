@@ -75,7 +75,6 @@ def session_dashboard(org_id: int, series_id: int, session_id: int):
     """The counts (of everyone) and one page of the people table; each row links to its
     correction, so the page weighs the same for 10 people or 5,000."""
     series, session = _session_of(org_id, series_id, session_id)
-    attendance.ensure_current([session])
     filters = StatusFilterForm(request.args)
     list_args = _list_args()
     page = request.args.get("page", 1, type=int)  # not a number: the first page
@@ -140,7 +139,6 @@ def _correction_page(series, session, record: Attendance, form: CorrectionForm, 
 def correction(org_id: int, series_id: int, session_id: int, attendance_id: int):
     """One record and its correction form, opened from its row of the table."""
     series, session = _session_of(org_id, series_id, session_id)
-    attendance.ensure_current([session])
     record = _record_of(session, attendance_id)
     current = record.override_status.value if record.override_status else AUTOMATIC
     return _correction_page(series, session, record, CorrectionForm(formdata=None, status=current))
@@ -191,8 +189,6 @@ def person(org_id: int, user_id: int):
     if not registrations:
         raise NotFound()
     user = registrations[0].user
-    sessions = [s for r in registrations for s in r.series.sessions]
-    attendance.ensure_current(sessions, people=[user_id])
     return render_template(
         "attendance/person.html",
         org=g.org,

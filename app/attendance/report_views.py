@@ -1,18 +1,18 @@
 """Organisers' figures: a series' dashboard, and the organisation's 年度 report with its CSV and
 Excel files. Organisers and owners only (staff 403, other organisations 404)."""
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.attendance import report_exports as exports
 from app.attendance import reports
 from app.attendance.series_dashboard import series_dashboard as build_dashboard
-from app.attendance.services import ensure_current
 from app.audit.services import record
 from app.core.csvfile import csv_response
 from app.core.errors import NotFound, ValidationFailed
 from app.core.prefectures import RELATIONS, prefecture_name
 from app.events import services as events
+from app.extensions import db
 from app.orgs.access import org_role_required
 from app.orgs.models import Role
 
@@ -20,6 +20,8 @@ bp = Blueprint("attendance_reports", __name__)
 organizers = org_role_required(Role.organizer)
 REPORTS = "/orgs/<int:org_id>/reports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: the CSV tables with people's names in them: POST only, audited
+AUDITED = ("participants",)
 
 
 # --- the series dashboard ----------------------------------------------------------------------
@@ -29,7 +31,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @organizers
 def series_dashboard(org_id: int, series_id: int):
     series = events.get_series(series_id, org_id=org_id)
-    ensure_current(series.sessions)
     board = build_dashboard(series)
     return render_template(
         "attendance/series_dashboard.html",
@@ -90,7 +91,7 @@ def _charts(board) -> dict:
 def _year_or_error(org_id: int):
     """The 年度 asked for, or the report page saying what is wrong with it."""
     try:
-        return reports.parse_fiscal_year(request.args.get("year")), None
+        return reports.parse_fiscal_year(request.values.get("year")), None
     except ValidationFailed as exc:
         page = render_template(
             "attendance/org_report.html",
@@ -105,7 +106,6 @@ def _year_or_error(org_id: int):
 
 def _report(org_id: int, year: int):
     sessions = reports.year_sessions(org_id, year)
-    ensure_current(sessions)
     return sessions, reports.org_report(org_id, year, sessions)
 
 
@@ -129,30 +129,52 @@ def org_report(org_id: int):
 @bp.route(f"{REPORTS}/export.csv")
 @organizers
 def org_report_csv(org_id: int):
-    """One table a file, streamed: the participants are read from the database in batches as
-    the file goes out (their number is counted first, for the audit log)."""
+    """A table of counts (nobody's name in it), streamed. The participants' table is a POST
+    (it leaves an audit record): an old link to it lands on the report page and its button."""
     table = request.args.get("table", "summary")
     if table not in exports.TABLES:
         raise NotFound()
+    if table in AUDITED:
+        return _back_to_report(org_id)
     year, failed = _year_or_error(org_id)
     if failed:
         return failed
-    if table == "participants":
-        sessions = reports.year_sessions(org_id, year)
-        ensure_current(sessions)
-        report, people = None, reports.iter_participant_lines(org_id, year, sessions)
-        _audit(year, table, reports.participant_count(sessions))
-    else:
-        _sessions, report = _report(org_id, year)
-        people = ()
+    _sessions, report = _report(org_id, year)
     return csv_response(
         exports.HEADERS[table],
-        exports.csv_rows(table, report, people),
+        exports.csv_rows(table, report, ()),
         f"kakawari-report-{year}-{table}.csv",
     )
 
 
+@bp.route(f"{REPORTS}/export.csv", methods=["POST"])
+@organizers
+def org_report_participants_csv(org_id: int):
+    """The participants, streamed: read from the database in batches as the file goes out.
+    Their number is counted first for the audit record, committed before the file starts."""
+    if request.values.get("table", "participants") not in AUDITED:
+        raise NotFound()
+    year, failed = _year_or_error(org_id)
+    if failed:
+        return failed
+    sessions = reports.year_sessions(org_id, year)
+    people = reports.iter_participant_lines(org_id, year, sessions)  # the query is made here
+    _audit(year, "participants", reports.participant_count(sessions))
+    return csv_response(
+        exports.HEADERS["participants"],
+        exports.csv_rows("participants", None, people),
+        f"kakawari-report-{year}-participants.csv",
+    )
+
+
 @bp.route(f"{REPORTS}/export.xlsx")
+@organizers
+def org_report_xlsx_link(org_id: int):
+    """The workbook holds the participants: a POST (audited); an old link lands on the page."""
+    return _back_to_report(org_id)
+
+
+@bp.route(f"{REPORTS}/export.xlsx", methods=["POST"])
 @organizers
 def org_report_xlsx(org_id: int):
     year, failed = _year_or_error(org_id)
@@ -168,6 +190,13 @@ def org_report_xlsx(org_id: int):
     )
 
 
+def _back_to_report(org_id: int):
+    year = request.args.get("year")
+    return redirect(url_for(".org_report", org_id=org_id, **({"year": year} if year else {})))
+
+
 def _audit(year: int, table: str, rows: int) -> None:
-    """Files with people's names in them leave a trace in the security log."""
-    record("report.exported", org=g.org, year=year, table=table, rows=rows, commit=True)
+    """Files with people's names in them leave a trace in the security log: the download is a
+    POST that records it and commits, once, before the file goes out."""
+    record("report.exported", org=g.org, year=year, table=table, rows=rows)
+    db.session.commit()

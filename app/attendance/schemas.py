@@ -43,7 +43,11 @@ class HistorySeriesOut(Schema):
     organization = fields.String()
     progress = fields.Nested(HistoryProgressOut)
     certificate_url = fields.String(
-        allow_none=True, metadata={"description": "The 修了証 PDF, once the rule is met"}
+        allow_none=True,
+        metadata={
+            "description": "The 修了証 PDF, once the rule is met: a POST from the person's "
+            "logged-in browser (its button on 参加履歴), which issues it on the first download"
+        },
     )
     sessions = fields.List(fields.Nested(HistorySessionOut))
 

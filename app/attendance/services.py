@@ -3,10 +3,10 @@
 A session's records are computed with a handful of aggregate queries whatever its size:
 who held a place, who checked in, and everyone's room intervals. They are kept current three
 ways: check-ins and the live room announce changes for one person (receivers.py, each its own
-unit of work after the change committed), pages that show attendance bring a session that is
-under way up to date (`ensure_current`: the one GET that still commits, in a transaction of its
-own before the page reads), and the `attendance` CLI finalises sessions a set number of hours
-after their end and rebuilds any of them on demand.
+unit of work after the change committed), a periodic job recomputes sessions under way and
+finalises those due (jobs.py, run by the mail thread or worker), and the `attendance` CLI
+finalises sessions a set number of hours after their end and rebuilds any of them on demand.
+Pages and the API only read the records: a GET never writes.
 
 Services flush; their edges (a correction's view or API operation, the CLI, a receiver) commit.
 """
@@ -37,8 +37,6 @@ from app.registration.models import Place, PlaceStatus, Registration
 
 log = logging.getLogger("kakawari.attendance")
 
-#: a session under way is recomputed by a page that shows it at most this often
-RECOMPUTE_EVERY = timedelta(seconds=15)
 REASON_MAX = 500
 
 
@@ -230,43 +228,6 @@ def finalize(session: Session, now=None) -> None:
     state = db.session.get(SessionAttendance, session.id)
     state.final_at = now
     figures.refresh(session)
-
-
-def ensure_current(sessions: Iterable[Session], *, people=None, now=None) -> None:
-    """Before showing attendance (and before the page reads anything else: this commits, its
-    own small unit of work, the exception to "a GET never commits" until the time in the live
-    room is kept current by its receivers alone): finalise sessions that are due, and bring
-    sessions under way
-    up to date (for `people` only, when given; otherwise the whole session at most every
-    RECOMPUTE_EVERY). Sessions that are final or have not started cost one query in all."""
-    now = now or utcnow()
-    started = [s for s in sessions if s.starts_at <= now and s.status is SessionStatus.scheduled]
-    if not started:
-        return
-    states = {
-        s.session_id: s
-        for s in db.session.scalars(
-            select(SessionAttendance).where(
-                SessionAttendance.session_id.in_([s.id for s in started])
-            )
-        )
-    }
-    wrote = False
-    for session in started:
-        state = states.get(session.id)
-        if state is not None and state.final_at is not None:
-            continue
-        wrote = True
-        if final_after(session) <= now:
-            finalize(session, now)
-        elif people is not None:
-            compute_session(session, people=people, now=now)
-        elif state is None or state.computed_at < now - RECOMPUTE_EVERY:
-            compute_session(session, now=now)
-        else:
-            wrote = False
-    if wrote:
-        db.session.commit()
 
 
 def sessions_due(now=None) -> list[Session]:

@@ -1,7 +1,7 @@
 """Participant pages of attendance: 参加履歴 and its downloads, 修了証 PDFs, and the public page
 that verifies a certificate."""
 
-from flask import Blueprint, Response, current_app, json, render_template
+from flask import Blueprint, Response, current_app, json, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -91,8 +91,17 @@ def _issue(series: Series):
 
 @bp.route("/me/certificates/<int:series_id>.pdf")
 @login_required
+def certificate_link(series_id: int):
+    """The certificate is a POST (its first download issues it, audited; a GET never writes):
+    an old link lands on its button in 参加履歴."""
+    return redirect(url_for(".my_history", _anchor=f"series-{series_id}"))
+
+
+@bp.route("/me/certificates/<int:series_id>.pdf", methods=["POST"])
+@login_required
 def certificate_pdf(series_id: int):
-    """The person's own certificate: there is no way to ask for someone else's."""
+    """The person's own certificate: there is no way to ask for someone else's. Issued on the
+    first download, kept in line with attendance on each: one commit, then the file."""
     series = db.session.get(Series, series_id)
     if series is None:
         raise NotFound(certificates.NOT_YET)
@@ -123,15 +132,18 @@ def _checks_per_address() -> str:
 @public
 def verify_certificate(code: str):
     """Anyone holding the URL (the holder shared it) may see the name and the certificate's
-    facts, nothing else; the rate limit keeps guessing codes slow on top of their 128 bits."""
-    certificate, changed = certificates.verify(code)
-    if changed:
-        db.session.commit()  # revoked (or reinstated) after a correction, and audited
+    facts, nothing else; the rate limit keeps guessing codes slow on top of their 128 bits.
+    Checked against attendance as it is now, and read only: the withdrawal is recorded by the
+    holder's next download."""
+    certificate, found = certificates.verify(code)
     status = 200 if certificate is not None else 404
-    response = Response(
-        render_template("attendance/certificate_verify.html", certificate=certificate),
-        status=status,
+    page = render_template(
+        "attendance/certificate_verify.html",
+        certificate=certificate,
+        valid=found is not None and found.completed,
+        attended=found.attended if found is not None else None,
     )
+    response = Response(page, status=status)
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -12,13 +12,14 @@ def record(
     subject=None,
     org=None,
     org_id: int | None = None,
-    commit: bool = False,
     **details,
 ):
     """Add an audit event to the current transaction: it is committed with the change it
-    records, by the edge. `org_id` instead of `org` saves loading the organisation. `commit`
-    is for an edge whose only write is this record (a download of personal data) and is never
-    passed by a service."""
+    records, by the edge. `org_id` instead of `org` saves loading the organisation. A download
+    of personal data is audited by a POST that records it and commits before the file goes out
+    (a GET never writes)."""
+    if "commit" in details:  # it once could; now a caller that still asks fails loudly
+        raise TypeError("audit.record() never commits: the edge commits once")
     ip = None
     if has_request_context():
         ip = request.remote_addr
@@ -33,6 +34,4 @@ def record(
         details=details,
     )
     db.session.add(entry)
-    if commit:
-        db.session.commit()
     return entry

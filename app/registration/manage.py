@@ -199,7 +199,27 @@ def participants(org_id: int, series_id: int, session_id: int | None = None):
 @bp.route(f"{SERIES}/participants.csv")
 @bp.route(f"{SESSION}/participants.csv")
 @organizers
+def participants_csv_link(org_id: int, series_id: int, session_id: int | None = None):
+    """The CSV is a POST (the download is audited): an old link lands on the list it shows."""
+    _series_and_session(org_id, series_id, session_id)  # 404 as the list would
+    return redirect(
+        url_for(
+            ".participants",
+            org_id=org_id,
+            series_id=series_id,
+            session_id=session_id,
+            **request.args.to_dict(),
+        )
+    )
+
+
+@bp.route(f"{SERIES}/participants.csv", methods=["POST"])
+@bp.route(f"{SESSION}/participants.csv", methods=["POST"])
+@organizers
 def participants_csv(org_id: int, series_id: int, session_id: int | None = None):
+    """The list with the filters and order of the URL's query string (the page's button keeps
+    them), as a CSV; the download is recorded in the organisation's log, committed before the
+    file goes out."""
     series, session = _series_and_session(org_id, series_id, session_id)
     filters = manage.Filters.read(request.args, series, session)
     registrations = manage.participants(
@@ -212,8 +232,8 @@ def participants_csv(org_id: int, series_id: int, session_id: int | None = None)
         series_id=series.id,
         filters=filters.as_dict(),
         rows=len(registrations),
-        commit=True,
     )
+    db.session.commit()
     name = f"participants-{series.id}" + (f"-session-{session.id}" if session else "") + ".csv"
     return Response(
         data,

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.attendance.jobs import keep_current
 from app.attendance.models import Attendance
 from app.checkin import services as checkin
 from app.core.types import utcnow
@@ -20,6 +21,15 @@ def make_people(n):
     return [
         create_user(f"p{i}@example.jp", name=f"参加 {i}", furigana=f"さんか {i}") for i in range(n)
     ]
+
+
+def periodic_pass(now=None) -> int:
+    """Time passes: the pass the mail thread or worker runs every ATTENDANCE_POLL_SECONDS
+    (app.attendance.jobs), committed as its runner does. Rows a test writes itself (a socket,
+    a session moved in time) announce nothing: pages show them after such a pass."""
+    done = keep_current(now)
+    db.session.commit()
+    return done
 
 
 def shift(session, *, starts_in: timedelta, hours=2):

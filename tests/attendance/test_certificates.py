@@ -49,7 +49,7 @@ def _pdf_text(data: bytes) -> tuple[str, list[str]]:
 
 def test_the_pdf_is_issued_once_with_japanese_text_in_a_japanese_font(app, client, done, ctx):
     login(client, "participant@example.jp")
-    response = client.get(f"/me/certificates/{done}.pdf")
+    response = post_form(client, f"/me/certificates/{done}.pdf")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -72,7 +72,7 @@ def test_the_pdf_is_issued_once_with_japanese_text_in_a_japanese_font(app, clien
     assert len(certificate.code) >= 22  # 128 bits, base64url
     assert f"/certificates/{certificate.code}" in text  # the verification URL
 
-    again = client.get(f"/me/certificates/{done}.pdf")
+    again = post_form(client, f"/me/certificates/{done}.pdf")
     assert again.status_code == 200
     assert [c.code for c in _certificates()] == [certificate.code]  # the same one
     assert (
@@ -82,16 +82,16 @@ def test_the_pdf_is_issued_once_with_japanese_text_in_a_japanese_font(app, clien
 
 def test_no_certificate_before_the_rule_is_met_nor_for_someone_else(app, client, done, ctx):
     login(client, "other@example.jp")  # attended 1 of 2
-    response = client.get(f"/me/certificates/{done}.pdf")
+    response = post_form(client, f"/me/certificates/{done}.pdf")
     assert response.status_code == 404
     with app.test_request_context(), force_locale("ja"):
         assert str(NOT_YET) in response.get_data(as_text=True)
-    assert client.get("/me/certificates/999999.pdf").status_code == 404
+    assert post_form(client, "/me/certificates/999999.pdf").status_code == 404
     assert _certificates() == []  # nor did they get mine
 
 
 def test_anonymous_people_are_sent_to_log_in(client, done):
-    response = client.get(f"/me/certificates/{done}.pdf")
+    response = post_form(client, f"/me/certificates/{done}.pdf")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
@@ -100,7 +100,7 @@ def test_anonymous_people_are_sent_to_log_in(client, done):
 
 def _issue(client, series_id) -> Certificate:
     login(client, "participant@example.jp")
-    assert client.get(f"/me/certificates/{series_id}.pdf").status_code == 200
+    assert post_form(client, f"/me/certificates/{series_id}.pdf").status_code == 200
     return _certificates()[0]
 
 
@@ -139,19 +139,22 @@ def test_a_correction_below_the_rule_revokes_it_and_another_restores_it(app, don
         assert _("Not valid: this certificate was withdrawn.") in html
         assert _("This certificate is valid.") not in html
     db.session.expire_all()
+    assert db.session.get(Certificate, certificate.id).revoked_at is None  # the page only reads
+    login(client := app.test_client(), "participant@example.jp")
+    assert post_form(client, f"/me/certificates/{done}.pdf").status_code == 404  # not met now
+    db.session.expire_all()  # the holder's download recorded the withdrawal
     assert db.session.get(Certificate, certificate.id).revoked_at is not None
     assert (
         db.session.scalar(select(func.count()).where(AuditEvent.event == "certificate.revoked"))
         == 1
     )
-    login(client := app.test_client(), "participant@example.jp")
-    assert client.get(f"/me/certificates/{done}.pdf").status_code == 404  # not met now
 
     attendance.override(db.session.get(Attendance, record.id), None, "確認の結果、出席", organizer)
     db.session.commit()  # services flush; the caller commits
     html = anonymous.get(f"/certificates/{certificate.code}").get_data(as_text=True)
     with app.test_request_context(), force_locale("ja"):
         assert _("This certificate is valid.") in html
+    assert post_form(client, f"/me/certificates/{done}.pdf").status_code == 200
     db.session.expire_all()
     assert db.session.get(Certificate, certificate.id).revoked_at is None
     assert [c.code for c in _certificates()] == [certificate.code]

@@ -22,6 +22,7 @@ from app.events import services as events
 from app.extensions import db
 from app.live.models import Connection
 from app.registration import services as registration
+from tests.attendance.helpers import periodic_pass
 from tests.conftest import create_user, login
 from tests.registration.factories import make_series
 
@@ -86,6 +87,7 @@ def completed_online_series(
         for person, count in people:
             if i < count:
                 stay(session, person, 120)
+    periodic_pass()
     return series
 
 
@@ -132,6 +134,7 @@ def two_orgs(app, world):
         b_registration.place_for(b_sessions[2].id).cancelled_at = utcnow() - timedelta(days=11)
         db.session.commit()
         stay(b_sessions[0], person, 20)
+        periodic_pass()
         return {
             "a": a.id,
             "b": b.id,

@@ -2,6 +2,7 @@
 the CSV and Excel files, tenant isolation and a bad year."""
 
 import csv
+import functools
 import io
 import re
 from datetime import UTC, datetime
@@ -13,7 +14,8 @@ from app.attendance import reports
 from app.core.errors import ValidationFailed
 from app.extensions import db
 from tests.attendance.figures import QueryCounter, attend, series_at
-from tests.conftest import create_user, login
+from tests.commits import commits  # noqa: F401 (fixture)
+from tests.conftest import create_user, csrf_token, login
 
 
 def jst(*args) -> datetime:
@@ -144,6 +146,12 @@ def _organizer(app, world):
     return client
 
 
+def download(client, url: str):
+    """A file with people's names in it is a POST (audited), from its button on the report
+    page: the form's year and table as in the URL's query string, with the CSRF token."""
+    return client.post(url, data={"csrf_token": csrf_token(client, "/account")})
+
+
 def test_the_page(app, world, case):
     client = _organizer(app, world)
     response = client.get(f"/orgs/{case['org']}/reports?year=2024")
@@ -165,8 +173,15 @@ def test_without_a_year_the_page_shows_the_current_one(app, world, case):
 @pytest.mark.parametrize("year", ["abc", "1999", "99999", "２０２４", "2024'"])
 def test_a_bad_year_gets_a_clear_message(app, world, case, year):
     client = _organizer(app, world)
-    for path in ("", "/export.csv", "/export.xlsx"):
+    for path in ("", "/export.csv"):
         response = client.get(f"/orgs/{case['org']}/reports{path}", query_string={"year": year})
+        assert response.status_code == 422, path
+        assert 'role="alert"' in response.get_data(as_text=True)
+    for path in ("/export.csv?table=participants", "/export.xlsx"):
+        response = client.post(
+            f"/orgs/{case['org']}/reports{path}",
+            data={"year": year, "csrf_token": csrf_token(client, "/account")},
+        )
         assert response.status_code == 422, path
         assert 'role="alert"' in response.get_data(as_text=True)
 
@@ -184,7 +199,7 @@ def test_the_csv_files_have_a_bom_and_japanese_headers(app, world, case):
     assert ["2024年度", "参加者数（1回以上出席）", "3"] in rows
     assert ["2024年度", "修了者数（延べ）", "2"] in rows
 
-    people = client.get(base + "&table=participants").data.decode("utf-8-sig")
+    people = download(client, base + "&table=participants").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(people)))
     assert rows[0][:3] == ["氏名", "ふりがな", "都道府県"]
     assert rows[1] == ["青木 一郎", "あおき いちろう", "東京都", "0", "3", "2", "1"]
@@ -197,7 +212,9 @@ def test_the_csv_files_have_a_bom_and_japanese_headers(app, world, case):
 
 
 def test_the_excel_file_has_a_sheet_per_table(app, world, case):
-    response = _organizer(app, world).get(f"/orgs/{case['org']}/reports/export.xlsx?year=2024")
+    response = download(
+        _organizer(app, world), f"/orgs/{case['org']}/reports/export.xlsx?year=2024"
+    )
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
@@ -218,7 +235,9 @@ def test_the_excel_file_has_a_sheet_per_table(app, world, case):
 def test_every_excel_sheet_has_a_frozen_header_and_columns_as_wide_as_their_japanese(
     app, world, case
 ):
-    response = _organizer(app, world).get(f"/orgs/{case['org']}/reports/export.xlsx?year=2024")
+    response = download(
+        _organizer(app, world), f"/orgs/{case['org']}/reports/export.xlsx?year=2024"
+    )
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title  # the header stays when scrolling
@@ -240,7 +259,7 @@ def test_downloads_with_names_are_audited(app, world, case):
     from app.audit.models import AuditEvent
 
     client = _organizer(app, world)
-    client.get(f"/orgs/{case['org']}/reports/export.xlsx?year=2024")
+    download(client, f"/orgs/{case['org']}/reports/export.xlsx?year=2024")
     with app.app_context():
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.event == "report.exported")
@@ -255,10 +274,31 @@ def test_another_organisations_organiser_finds_nothing(app, world, case):
     login(client, world["emails"]["other"])
     for path in ("", "/export.csv?table=participants", "/export.xlsx"):
         assert client.get(f"/orgs/{case['org']}/reports{path}").status_code == 404
+    for path in ("/export.csv?table=participants", "/export.xlsx"):
+        assert download(client, f"/orgs/{case['org']}/reports{path}").status_code == 404
     # and their own report does not count our people
     response = client.get(f"/orgs/{world['other_org']}/reports/export.csv?year=2024")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert ["2024年度", "参加者数（1回以上出席）", "1"] in rows
+
+
+def test_an_old_link_to_a_file_with_names_lands_on_the_report_and_writes_nothing(
+    app,
+    world,
+    case,
+    commits,  # noqa: F811
+):
+    client = _organizer(app, world)
+    for path in ("/export.csv?year=2024&table=participants", "/export.xlsx?year=2024"):
+        commits.reset()
+        response = client.get(f"/orgs/{case['org']}/reports{path}")
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/orgs/{case['org']}/reports?year=2024"
+        assert commits.edge == 0
+    page = client.get(f"/orgs/{case['org']}/reports?year=2024").get_data(as_text=True)
+    base = f"/orgs/{case['org']}/reports"
+    assert f'<form method="post" action="{base}/export.xlsx"' in page  # the buttons
+    assert f'<form method="post" action="{base}/export.csv"' in page
 
 
 def test_staff_may_not_see_the_report(app, world, case):
@@ -295,9 +335,15 @@ def test_the_query_count_does_not_grow_with_participants(app, world, path):
     for org_id, n in ((world["org"], 5), (other, 50)):
         _crowd(app, org_id, n)
         url = f"/orgs/{org_id}/reports{path}"
-        assert client.get(url).status_code == 200
+        token = csrf_token(client, "/account")  # the files with names are POSTs (audited)
+        fetch = client.get if path.startswith("?") else functools.partial(_post, client, token)
+        assert fetch(url).status_code == 200
         with app.app_context(), QueryCounter(db.engine) as queries:
-            assert client.get(url).status_code == 200
+            assert fetch(url).status_code == 200
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
     assert counts[0] <= 20, counts
+
+
+def _post(client, token: str, url: str):
+    return client.post(url, data={"csrf_token": token})

@@ -4,6 +4,7 @@ written in constant memory and reads back as before."""
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import openpyxl
 import pytest
@@ -16,8 +17,13 @@ from app.core import csvfile
 from app.extensions import db
 from tests.attendance.figures import QueryCounter
 from tests.attendance.test_history import two_orgs  # noqa: F401 (fixture)
-from tests.attendance.test_org_report import _crowd, _organizer, case  # noqa: F401 (fixture)
-from tests.conftest import login
+from tests.attendance.test_org_report import (  # noqa: F401 (fixture)
+    _crowd,
+    _organizer,
+    case,
+    download,
+)
+from tests.conftest import csrf_token, login
 
 
 @pytest.fixture
@@ -57,7 +63,8 @@ def test_the_chunks_join_into_the_whole_file():
 @pytest.mark.parametrize("table", exports.TABLES)
 def test_each_report_csv_is_streamed_with_the_same_bytes(app, world, case, table, sent):  # noqa: F811
     client = _organizer(app, world)
-    response = client.get(f"/orgs/{case['org']}/reports/export.csv?year=2024&table={table}")
+    url = f"/orgs/{case['org']}/reports/export.csv?year=2024&table={table}"
+    response = download(client, url) if table == "participants" else client.get(url)
     assert response.status_code == 200
     assert sent[-1].is_streamed and response.is_streamed
     assert response.mimetype == "text/csv"
@@ -106,9 +113,11 @@ def test_the_participants_are_read_in_a_constant_number_of_queries(app, world):
     for org_id, n in ((world["org"], 5), (other, 60)):
         _crowd(app, org_id, n)
         url = f"/orgs/{org_id}/reports/export.csv?year=2024&table=participants"
-        client.get(url).get_data()
+        download(client, url).get_data()
+        token = csrf_token(client, "/account")
         with app.app_context(), QueryCounter(db.engine) as queries:
-            body = client.get(url).get_data()  # the rows are read while the body goes out
+            # the rows are read while the body goes out
+            body = client.post(url, data={"csrf_token": token}).get_data()
         assert body.count(b"\r\n") == n + 1
         counts.append(queries.count)
     assert counts[0] == counts[1]
@@ -120,10 +129,12 @@ def test_the_excel_file_counts_its_participants_in_the_audit_log(app, world, cas
     from app.audit.models import AuditEvent
 
     client = _organizer(app, world)
-    response = client.get(f"/orgs/{case['org']}/reports/export.csv?year=2024&table=participants")
+    response = download(
+        client, f"/orgs/{case['org']}/reports/export.csv?year=2024&table=participants"
+    )
     response.get_data()
     book = openpyxl.load_workbook(
-        io.BytesIO(client.get(f"/orgs/{case['org']}/reports/export.xlsx?year=2024").data)
+        io.BytesIO(download(client, f"/orgs/{case['org']}/reports/export.xlsx?year=2024").data)
     )
     assert book.sheetnames == ["概要", "都道府県別", "講座別", "参加者"]
     assert book["参加者"].max_row == 4
@@ -148,14 +159,23 @@ def test_a_real_server_sends_the_csv_in_chunks(app, world, case):  # noqa: F811
 
     client = _organizer(app, world)
     url = f"/orgs/{case['org']}/reports/export.csv?year=2024&table=participants"
-    expected = client.get(url).get_data()
+    expected = download(client, url).get_data()
+    token = csrf_token(client, "/account")
     cookie = client.get_cookie("session")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
-        connection.request("GET", url, headers={"Cookie": f"session={cookie.value}"})
+        connection.request(
+            "POST",
+            url,
+            body=urlencode({"csrf_token": token}),
+            headers={
+                "Cookie": f"session={cookie.value}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         response = connection.getresponse()
         assert response.status == 200
         assert response.getheader("Transfer-Encoding") == "chunked"

@@ -49,7 +49,7 @@ def _add(client, org_id, series_id, **data):
 
 
 def _csv(client, org_id, series_id) -> list[list[str]]:
-    data = client.get(f"/orgs/{org_id}/series/{series_id}/participants.csv").get_data()
+    data = post_form(client, f"/orgs/{org_id}/series/{series_id}/participants.csv").get_data()
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 

@@ -149,7 +149,7 @@ def _csv(response) -> list[list[str]]:
 
 
 def test_csv_has_people_places_and_answers(client, listed):
-    rows = _csv(client.get(f"{listed['base']}/participants.csv"))
+    rows = _csv(post_form(client, f"{listed['base']}/participants.csv"))
     header, body = rows[0], rows[1:]
     assert len(header) == 8 + 2 * 2 + 3  # person, 2 columns a session, a column a question
     assert header[-3:] == ["きっかけ", "関心", "メモ"]
@@ -179,27 +179,27 @@ def test_the_table_sorts_by_a_column_both_ways_and_keeps_the_filters(client, lis
     assert len(links) == 3 and all("prefecture=13" in link for link in links)
     assert any("sort=-prefecture" in link for link in links)  # a second click reverses it
     assert "participants.csv?prefecture=13&amp;sort=prefecture" in html  # the CSV in that order
-    rows = _csv(client.get(f"{listed['base']}/participants.csv?sort=-furigana"))
+    rows = _csv(post_form(client, f"{listed['base']}/participants.csv?sort=-furigana"))
     assert [r[0] for r in rows[1:]] == ["田中 美咲", "高橋 三郎", "鈴木 花子", "佐藤 一郎"]
 
 
 def test_a_japanese_organisers_csv_has_japanese_headers_only(client, listed):
-    header = _csv(client.get(f"{listed['base']}/participants.csv"))[0]
+    header = _csv(post_form(client, f"{listed['base']}/participants.csv"))[0]
     assert header[:8] == ["氏名", "ふりがな", "メールアドレス", "都道府県", "地域とのかかわり",
                           "状態", "申込日時", "申込方法"]  # fmt: skip
     assert header[8].startswith("第1回") and header[8].endswith("：参加方法")
     assert header[9].startswith("第1回") and header[9].endswith("：申込状況")
     assert not [h for h in header if re.search(r"[A-Za-z]{2,}", h)]  # no English word
     session_csv = f"{listed['base']}/sessions/{listed['s1']}/participants.csv"
-    header = _csv(client.get(session_csv))[0]
+    header = _csv(post_form(client, session_csv))[0]
     assert not [h for h in header if re.search(r"[A-Za-z]{2,}", h)]
 
 
 def test_csv_applies_the_filters(client, listed):
-    rows = _csv(client.get(f"{listed['base']}/participants.csv?prefecture=13&status=all"))
+    rows = _csv(post_form(client, f"{listed['base']}/participants.csv?prefecture=13&status=all"))
     assert [r[0] for r in rows[1:]] == ["伊藤 健", "佐藤 一郎", "高橋 三郎"]
     session_csv = f"{listed['base']}/sessions/{listed['s1']}/participants.csv?mode=online"
-    assert [r[0] for r in _csv(client.get(session_csv))[1:]] == ["田中 美咲"]
+    assert [r[0] for r in _csv(post_form(client, session_csv))[1:]] == ["田中 美咲"]
     page = client.get(f"{listed['base']}/participants?prefecture=13").get_data(as_text=True)
     assert "participants.csv?prefecture=13" in page  # the link downloads what the page shows
 
@@ -209,7 +209,7 @@ def test_csv_export_is_audited(client, listed, world, ctx):
 
     from app.audit.models import AuditEvent
 
-    client.get(f"{listed['base']}/participants.csv?status=waitlisted")
+    post_form(client, f"{listed['base']}/participants.csv?status=waitlisted")
     entry = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "participants.exported"))
     assert entry.actor_id == world["organizer"] and entry.org_id == world["org"]
     assert entry.details["rows"] == 1 and entry.details["filters"] == {"status": "waitlisted"}
@@ -235,6 +235,9 @@ def test_other_organisations_get_404_and_staff_403(app, world, listed):
     participant = app.test_client()
     login(participant, "sato@example.jp")
     assert participant.get(f"{base}/participants.csv").status_code == 404
+    assert post_form(participant, f"{base}/participants.csv").status_code == 404
+    assert post_form(staff, f"{base}/participants.csv").status_code == 403
+    assert post_form(other, f"{foreign}/participants.csv").status_code == 404
 
 
 def test_a_session_of_another_series_is_not_found(client, world, listed, ctx):
@@ -242,6 +245,7 @@ def test_a_session_of_another_series_is_not_found(client, world, listed, ctx):
     wrong = f"{listed['base']}/sessions/{another.sessions[0].id}/participants"
     assert client.get(wrong).status_code == 404
     assert client.get(wrong + ".csv").status_code == 404
+    assert post_form(client, wrong + ".csv").status_code == 404
     response = post_form(
         client,
         wrong.replace("/participants", "/messages"),

@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.extensions import db
 from app.registration import services as reg
 from tests.attendance.test_history import completed_online_series, move
-from tests.conftest import create_user, login
+from tests.conftest import create_user, login, post_form
 from tests.registration.factories import make_series
 
 
@@ -106,13 +106,13 @@ def test_sessions_that_are_over_fold_away_with_history_and_certificate_at_hand(a
     html = page(client)
     upcoming, _, rest = html.partition('id="mypage-past"')
     assert "修了した講座" not in upcoming.split('id="mypage-certificates"')[0]
-    assert f'href="/me/certificates/{done_id}.pdf"' in html
+    assert f'action="/me/certificates/{done_id}.pdf"' in html  # a POST: it issues it
     assert 'href="/me/history"' in rest
     folded = re.search(r"<details.*?</details>", rest, re.S).group(0)
     assert "修了した講座" in folded and "終了" in folded
     for session_id in past_ids:
         assert f'data-testid="upcoming-{session_id}"' not in html
-    assert client.get(f"/me/certificates/{done_id}.pdf").status_code == 200
+    assert post_form(client, f"/me/certificates/{done_id}.pdf").status_code == 200
 
 
 def test_home_is_my_page_once_logged_in_and_the_header_links_it(app, world, client):

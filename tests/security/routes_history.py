@@ -9,6 +9,7 @@ from tests.attendance.test_history import completed_online_series
 from tests.security.matrix import API_USER, PUBLIC, USER, everyone
 
 #: the participant completed the series; everyone else has no certificate there (404)
+GOING = {**everyone(302)}  # logged in: to 参加履歴; not logged in: to the login page
 OWN_CERTIFICATE = {**everyone(404), "anonymous": 302, "participant": 200}
 
 ROWS = [
@@ -16,7 +17,9 @@ ROWS = [
     ("attendance.my_history_csv", "GET", "/me/history.csv", None, USER),
     ("attendance.my_history_json", "GET", "/me/history.json", None, USER),
     ("attendance.my_data_json", "GET", "/me/data.json", None, USER),
-    ("attendance.certificate_pdf", "GET", "/me/certificates/{hist_series}.pdf", None,
+    # a POST (the first download issues it); an old link lands on 参加履歴
+    ("attendance.certificate_link", "GET", "/me/certificates/{hist_series}.pdf", None, GOING),
+    ("attendance.certificate_pdf", "POST", "/me/certificates/{hist_series}.pdf", {},
      OWN_CERTIFICATE),
     # the holder shares the address: whoever has it may see the name and the facts
     ("attendance.verify_certificate", "GET", "/certificates/{hist_code}", None, PUBLIC),

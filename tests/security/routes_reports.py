@@ -14,11 +14,18 @@ ROWS = [
      None, organizers(404)),
     ("attendance_reports.org_report", "GET", REPORT, None, organizers(200)),
     ("attendance_reports.org_report", "GET", REPORT + "?year=1999", None, organizers(422)),
-    ("attendance_reports.org_report_csv", "GET", REPORT + "/export.csv?table=participants",
+    ("attendance_reports.org_report_csv", "GET", REPORT + "/export.csv?table=summary",
      None, organizers(200)),
     ("attendance_reports.org_report_csv", "GET", REPORT + "/export.csv?table=nope", None,
      organizers(404)),
-    ("attendance_reports.org_report_xlsx", "GET", REPORT + "/export.xlsx", None, organizers(200)),
+    # files with names are POSTs (audited); an old link lands on the report page
+    ("attendance_reports.org_report_csv", "GET", REPORT + "/export.csv?table=participants",
+     None, organizers(302)),
+    ("attendance_reports.org_report_participants_csv", "POST",
+     REPORT + "/export.csv?table=participants", {}, organizers(200)),
+    ("attendance_reports.org_report_xlsx_link", "GET", REPORT + "/export.xlsx", None,
+     organizers(302)),
+    ("attendance_reports.org_report_xlsx", "POST", REPORT + "/export.xlsx", {}, organizers(200)),
 ]  # fmt: skip
 
 

@@ -133,7 +133,7 @@ def test_a_participant_cannot_store_an_answer_that_breaks_the_organisers_exports
         assert count(Registration) == 0
     organiser = app.test_client()
     login(organiser, world["emails"]["organizer"])
-    export = organiser.get(f"/orgs/{world['org']}/series/{series_id}/participants.csv")
+    export = post_form(organiser, f"/orgs/{world['org']}/series/{series_id}/participants.csv")
     assert export.status_code == 200
 
 

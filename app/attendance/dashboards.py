@@ -3,8 +3,8 @@ person's history within an organisation.
 
 Aggregate queries only: a page costs the same handful of queries for 10 people or 50,000, a
 final session's counts are read from its kept figures (figures.py), and a session's table is
-read a page at a time (`session_people`). Call
-`services.ensure_current()` first; these functions only read.
+read a page at a time (`session_people`). These functions only read: attendance is kept
+current by the writes and the periodic pass (jobs.py).
 """
 
 from dataclasses import dataclass, field

@@ -7,7 +7,7 @@ others counted from their records, so the page costs the same handful of queries
 series has five participants or fifty thousand (tests/attendance count them), and reads a row
 per person rather than one per person and session. Only people who attended (at the venue,
 or online for the threshold) count as participants; a session's registered figure is who held
-a place. Callers bring attendance up to date first (`services.ensure_current`).
+a place. Attendance is kept current by the writes and the periodic pass (jobs.py).
 """
 
 from dataclasses import dataclass, field

@@ -5,12 +5,13 @@ Organisers and owners only: staff get 403, other organisations 404 (org_role_req
 series page lives here, not in events, because it shows registrations (events never reads them).
 """
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.audit.services import record
+from app.core.csvfile import csv_response
 from app.core.errors import AlreadyRegistered, KakawariError, NotFound
 from app.core.forms import ActionForm, apply_errors
 from app.core.types import utcnow
@@ -219,27 +220,22 @@ def participants_csv_link(org_id: int, series_id: int, session_id: int | None = 
 def participants_csv(org_id: int, series_id: int, session_id: int | None = None):
     """The list with the filters and order of the URL's query string (the page's button keeps
     them), as a CSV; the download is recorded in the organisation's log, committed before the
-    file goes out."""
+    file goes out, which then streams (the people read a batch at a time)."""
     series, session = _series_and_session(org_id, series_id, session_id)
     filters = manage.Filters.read(request.args, series, session)
-    registrations = manage.participants(
-        series, filters, sort=manage.read_sort(request.args.get("sort"))
-    )
-    data = manage.participants_csv(series, registrations)
     record(
         "participants.exported",
         org=g.org,
         series_id=series.id,
         filters=filters.as_dict(),
-        rows=len(registrations),
+        rows=manage.participant_count(series, filters),
     )
     db.session.commit()
     name = f"participants-{series.id}" + (f"-session-{session.id}" if session else "") + ".csv"
-    return Response(
-        data,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    rows = manage.participants_csv_rows(
+        series, filters, sort=manage.read_sort(request.args.get("sort"))
     )
+    return csv_response(manage.participants_csv_header(series), rows, name)
 
 
 @bp.route(f"{SERIES}/messages", methods=["POST"])

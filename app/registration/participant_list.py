@@ -171,6 +171,13 @@ def participants_query(series: Series, filters: Filters, sort: str = DEFAULT_SOR
     return _matching(query, series, filters)
 
 
+def participant_count(series: Series, filters: Filters) -> int:
+    """How many people `filters` choose, in one query (the CSV's audit record counts them
+    before the file streams)."""
+    query = select(func.count()).select_from(Registration).join(Registration.user)
+    return db.session.scalar(_matching(query, series, filters))
+
+
 def _reachable_condition():
     """SQL for mail_address() is not None."""
     return User.deleted_at.is_(None) & (

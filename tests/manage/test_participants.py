@@ -215,6 +215,23 @@ def test_csv_export_is_audited(client, listed, world, ctx):
     assert entry.details["rows"] == 1 and entry.details["filters"] == {"status": "waitlisted"}
 
 
+def test_csv_streams_after_the_audit_is_committed(client, listed, ctx):
+    """The file goes out a batch at a time (the people are read while it is sent), and its
+    audit record is already committed when the first byte leaves."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEvent
+
+    response = post_form(client, f"{listed['base']}/participants.csv")
+    assert response.is_streamed and response.mimetype == "text/csv"
+    first = next(iter(response.response))
+    assert first.startswith("\ufeff".encode()) and "氏名".encode() in first
+    with db.engine.connect() as other:  # another connection sees the record already
+        seen = other.scalar(select(func.count()).where(AuditEvent.event == "participants.exported"))
+    assert seen == 1
+    assert "佐藤 一郎" in response.get_data(as_text=True)
+
+
 def test_other_organisations_get_404_and_staff_403(app, world, listed):
     base = listed["base"]
     session = f"{base}/sessions/{listed['s1']}"

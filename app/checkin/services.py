@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.accounts.models import User
 from app.audit.services import record
@@ -54,7 +54,7 @@ from app.core.uow import after_commit
 from app.events.models import Mode, Series, Session
 from app.extensions import db
 from app.registration import services as registration_services
-from app.registration.models import Registration, RegistrationStatus
+from app.registration.models import Place, Registration, RegistrationStatus
 
 __all__ = [
     "CLOCK_SKEW",
@@ -96,6 +96,8 @@ class Verdict:
     #: an offline admission of someone already in: recorded and flagged for the organiser
     duplicate: bool = False
     answers: list = field(default_factory=list)
+    #: the registration's place in the session, when the decision read it (else looked up)
+    place: Place | None = None
 
     @property
     def message(self) -> str:
@@ -117,7 +119,9 @@ class Verdict:
 
     def to_dict(self) -> dict:
         reg = self.registration
-        place = reg.place_for(self.checkin.session_id) if (reg and self.checkin) else None
+        place = None
+        if reg and self.checkin:
+            place = self.place or reg.place_for(self.checkin.session_id)
         return {
             "status": self.status,
             "reason": self.reason.value if self.reason else None,
@@ -142,6 +146,8 @@ class Verdict:
 
 
 def _answers_for_checkin(registration: Registration) -> list[dict]:
+    if not registration.answers:
+        return []  # nothing answered: the series' questions need not be read
     shown = []
     for q in registration.series.questions:
         if q.show_at_checkin and str(q.id) in registration.answers:
@@ -171,33 +177,6 @@ def _by_nonce(session: Session, nonce: str) -> CheckIn | None:
     )
 
 
-def _nonce_used_elsewhere(session: Session, nonce: str) -> bool:
-    """The nonce made a check-in at another session of this organisation (a replayed key).
-    Other organisations' nonces are not looked at: theirs tell nothing here."""
-    return db.session.scalar(
-        select(
-            select(CheckIn.id)
-            .join(Session, Session.id == CheckIn.session_id)
-            .join(Series, Series.id == Session.series_id)
-            .where(
-                CheckIn.nonce == nonce,
-                CheckIn.session_id != session.id,
-                Series.org_id == session.series.org_id,
-            )
-            .exists()
-        )
-    )
-
-
-def _same_person(existing: CheckIn, secret, registration: Registration | None) -> bool:
-    """A retried request names the person its nonce checked in (by ticket or registration)."""
-    if registration is not None:
-        return registration.id == existing.registration_id
-    text = str(secret or "").strip()
-    owner = db.session.scalar(select(Ticket.registration_id).where(Ticket.secret == text))
-    return owner == existing.registration_id
-
-
 def _replay(existing: CheckIn) -> Verdict:
     """The answer already given for this nonce (a retried request, a re-sent offline queue)."""
     reg = existing.registration
@@ -213,25 +192,113 @@ def _replay(existing: CheckIn) -> Verdict:
     )
 
 
-def _registration_for_secret(session: Session, secret) -> tuple[Registration | None, Reason | None]:
-    text = str(secret or "").strip()
-    if not SECRET_PATTERN.match(text):
-        return None, Reason.unreadable
-    ticket = db.session.scalar(
-        select(Ticket)
-        .where(Ticket.secret == text)
-        .options(joinedload(Ticket.registration).joinedload(Registration.user))
+@dataclass
+class _Facts:
+    """What a decision reads, in one round trip (see _read_facts)."""
+
+    #: the person the ticket (or the manual check-in) names; None: no such ticket
+    registration: Registration | None = None
+    place: Place | None = None
+    #: their standing check-in at the session, its staff loaded
+    standing: CheckIn | None = None
+    ticket_revoked: bool = False
+    #: the check-in this nonce already made at this session (id, its registration's id)
+    nonce_checkin_id: int | None = None
+    nonce_registration_id: int | None = None
+    #: the nonce made a check-in at another session of the organisation
+    nonce_elsewhere: bool = False
+
+
+def _nonce_columns(session: Session, nonce: str) -> list:
+    """The nonce's check-in at this session (id, registration) and whether it made one at
+    another session of this organisation (a replayed key). A nonce means nothing anywhere
+    else, and other organisations' nonces tell nothing here."""
+    here = aliased(CheckIn, name="by_nonce")
+    used_here = select(here.id, here.registration_id).where(
+        here.nonce == nonce, here.session_id == session.id
     )
-    if ticket is None:
-        return None, Reason.unknown_ticket
-    registration = ticket.registration
-    if registration.series.org_id != session.series.org_id:
-        return None, Reason.other_org
-    if ticket.revoked_at is not None:
-        if registration.status is RegistrationStatus.cancelled:
-            return registration, Reason.cancelled
-        return registration, Reason.revoked
-    return registration, None
+    elsewhere = aliased(CheckIn, name="elsewhere")
+    used_elsewhere = (
+        select(elsewhere.id)
+        .join(Session, Session.id == elsewhere.session_id)
+        .join(Series, Series.id == Session.series_id)
+        .where(
+            elsewhere.nonce == nonce,
+            elsewhere.session_id != session.id,
+            Series.org_id == session.series.org_id,
+        )
+        .exists()
+    )
+    return [
+        used_here.with_only_columns(here.id).scalar_subquery().correlate(None),
+        used_here.with_only_columns(here.registration_id).scalar_subquery().correlate(None),
+        used_elsewhere.correlate(None),
+    ]
+
+
+def _read_facts(
+    session: Session, nonce: str, *, secret: str | None, registration: Registration | None
+) -> _Facts:
+    """The person (by ticket secret or registration), their place in the session, their
+    standing check-in and what the nonce did before: one statement. A secret that names no
+    ticket (or none given) reads only the nonce's past."""
+    nonce_columns = _nonce_columns(session, nonce)
+    if registration is None and secret is None:
+        row = db.session.execute(select(*nonce_columns)).one()
+        return _Facts(
+            nonce_checkin_id=row[0], nonce_registration_id=row[1], nonce_elsewhere=bool(row[2])
+        )
+    standing = aliased(CheckIn, name="standing")
+    staff = aliased(User, name="staff")
+    if registration is not None:
+        query = select(Registration, Place, standing, *nonce_columns, literal(False))
+        query = query.select_from(Registration).where(Registration.id == registration.id)
+    else:
+        revoked = Ticket.revoked_at.is_not(None)
+        query = select(Registration, Place, standing, *nonce_columns, revoked)
+        query = query.select_from(Ticket).join(
+            Registration, Registration.id == Ticket.registration_id
+        )
+        query = query.where(Ticket.secret == secret)
+    query = (
+        query.join(Registration.user)
+        .outerjoin(
+            Place, and_(Place.registration_id == Registration.id, Place.session_id == session.id)
+        )
+        .outerjoin(
+            standing,
+            and_(
+                standing.registration_id == Registration.id,
+                standing.session_id == session.id,
+                standing.standing,
+            ),
+        )
+        .outerjoin(staff, staff.id == standing.staff_id)
+        .options(contains_eager(Registration.user), contains_eager(standing.staff.of_type(staff)))
+    )
+    row = db.session.execute(query).first()
+    if row is None:  # no such ticket: only the nonce's past
+        return _read_facts(session, nonce, secret=None, registration=None)
+    found, place, standing_checkin, here_id, here_registration, elsewhere, revoked = row
+    return _Facts(
+        found, place, standing_checkin, bool(revoked), here_id, here_registration, bool(elsewhere)
+    )
+
+
+def _person_reason(session: Session, facts: _Facts, secret, registration) -> Reason | None:
+    """Why the ticket itself admits nobody: unreadable, unknown, another organisation's,
+    revoked or cancelled."""
+    if registration is not None:
+        return None
+    if facts.registration is None:
+        return Reason.unreadable if secret is None else Reason.unknown_ticket
+    if facts.registration.series.org_id != session.series.org_id:
+        return Reason.other_org
+    if facts.ticket_revoked:
+        if facts.registration.status is RegistrationStatus.cancelled:
+            return Reason.cancelled
+        return Reason.revoked
+    return None
 
 
 def decide(
@@ -260,20 +327,28 @@ def decide(
     nonce = (nonce or uuid.uuid4().hex)[:64]
     if not has_venue(session):
         return Verdict("rejected", reason=Reason.no_venue)
-    existing = _by_nonce(session, nonce)
-    if existing is not None:
-        if not _same_person(existing, secret, registration):
+    text = None
+    if registration is None:
+        text = str(secret or "").strip()
+        text = text if SECRET_PATTERN.match(text) else None
+    facts = _read_facts(session, nonce, secret=text, registration=registration)
+    if facts.nonce_checkin_id is not None:
+        # a retried request names the person its nonce checked in (by ticket or registration)
+        named = facts.registration.id if facts.registration is not None else None
+        if named != facts.nonce_registration_id:
             return Verdict("rejected", reason=Reason.nonce_reused)
-        return _replay(existing)
-    if _nonce_used_elsewhere(session, nonce):
+        return _replay(db.session.get(CheckIn, facts.nonce_checkin_id))
+    if facts.nonce_elsewhere:
         return Verdict("rejected", reason=Reason.nonce_reused)
 
     now = utcnow()
     at = scan_time(scanned_at, now)
-    reason = None
-    if registration is None:
-        registration, reason = _registration_for_secret(session, secret)
-    place = registration.place_for(session.id) if registration else None
+    reason = _person_reason(session, facts, text, registration)
+    if reason is Reason.other_org:
+        # another organisation's person: nothing of them is shown
+        return Verdict("rejected", reason=reason)
+    registration = registration if registration is not None else facts.registration
+    place = facts.place
     if reason is None:
         reason = reject_reason(
             session, registration, place, at, offline=source == "offline", now=now
@@ -283,7 +358,7 @@ def decide(
     if reason is not None:
         return Verdict("rejected", reason=reason, registration=registration)
 
-    standing = _standing(session.id, registration.id)
+    standing = facts.standing
     if standing is not None and standing.nonce == nonce:  # this scan's retry, committed meanwhile
         return _replay(standing)
     if standing is None:
@@ -323,6 +398,7 @@ def decide(
                 checkin=checkin,
                 warning=warning,
                 answers=_answers_for_checkin(registration),
+                place=place,
             )
 
     if admitted_offline and standing is not None:

@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, literal, select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
 from app.audit.services import record
-from app.checkin.models import CheckIn, Ticket
-from app.checkin.queries import get_checkin, offline_list, search, status
+from app.checkin.models import CheckIn
+from app.checkin.queries import ScanFacts, get_checkin, offline_list, scan_facts, search, status
 from app.checkin.rules import (
     CLOCK_SKEW,
     REASON_MESSAGES,
@@ -51,7 +52,7 @@ from app.checkin.tickets import (
 )
 from app.core.types import utcnow
 from app.core.uow import after_commit
-from app.events.models import Mode, Series, Session
+from app.events.models import Mode, Session
 from app.extensions import db
 from app.registration import services as registration_services
 from app.registration.models import Place, Registration, RegistrationStatus
@@ -192,100 +193,7 @@ def _replay(existing: CheckIn) -> Verdict:
     )
 
 
-@dataclass
-class _Facts:
-    """What a decision reads, in one round trip (see _read_facts)."""
-
-    #: the person the ticket (or the manual check-in) names; None: no such ticket
-    registration: Registration | None = None
-    place: Place | None = None
-    #: their standing check-in at the session, its staff loaded
-    standing: CheckIn | None = None
-    ticket_revoked: bool = False
-    #: the check-in this nonce already made at this session (id, its registration's id)
-    nonce_checkin_id: int | None = None
-    nonce_registration_id: int | None = None
-    #: the nonce made a check-in at another session of the organisation
-    nonce_elsewhere: bool = False
-
-
-def _nonce_columns(session: Session, nonce: str) -> list:
-    """The nonce's check-in at this session (id, registration) and whether it made one at
-    another session of this organisation (a replayed key). A nonce means nothing anywhere
-    else, and other organisations' nonces tell nothing here."""
-    here = aliased(CheckIn, name="by_nonce")
-    used_here = select(here.id, here.registration_id).where(
-        here.nonce == nonce, here.session_id == session.id
-    )
-    elsewhere = aliased(CheckIn, name="elsewhere")
-    used_elsewhere = (
-        select(elsewhere.id)
-        .join(Session, Session.id == elsewhere.session_id)
-        .join(Series, Series.id == Session.series_id)
-        .where(
-            elsewhere.nonce == nonce,
-            elsewhere.session_id != session.id,
-            Series.org_id == session.series.org_id,
-        )
-        .exists()
-    )
-    return [
-        used_here.with_only_columns(here.id).scalar_subquery().correlate(None),
-        used_here.with_only_columns(here.registration_id).scalar_subquery().correlate(None),
-        used_elsewhere.correlate(None),
-    ]
-
-
-def _read_facts(
-    session: Session, nonce: str, *, secret: str | None, registration: Registration | None
-) -> _Facts:
-    """The person (by ticket secret or registration), their place in the session, their
-    standing check-in and what the nonce did before: one statement. A secret that names no
-    ticket (or none given) reads only the nonce's past."""
-    nonce_columns = _nonce_columns(session, nonce)
-    if registration is None and secret is None:
-        row = db.session.execute(select(*nonce_columns)).one()
-        return _Facts(
-            nonce_checkin_id=row[0], nonce_registration_id=row[1], nonce_elsewhere=bool(row[2])
-        )
-    standing = aliased(CheckIn, name="standing")
-    staff = aliased(User, name="staff")
-    if registration is not None:
-        query = select(Registration, Place, standing, *nonce_columns, literal(False))
-        query = query.select_from(Registration).where(Registration.id == registration.id)
-    else:
-        revoked = Ticket.revoked_at.is_not(None)
-        query = select(Registration, Place, standing, *nonce_columns, revoked)
-        query = query.select_from(Ticket).join(
-            Registration, Registration.id == Ticket.registration_id
-        )
-        query = query.where(Ticket.secret == secret)
-    query = (
-        query.join(Registration.user)
-        .outerjoin(
-            Place, and_(Place.registration_id == Registration.id, Place.session_id == session.id)
-        )
-        .outerjoin(
-            standing,
-            and_(
-                standing.registration_id == Registration.id,
-                standing.session_id == session.id,
-                standing.standing,
-            ),
-        )
-        .outerjoin(staff, staff.id == standing.staff_id)
-        .options(contains_eager(Registration.user), contains_eager(standing.staff.of_type(staff)))
-    )
-    row = db.session.execute(query).first()
-    if row is None:  # no such ticket: only the nonce's past
-        return _read_facts(session, nonce, secret=None, registration=None)
-    found, place, standing_checkin, here_id, here_registration, elsewhere, revoked = row
-    return _Facts(
-        found, place, standing_checkin, bool(revoked), here_id, here_registration, bool(elsewhere)
-    )
-
-
-def _person_reason(session: Session, facts: _Facts, secret, registration) -> Reason | None:
+def _person_reason(session: Session, facts: ScanFacts, secret, registration) -> Reason | None:
     """Why the ticket itself admits nobody: unreadable, unknown, another organisation's,
     revoked or cancelled."""
     if registration is not None:
@@ -299,6 +207,36 @@ def _person_reason(session: Session, facts: _Facts, secret, registration) -> Rea
             return Reason.cancelled
         return Reason.revoked
     return None
+
+
+def _as_committed(*objects):
+    """A function that gives `objects` back the column values they hold now, as committed
+    (the commit expires everything loaded): what listeners read of them needs no reload."""
+    kept = []
+    for obj in objects:
+        state = inspect(obj)
+        columns = state.mapper.column_attrs.keys()
+        kept.append((obj, {key: state.dict[key] for key in columns if key in state.dict}))
+
+    def restore() -> None:
+        for obj, values in kept:
+            for key, value in values.items():
+                set_committed_value(obj, key, value)
+
+    return restore
+
+
+def _announce_after_commit(session: Session, checkin: CheckIn, registration: Registration):
+    """`checked_in`, once the check-in committed. The session, the check-in and its person are
+    handed on as this transaction wrote and read them (attendance, which listens, reads no row
+    again to learn that the session has not started yet)."""
+    as_committed = _as_committed(session, checkin, registration)
+
+    def announce() -> None:
+        as_committed()
+        checked_in.send(session, checkin=checkin)
+
+    after_commit(announce)
 
 
 def decide(
@@ -331,7 +269,7 @@ def decide(
     if registration is None:
         text = str(secret or "").strip()
         text = text if SECRET_PATTERN.match(text) else None
-    facts = _read_facts(session, nonce, secret=text, registration=registration)
+    facts = scan_facts(session, nonce, secret=text, registration=registration)
     if facts.nonce_checkin_id is not None:
         # a retried request names the person its nonce checked in (by ticket or registration)
         named = facts.registration.id if facts.registration is not None else None
@@ -391,7 +329,7 @@ def decide(
             if checkin.mode_changed:  # in this transaction: both are kept, or neither
                 registration_services.arrived_at_venue(registration, session.id, within=True)
                 warning = "registered_online"
-            after_commit(lambda: checked_in.send(session, checkin=checkin))
+            _announce_after_commit(session, checkin, registration)
             return Verdict(
                 "ok",
                 registration=registration,

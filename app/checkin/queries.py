@@ -38,19 +38,27 @@ def session_with_series(session_id: int) -> Session:
     return session
 
 
-def session_with_membership(session_id: int, user: User) -> tuple[Session, Membership | None]:
-    """The session, its series and organisation, and `user`'s membership of that organisation
-    (None: not a member), in one query: what deciding access to a session's door needs."""
-    row = db.session.execute(
+@cache
+def _session_with_membership():
+    """Built once (bound parameters): a statement is costlier to build than to run."""
+    return (
         select(Session, Membership)
         .join(Session.series)
         .join(Series.org)
         .outerjoin(
-            Membership, and_(Membership.org_id == Series.org_id, Membership.user_id == user.id)
+            Membership,
+            and_(Membership.org_id == Series.org_id, Membership.user_id == bindparam("user_id")),
         )
-        .where(Session.id == known_id(session_id))
+        .where(Session.id == bindparam("session_id"))
         .options(contains_eager(Session.series).contains_eager(Series.org))
-    ).first()
+    )
+
+
+def session_with_membership(session_id: int, user: User) -> tuple[Session, Membership | None]:
+    """The session, its series and organisation, and `user`'s membership of that organisation
+    (None: not a member), in one query: what deciding access to a session's door needs."""
+    params = {"session_id": known_id(session_id), "user_id": user.id}
+    row = db.session.execute(_session_with_membership(), params).first()
     if row is None:
         raise NotFound()
     return row[0], row[1]

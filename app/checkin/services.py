@@ -363,9 +363,13 @@ def decide(
                     return Verdict("rejected", reason=Reason.nonce_reused)
                 return _replay(replayed)
         return Verdict(
-            "already_checked_in", registration=registration, checkin=standing, duplicate=True
+            "already_checked_in",
+            registration=registration,
+            checkin=standing,
+            duplicate=True,
+            place=place,
         )
-    return Verdict("already_checked_in", registration=registration, checkin=standing)
+    return Verdict("already_checked_in", registration=registration, checkin=standing, place=place)
 
 
 def undo(checkin: CheckIn, staff: User) -> None:

@@ -76,8 +76,8 @@ def session_staff(view=None, *, venue_only: bool = False):
     @wraps(view)
     def wrapper(*args, session_id, **kwargs):
         require_user()
-        session = queries.session_with_series(session_id)
-        require_role_in(session.series, Role.staff)
+        session, membership = queries.session_with_membership(session_id, current_user)
+        require_role_in(session.series, Role.staff, membership)
         if venue_only and not rules.has_venue(session):
             raise NotFound()
         rules.require_at_the_door(session, g.membership.role)

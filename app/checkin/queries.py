@@ -1,16 +1,20 @@
 """What the door reads: the scanner's counters and latest check-ins, the offline list, the
 manual search, and the lookups of the API's routes. Reads only."""
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import and_, bindparam, false, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from app.accounts.models import User
 from app.checkin.models import CheckIn, Ticket
 from app.core.errors import NotFound
 from app.core.secrets import hash_secret
 from app.core.text import name_matches
-from app.events.models import Mode, Session
+from app.events.models import Mode, Series, Session
 from app.extensions import db
+from app.orgs.models import Membership
 from app.registration.models import Place, PlaceStatus, Registration
 
 #: how many check-ins the scanner's list of the latest shows
@@ -32,6 +36,32 @@ def session_with_series(session_id: int) -> Session:
     if session is None:
         raise NotFound()
     return session
+
+
+@cache
+def _session_with_membership():
+    """Built once (bound parameters): a statement is costlier to build than to run."""
+    return (
+        select(Session, Membership)
+        .join(Session.series)
+        .join(Series.org)
+        .outerjoin(
+            Membership,
+            and_(Membership.org_id == Series.org_id, Membership.user_id == bindparam("user_id")),
+        )
+        .where(Session.id == bindparam("session_id"))
+        .options(contains_eager(Session.series).contains_eager(Series.org))
+    )
+
+
+def session_with_membership(session_id: int, user: User) -> tuple[Session, Membership | None]:
+    """The session, its series and organisation, and `user`'s membership of that organisation
+    (None: not a member), in one query: what deciding access to a session's door needs."""
+    params = {"session_id": known_id(session_id), "user_id": user.id}
+    row = db.session.execute(_session_with_membership(), params).first()
+    if row is None:
+        raise NotFound()
+    return row[0], row[1]
 
 
 def get_checkin(checkin_id: int, org_id: int | None = None) -> CheckIn:
@@ -207,3 +237,117 @@ def search_people(session: Session, query: str) -> list[dict]:
             }
         )
     return people
+
+
+# --- what a scan reads -------------------------------------------------------------------------
+
+
+@dataclass
+class ScanFacts:
+    """What deciding a scan reads, in one round trip (scan_facts)."""
+
+    #: the person the ticket (or the manual check-in) names; None: no such ticket
+    registration: Registration | None = None
+    place: Place | None = None
+    #: their standing check-in at the session, its staff loaded
+    standing: CheckIn | None = None
+    ticket_revoked: bool = False
+    #: the check-in this nonce already made at this session (id, its registration's id)
+    nonce_checkin_id: int | None = None
+    nonce_registration_id: int | None = None
+    #: the nonce made a check-in at another session of the organisation
+    nonce_elsewhere: bool = False
+
+
+def _nonce_columns() -> list:
+    """The nonce's check-in at this session (id, registration) and whether it made one at
+    another session of this organisation (a replayed key). A nonce means nothing anywhere
+    else, and other organisations' nonces tell nothing here."""
+    here = aliased(CheckIn, name="by_nonce")
+    at_this_session = (here.nonce == bindparam("nonce"), here.session_id == bindparam("session_id"))
+    elsewhere = aliased(CheckIn, name="elsewhere")
+    used_elsewhere = (
+        select(elsewhere.id)
+        .join(Session, Session.id == elsewhere.session_id)
+        .join(Series, Series.id == Session.series_id)
+        .where(
+            elsewhere.nonce == bindparam("nonce"),
+            elsewhere.session_id != bindparam("session_id"),
+            Series.org_id == bindparam("org_id"),
+        )
+        .exists()
+    )
+    return [
+        select(here.id).where(*at_this_session).scalar_subquery().correlate(None),
+        select(here.registration_id).where(*at_this_session).scalar_subquery().correlate(None),
+        used_elsewhere.correlate(None),
+    ]
+
+
+@cache
+def _nonce_statement():
+    return select(*_nonce_columns())
+
+
+@cache
+def _person_statement(by_ticket: bool):
+    """Built once: the person by ticket secret (or by registration id), their place and standing
+    check-in at the session (its staff loaded), whether the ticket is revoked, the nonce's past."""
+    standing = aliased(CheckIn, name="standing")
+    staff = aliased(User, name="staff")
+    if by_ticket:
+        query = select(
+            Registration, Place, standing, *_nonce_columns(), Ticket.revoked_at.is_not(None)
+        )
+        query = query.select_from(Ticket).join(
+            Registration, Registration.id == Ticket.registration_id
+        )
+        query = query.where(Ticket.secret == bindparam("secret"))
+    else:
+        query = select(Registration, Place, standing, *_nonce_columns(), false())
+        query = query.select_from(Registration).where(
+            Registration.id == bindparam("registration_id")
+        )
+    session_id = bindparam("session_id")
+    return (
+        query.join(Registration.user)
+        .outerjoin(
+            Place, and_(Place.registration_id == Registration.id, Place.session_id == session_id)
+        )
+        .outerjoin(
+            standing,
+            and_(
+                standing.registration_id == Registration.id,
+                standing.session_id == session_id,
+                standing.standing,
+            ),
+        )
+        .outerjoin(staff, staff.id == standing.staff_id)
+        .options(contains_eager(Registration.user), contains_eager(standing.staff.of_type(staff)))
+    )
+
+
+def scan_facts(
+    session: Session, nonce: str, *, secret: str | None, registration: Registration | None
+) -> ScanFacts:
+    """The person (by ticket secret or registration), their place in the session, their
+    standing check-in and what the nonce did before: one statement. A secret that names no
+    ticket (or none given) reads only the nonce's past."""
+    params = {"nonce": nonce, "session_id": session.id, "org_id": session.series.org_id}
+    if registration is not None or secret is not None:
+        if registration is not None:
+            statement, params["registration_id"] = _person_statement(False), registration.id
+        else:
+            statement, params["secret"] = _person_statement(True), secret
+        row = db.session.execute(statement, params).first()
+        if row is not None:
+            found, place, standing, here_id, here_registration, elsewhere, revoked = row
+            return ScanFacts(
+                found, place, standing, bool(revoked), here_id, here_registration, bool(elsewhere)
+            )
+    here_id, here_registration, elsewhere = db.session.execute(_nonce_statement(), params).one()
+    return ScanFacts(
+        nonce_checkin_id=here_id,
+        nonce_registration_id=here_registration,
+        nonce_elsewhere=bool(elsewhere),
+    )

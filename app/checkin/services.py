@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
 from app.audit.services import record
-from app.checkin.models import CheckIn, Ticket
-from app.checkin.queries import get_checkin, offline_list, search, status
+from app.checkin.models import CheckIn
+from app.checkin.queries import ScanFacts, get_checkin, offline_list, scan_facts, search, status
 from app.checkin.rules import (
     CLOCK_SKEW,
     REASON_MESSAGES,
@@ -51,10 +52,10 @@ from app.checkin.tickets import (
 )
 from app.core.types import utcnow
 from app.core.uow import after_commit
-from app.events.models import Mode, Series, Session
+from app.events.models import Mode, Session
 from app.extensions import db
 from app.registration import services as registration_services
-from app.registration.models import Registration, RegistrationStatus
+from app.registration.models import Place, Registration, RegistrationStatus
 
 __all__ = [
     "CLOCK_SKEW",
@@ -96,6 +97,8 @@ class Verdict:
     #: an offline admission of someone already in: recorded and flagged for the organiser
     duplicate: bool = False
     answers: list = field(default_factory=list)
+    #: the registration's place in the session, when the decision read it (else looked up)
+    place: Place | None = None
 
     @property
     def message(self) -> str:
@@ -117,7 +120,9 @@ class Verdict:
 
     def to_dict(self) -> dict:
         reg = self.registration
-        place = reg.place_for(self.checkin.session_id) if (reg and self.checkin) else None
+        place = None
+        if reg and self.checkin:
+            place = self.place or reg.place_for(self.checkin.session_id)
         return {
             "status": self.status,
             "reason": self.reason.value if self.reason else None,
@@ -142,6 +147,8 @@ class Verdict:
 
 
 def _answers_for_checkin(registration: Registration) -> list[dict]:
+    if not registration.answers:
+        return []  # nothing answered: the series' questions need not be read
     shown = []
     for q in registration.series.questions:
         if q.show_at_checkin and str(q.id) in registration.answers:
@@ -171,33 +178,6 @@ def _by_nonce(session: Session, nonce: str) -> CheckIn | None:
     )
 
 
-def _nonce_used_elsewhere(session: Session, nonce: str) -> bool:
-    """The nonce made a check-in at another session of this organisation (a replayed key).
-    Other organisations' nonces are not looked at: theirs tell nothing here."""
-    return db.session.scalar(
-        select(
-            select(CheckIn.id)
-            .join(Session, Session.id == CheckIn.session_id)
-            .join(Series, Series.id == Session.series_id)
-            .where(
-                CheckIn.nonce == nonce,
-                CheckIn.session_id != session.id,
-                Series.org_id == session.series.org_id,
-            )
-            .exists()
-        )
-    )
-
-
-def _same_person(existing: CheckIn, secret, registration: Registration | None) -> bool:
-    """A retried request names the person its nonce checked in (by ticket or registration)."""
-    if registration is not None:
-        return registration.id == existing.registration_id
-    text = str(secret or "").strip()
-    owner = db.session.scalar(select(Ticket.registration_id).where(Ticket.secret == text))
-    return owner == existing.registration_id
-
-
 def _replay(existing: CheckIn) -> Verdict:
     """The answer already given for this nonce (a retried request, a re-sent offline queue)."""
     reg = existing.registration
@@ -213,25 +193,50 @@ def _replay(existing: CheckIn) -> Verdict:
     )
 
 
-def _registration_for_secret(session: Session, secret) -> tuple[Registration | None, Reason | None]:
-    text = str(secret or "").strip()
-    if not SECRET_PATTERN.match(text):
-        return None, Reason.unreadable
-    ticket = db.session.scalar(
-        select(Ticket)
-        .where(Ticket.secret == text)
-        .options(joinedload(Ticket.registration).joinedload(Registration.user))
-    )
-    if ticket is None:
-        return None, Reason.unknown_ticket
-    registration = ticket.registration
-    if registration.series.org_id != session.series.org_id:
-        return None, Reason.other_org
-    if ticket.revoked_at is not None:
-        if registration.status is RegistrationStatus.cancelled:
-            return registration, Reason.cancelled
-        return registration, Reason.revoked
-    return registration, None
+def _person_reason(session: Session, facts: ScanFacts, secret, registration) -> Reason | None:
+    """Why the ticket itself admits nobody: unreadable, unknown, another organisation's,
+    revoked or cancelled."""
+    if registration is not None:
+        return None
+    if facts.registration is None:
+        return Reason.unreadable if secret is None else Reason.unknown_ticket
+    if facts.registration.series.org_id != session.series.org_id:
+        return Reason.other_org
+    if facts.ticket_revoked:
+        if facts.registration.status is RegistrationStatus.cancelled:
+            return Reason.cancelled
+        return Reason.revoked
+    return None
+
+
+def _as_committed(*objects):
+    """A function that gives `objects` back the column values they hold now, as committed
+    (the commit expires everything loaded): what listeners read of them needs no reload."""
+    kept = []
+    for obj in objects:
+        state = inspect(obj)
+        columns = state.mapper.column_attrs.keys()
+        kept.append((obj, {key: state.dict[key] for key in columns if key in state.dict}))
+
+    def restore() -> None:
+        for obj, values in kept:
+            for key, value in values.items():
+                set_committed_value(obj, key, value)
+
+    return restore
+
+
+def _announce_after_commit(session: Session, checkin: CheckIn, registration: Registration):
+    """`checked_in`, once the check-in committed. The session, the check-in and its person are
+    handed on as this transaction wrote and read them (attendance, which listens, reads no row
+    again to learn that the session has not started yet)."""
+    as_committed = _as_committed(session, checkin, registration)
+
+    def announce() -> None:
+        as_committed()
+        checked_in.send(session, checkin=checkin)
+
+    after_commit(announce)
 
 
 def decide(
@@ -260,20 +265,28 @@ def decide(
     nonce = (nonce or uuid.uuid4().hex)[:64]
     if not has_venue(session):
         return Verdict("rejected", reason=Reason.no_venue)
-    existing = _by_nonce(session, nonce)
-    if existing is not None:
-        if not _same_person(existing, secret, registration):
+    text = None
+    if registration is None:
+        text = str(secret or "").strip()
+        text = text if SECRET_PATTERN.match(text) else None
+    facts = scan_facts(session, nonce, secret=text, registration=registration)
+    if facts.nonce_checkin_id is not None:
+        # a retried request names the person its nonce checked in (by ticket or registration)
+        named = facts.registration.id if facts.registration is not None else None
+        if named != facts.nonce_registration_id:
             return Verdict("rejected", reason=Reason.nonce_reused)
-        return _replay(existing)
-    if _nonce_used_elsewhere(session, nonce):
+        return _replay(db.session.get(CheckIn, facts.nonce_checkin_id))
+    if facts.nonce_elsewhere:
         return Verdict("rejected", reason=Reason.nonce_reused)
 
     now = utcnow()
     at = scan_time(scanned_at, now)
-    reason = None
-    if registration is None:
-        registration, reason = _registration_for_secret(session, secret)
-    place = registration.place_for(session.id) if registration else None
+    reason = _person_reason(session, facts, text, registration)
+    if reason is Reason.other_org:
+        # another organisation's person: nothing of them is shown
+        return Verdict("rejected", reason=reason)
+    registration = registration if registration is not None else facts.registration
+    place = facts.place
     if reason is None:
         reason = reject_reason(
             session, registration, place, at, offline=source == "offline", now=now
@@ -283,7 +296,7 @@ def decide(
     if reason is not None:
         return Verdict("rejected", reason=reason, registration=registration)
 
-    standing = _standing(session.id, registration.id)
+    standing = facts.standing
     if standing is not None and standing.nonce == nonce:  # this scan's retry, committed meanwhile
         return _replay(standing)
     if standing is None:
@@ -316,13 +329,14 @@ def decide(
             if checkin.mode_changed:  # in this transaction: both are kept, or neither
                 registration_services.arrived_at_venue(registration, session.id, within=True)
                 warning = "registered_online"
-            after_commit(lambda: checked_in.send(session, checkin=checkin))
+            _announce_after_commit(session, checkin, registration)
             return Verdict(
                 "ok",
                 registration=registration,
                 checkin=checkin,
                 warning=warning,
                 answers=_answers_for_checkin(registration),
+                place=place,
             )
 
     if admitted_offline and standing is not None:
@@ -349,9 +363,13 @@ def decide(
                     return Verdict("rejected", reason=Reason.nonce_reused)
                 return _replay(replayed)
         return Verdict(
-            "already_checked_in", registration=registration, checkin=standing, duplicate=True
+            "already_checked_in",
+            registration=registration,
+            checkin=standing,
+            duplicate=True,
+            place=place,
         )
-    return Verdict("already_checked_in", registration=registration, checkin=standing)
+    return Verdict("already_checked_in", registration=registration, checkin=standing, place=place)
 
 
 def undo(checkin: CheckIn, staff: User) -> None:

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_talisman import Talisman
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core.jsonbody import Request
@@ -109,8 +110,13 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI, background work: emails choose their own locale
         return "ja"
-    if current_user and current_user.is_authenticated:
-        return current_user.locale
+    try:
+        if current_user and current_user.is_authenticated:
+            return current_user.locale
+    except SQLAlchemyError:
+        # the person's row could not be read (the database is restarting while an error
+        # page is being written): the visitor's own choice below still answers in a language
+        pass
     if session.get("locale") in languages:
         return session["locale"]
     return request.accept_languages.best_match(languages) or "ja"

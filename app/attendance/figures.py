@@ -178,7 +178,7 @@ def people_in(sessions: list[Session]) -> People:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _count_retained(session_ids: list[int], cohort_id: int) -> dict[int, int]:
+def count_retained(session_ids: list[int], cohort_id: int) -> dict[int, int]:
     """session id -> its attendees who also attended the cohort session (one query)."""
     cohort = select(Attendance.user_id).where(
         Attendance.session_id == cohort_id, Attendance.status.in_(ATTENDED)
@@ -232,7 +232,7 @@ def refresh(session: Session) -> None:
         figures.retained = figures.cohort_session_id = None  # counted from the records
     else:
         again = final_ids if cohort.id == session.id else [session.id]
-        retained = _count_retained(again, cohort.id)
+        retained = count_retained(again, cohort.id)
         for row in db.session.scalars(
             select(SessionFigures).where(SessionFigures.session_id.in_(again))
         ):

@@ -140,20 +140,7 @@ def _retained(first_id: int, later: list[int], kept: dict) -> dict[int, int]:
         else:
             live.append(session_id)
     if live:
-        cohort = select(Attendance.user_id).where(
-            Attendance.session_id == first_id, Attendance.status.in_(ATTENDED)
-        )
-        found.update(
-            db.session.execute(
-                select(Attendance.session_id, func.count())
-                .where(
-                    Attendance.session_id.in_(live),
-                    Attendance.status.in_(ATTENDED),
-                    Attendance.user_id.in_(cohort),
-                )
-                .group_by(Attendance.session_id)
-            ).all()
-        )
+        found.update(figures.count_retained(live, first_id))
     return found
 
 

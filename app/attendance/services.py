@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.archive.models import ArchiveViewing
 from app.attendance import figures
 from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
 from app.audit import services as audit
@@ -324,9 +325,10 @@ def override(record: Attendance, status: str | None, reason, actor) -> Attendanc
 @dataclass(frozen=True)
 class Progress:
     series_id: int
-    attended: int  # sessions attended (venue or online)
+    attended: int  # sessions attended (venue or online, or by archive where that counts)
     sessions: int  # sessions of the series that take place (not cancelled)
     required: int | None  # the completion rule: at least this many; None: no rule
+    archive: int = 0  # of `attended`: sessions counted by watching their archive
 
     @property
     def completed(self) -> bool:
@@ -354,13 +356,59 @@ def progress(user_id: int, series_ids: Iterable[int]) -> dict[int, Progress]:
         ).all()
     )
     rows = db.session.execute(
-        select(Series.id, Series.completion_min_sessions, func.count(Session.id))
+        select(
+            Series.id,
+            Series.completion_min_sessions,
+            Series.archive_counts_minutes,
+            func.count(Session.id),
+        )
         .outerjoin(
             Session, and_(Session.series_id == Series.id, Session.status == SessionStatus.scheduled)
         )
         .where(Series.id.in_(series_ids))
-        .group_by(Series.id, Series.completion_min_sessions)
+        .group_by(Series.id, Series.completion_min_sessions, Series.archive_counts_minutes)
     ).all()
+    counting = [sid for sid, _required, minutes, _count in rows if minutes is not None]
+    by_archive = _attended_by_archive(user_id, counting) if counting else {}
     return {
-        sid: Progress(sid, attended.get(sid, 0), count, required) for sid, required, count in rows
+        sid: Progress(
+            sid,
+            attended.get(sid, 0) + by_archive.get(sid, 0),
+            count,
+            required,
+            by_archive.get(sid, 0),
+        )
+        for sid, required, _minutes, count in rows
     }
+
+
+def _attended_by_archive(user_id: int, series_ids: list[int]) -> dict[int, int]:
+    """series id -> sessions the person did not attend live but whose archive they watched
+    for at least the series' archive_counts_minutes (the option of the completion rule)."""
+    attended_live = (
+        select(Attendance.id)
+        .where(
+            Attendance.session_id == Session.id,
+            Attendance.user_id == user_id,
+            Attendance.status.in_(
+                [AttendanceStatus.attended_venue, AttendanceStatus.attended_online]
+            ),
+        )
+        .exists()
+    )
+    return dict(
+        db.session.execute(
+            select(Session.series_id, func.count(ArchiveViewing.session_id))
+            .join(ArchiveViewing, ArchiveViewing.session_id == Session.id)
+            .join(Series, Series.id == Session.series_id)
+            .where(
+                ArchiveViewing.user_id == user_id,
+                Session.series_id.in_(series_ids),
+                Session.status == SessionStatus.scheduled,
+                Series.archive_counts_minutes.is_not(None),
+                ArchiveViewing.seconds >= Series.archive_counts_minutes * 60,
+                ~attended_live,
+            )
+            .group_by(Session.series_id)
+        ).all()
+    )

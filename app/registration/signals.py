@@ -17,3 +17,9 @@ places_changed = _signals.signal("places-changed")
 #: sent with a Registration when its email is sent (by the mail queue's drainer); receivers
 #: return a list of (filename, bytes, mimetype) to attach (check-in attaches the ticket's QR code)
 mail_attachments = _signals.signal("mail-attachments")
+
+#: sent with the Series when its participant list is exported (participants_export.py);
+#: receivers return a provider of one more column a session: `header(session) -> str` and
+#: `values(series, registrations) -> {(session_id, user_id): value}` (one query a batch).
+#: Archive viewing (app/archive) adds its minutes this way.
+export_columns = _signals.signal("export-columns")

@@ -236,11 +236,11 @@ def history_header() -> list[str]:
             _("Attendance"),
             _("Minutes online"),
             _("Checked in at"),
-            _("Archive viewing (minutes)"),
             _("Sessions attended"),
             _("Sessions in the series"),
             _("Sessions required"),
             _("Completed"),
+            _("Archive viewing (minutes)"),
         )
     ]
 
@@ -262,11 +262,11 @@ def history_rows(entries: list[SeriesEntry]) -> Iterator[list[str]]:
                     s.label,
                     "" if s.online_minutes is None else s.online_minutes,
                     _local(s.checked_in_at),
-                    "" if s.archive_minutes is None else s.archive_minutes,
                     p.attended,
                     p.sessions,
                     "" if p.required is None else p.required,
                     _("yes") if p.completed else _("no"),
+                    "" if s.archive_minutes is None else s.archive_minutes,
                 )
             ]
 

@@ -71,13 +71,13 @@ def upgrade():
     )
     with op.batch_alter_table("archive_viewing") as batch:
         batch.create_index("ix_archive_viewing_user_id", ["user_id"], unique=False)
-    with op.batch_alter_table("series") as batch:
-        batch.add_column(sa.Column("archive_counts_minutes", sa.Integer(), nullable=True))
+    # a plain ALTER TABLE (no batch copy of `series`: on SQLite, with foreign keys on, dropping
+    # the old table would cascade to every session and its attendance)
+    op.add_column("series", sa.Column("archive_counts_minutes", sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("series") as batch:
-        batch.drop_column("archive_counts_minutes")
+    op.drop_column("series", "archive_counts_minutes")  # SQLite 3.35+ drops it in place
     op.drop_table("archive_viewing")
     op.drop_table("archive_interval")
     op.drop_table("archive")

@@ -101,3 +101,54 @@ def test_an_archive_opened_from_mypage_is_counted_and_shown_in_the_history(
         journey.step("history")
     finally:
         context.close()
+
+
+def test_an_organiser_on_a_laptop_publishes_the_archive_by_clicking(
+    app, browser, live_server, world, missed
+):
+    """The organiser, from home: the series' page → アーカイブ of the finished session → a
+    Vimeo address, 7 days, venue people too → 保存 → published, and the mail queued once."""
+    from app.archive.models import Archive
+    from app.mail.models import OutgoingMail
+    from tests.e2e.journeys import LAPTOP
+
+    with app.app_context():  # the fixture published a YouTube link: start from none
+        db.session.execute(Archive.__table__.delete())
+        db.session.execute(OutgoingMail.__table__.delete())
+        db.session.commit()
+    context = browser.new_context(**LAPTOP, locale="ja-JP", base_url=live_server, bypass_csp=True)
+    page = context.new_page()
+    journey = Journey(page, "test_archive_organiser_e2e")
+    main = page.get_by_role("main")
+    try:
+        page.goto("/")
+        journey.step("home")
+        journey.log_in("organizer@example.jp")
+        journey.menu("主催団体")
+        main.get_by_role("link", name="しまね関係人口ラボ").click()
+        main.get_by_role("link", name="連続講座・イベント").click()
+        main.get_by_role("link", name="しまね関係人口ゼミ 2026").first.click()
+        journey.step("series")
+        main.get_by_test_id(f"archive-link-{missed['session']}").click()
+        journey.step("archive-form")
+        main.get_by_label("録画のURL").fill("http://example.jp/video")
+        main.get_by_role("button", name="保存").click()
+        expect(main.get_by_text("録画のURLを入力してください").first).to_be_visible()
+        journey.step("archive-refused")
+        main.get_by_label("録画のURL").fill("https://vimeo.com/123456789/abcdef1234")
+        main.get_by_label("公開日数").fill("7")
+        main.get_by_label("会場参加で申し込んだ方も視聴できるようにする").check()
+        main.get_by_label("公開する", exact=True).check()
+        main.get_by_role("button", name="保存").click()
+        expect(main.get_by_test_id("archive-state")).to_contain_text("公開中")
+        journey.step("archive-published")
+        with app.app_context():
+            archive = db.session.scalar(select(Archive))
+            assert archive.embed_url == "https://player.vimeo.com/video/123456789?h=abcdef1234"
+            assert archive.venue_allowed and archive.days == 7
+            mails = select(OutgoingMail.recipient).where(
+                OutgoingMail.subject.contains("アーカイブ")
+            )
+            assert db.session.scalars(mails).all() == ["participant@example.jp"]
+    finally:
+        context.close()

@@ -22,8 +22,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.archive.models import ArchiveViewing
 from app.attendance import figures
+from app.attendance.archive_credit import attended_by_archive
 from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
 from app.audit import services as audit
 from app.checkin.models import CheckIn
@@ -369,7 +369,7 @@ def progress(user_id: int, series_ids: Iterable[int]) -> dict[int, Progress]:
         .group_by(Series.id, Series.completion_min_sessions, Series.archive_counts_minutes)
     ).all()
     counting = [sid for sid, _required, minutes, _count in rows if minutes is not None]
-    by_archive = _attended_by_archive(user_id, counting) if counting else {}
+    by_archive = attended_by_archive(user_id, counting) if counting else {}
     return {
         sid: Progress(
             sid,
@@ -380,35 +380,3 @@ def progress(user_id: int, series_ids: Iterable[int]) -> dict[int, Progress]:
         )
         for sid, required, _minutes, count in rows
     }
-
-
-def _attended_by_archive(user_id: int, series_ids: list[int]) -> dict[int, int]:
-    """series id -> sessions the person did not attend live but whose archive they watched
-    for at least the series' archive_counts_minutes (the option of the completion rule)."""
-    attended_live = (
-        select(Attendance.id)
-        .where(
-            Attendance.session_id == Session.id,
-            Attendance.user_id == user_id,
-            Attendance.status.in_(
-                [AttendanceStatus.attended_venue, AttendanceStatus.attended_online]
-            ),
-        )
-        .exists()
-    )
-    return dict(
-        db.session.execute(
-            select(Session.series_id, func.count(ArchiveViewing.session_id))
-            .join(ArchiveViewing, ArchiveViewing.session_id == Session.id)
-            .join(Series, Series.id == Session.series_id)
-            .where(
-                ArchiveViewing.user_id == user_id,
-                Session.series_id.in_(series_ids),
-                Session.status == SessionStatus.scheduled,
-                Series.archive_counts_minutes.is_not(None),
-                ArchiveViewing.seconds >= Series.archive_counts_minutes * 60,
-                ~attended_live,
-            )
-            .group_by(Session.series_id)
-        ).all()
-    )

@@ -150,6 +150,8 @@ def test_viewing_shows_in_history_dashboards_and_the_participant_list(app, world
         assert viewing.seconds >= 300
     history = client.get("/me/history").get_data(as_text=True)
     assert "アーカイブ視聴 5 分" in history
+    held = client.get("/me/data.json").json["archive_viewing"]
+    assert [(v["session_id"], v["seconds"] >= 300) for v in held] == [(finished["session"], True)]
     rows = list(csv.reader(io.StringIO(client.get("/me/history.csv").get_data(as_text=True))))
     assert "アーカイブ視聴（分）" in rows[0][0:] or any("アーカイブ" in h for h in rows[0])
     assert "5" in rows[-1]

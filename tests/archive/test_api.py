@@ -172,3 +172,24 @@ def test_the_openapi_document_describes_the_archive(client):
     assert "post" in paths["/api/v1/sessions/{session_id}/archive/heartbeat"]
     assert "get" in paths["/api/v1/sessions/{session_id}/archive/viewing"]
     assert "get" in paths["/api/v1/me/archives"] and "get" in paths["/api/v1/me/archive-viewing"]
+
+
+def test_the_series_api_sets_and_shows_the_archive_option(app, world, client):
+    headers = _bearer(app, world["organizer"])
+    created = client.post(
+        f"/api/v1/orgs/{world['org']}/series",
+        json={"title": "アーカイブも数える講座", "archive_counts_minutes": 30},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["archive_counts_minutes"] == 30
+    plain = client.post(
+        f"/api/v1/orgs/{world['org']}/series", json={"title": "ふつうの講座"}, headers=headers
+    )
+    assert plain.json["archive_counts_minutes"] is None  # off by default
+    bad = client.post(
+        f"/api/v1/orgs/{world['org']}/series",
+        json={"title": "x", "archive_counts_minutes": 0},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and "archive_counts_minutes" in bad.json["error"]["fields"]

@@ -193,3 +193,34 @@ def test_the_series_api_sets_and_shows_the_archive_option(app, world, client):
         headers=headers,
     )
     assert bad.status_code == 422 and "archive_counts_minutes" in bad.json["error"]["fields"]
+
+
+def test_the_series_attendance_counts_archive_viewing_where_the_series_says_so(
+    app, world, client, finished
+):
+    from app.attendance import services as attendance
+    from app.events.models import Series
+
+    with app.app_context():
+        publish(finished["session"], finished["organizer"])
+        from app.archive import services
+
+        archive = services.get_archive(finished["session"])
+        person = db.session.get(User, finished["online"])
+        t0 = utcnow()
+        for s in range(0, 20 * 60 + 1, 30):
+            services.heartbeat(archive, person, "tab-a-0001", t0 + timedelta(seconds=s))
+        attendance.recompute(db.session.get(Series, finished["series"]).sessions)
+        db.session.commit()
+    url = f"/api/v1/series/{finished['series']}/attendance"
+    headers = _bearer(app, world["organizer"])
+
+    def attended():
+        people = client.get(url, headers=headers).json["people"]
+        return {p["user"]["id"]: p["attended"] for p in people}[finished["online"]]
+
+    assert attended() == 0  # off by default
+    with app.app_context():
+        db.session.get(Series, finished["series"]).archive_counts_minutes = 15
+        db.session.commit()
+    assert attended() == 1

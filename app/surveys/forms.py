@@ -28,9 +28,10 @@ class NewSurveyForm(AppForm):
     target = SelectField(_l("For"), validate_choice=False)
 
     def set_sessions(self, series):
-        self.target.choices = [(WHOLE_SERIES, _l("The whole series"))] + [
-            (str(s.id), s.title) for s in series.sessions if not s.is_cancelled
-        ]
+        self.target.choices = choices(
+            [(WHOLE_SERIES, _l("The whole series"))]
+            + [(str(s.id), s.title) for s in series.sessions if not s.is_cancelled]
+        )
 
 
 class SettingsForm(AppForm):
@@ -61,7 +62,7 @@ class SettingsForm(AppForm):
 class QuestionForm(AppForm):
     kind = SelectField(
         _l("Type"),
-        choices=[(k.value, label) for k, label in QUESTION_TYPES.items()],
+        choices=choices([(k.value, label) for k, label in QUESTION_TYPES.items()]),
         validate_choice=False,
     )
     label = StringField(_l("Question"), validators=[Needed()])

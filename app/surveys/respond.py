@@ -95,6 +95,9 @@ def _clean(survey: Survey, answers: dict) -> list[SurveyAnswer]:
                 rows.append(SurveyAnswer(question_id=q.id, text=value.strip()))
             continue
         values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, bool | float | dict | list) for v in values):
+            errors[field] = [_l("Choose one of the options.")]
+            continue
         try:
             values = sorted({int(v) for v in values})
         except (TypeError, ValueError):

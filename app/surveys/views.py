@@ -51,7 +51,7 @@ def series_surveys(org_id: int, series_id: int):
     form = NewSurveyForm(formdata=None)
     form.set_sessions(series)
     chosen = request.args.get("session_id", "")
-    if chosen in {value for value, _label in form.target.choices}:
+    if chosen in {c.value for c in form.target.choices}:
         form.target.data = chosen
     return _list_page(series, form)
 

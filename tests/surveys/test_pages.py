@@ -83,9 +83,7 @@ def test_organiser_builds_sends_and_reads_the_results(app, world, finished):
     assert body.startswith("\ufeff".encode()) and "参加方法".encode() in body
     assert "会場の雰囲気が良かった".encode() in body
     with app.app_context():
-        assert db.session.scalar(
-            select(AuditEvent.id).where(AuditEvent.event == "survey.exported")
-        )
+        assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.event == "survey.exported"))
     xlsx = post_form(client, f"{here}/responses.xlsx", token_from=f"{here}/results")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
 

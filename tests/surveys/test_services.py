@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.core.errors import ValidationFailed
@@ -20,7 +21,7 @@ from app.surveys.errors import (
 )
 from app.surveys.links import link_token, read_token
 from app.surveys.models import AttendedAs, SurveyRecipient, SurveyResponse
-from tests.surveys.conftest import make_survey, mails_to
+from tests.surveys.conftest import mails_to, make_survey
 
 
 def _answers(survey, scale=5, text="とても良かった"):
@@ -41,10 +42,7 @@ def test_sent_to_those_whose_attendance_matches_with_a_personal_link(app, finish
         survey = make_survey(series_id, session_id)
         assert services.send(survey) == 2
         db.session.commit()
-        sent = {
-            r.user_id: r.attended_as
-            for r in db.session.scalars(select(SurveyRecipient))
-        }
+        sent = {r.user_id: r.attended_as for r in db.session.scalars(select(SurveyRecipient))}
         assert sent == {people["venue"]: AttendedAs.venue, people["online"]: AttendedAs.online}
         venue = db.session.get(User, people["venue"])
         (mail,) = mails_to(venue.email)
@@ -118,7 +116,7 @@ def test_the_database_refuses_a_second_named_response(app, finished):
         db.session.commit()
         db.session.add(SurveyResponse(survey_id=survey.id, user_id=people["venue"],
                                       attended_as=AttendedAs.venue))  # fmt: skip
-        with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
 

@@ -164,8 +164,9 @@ def survey_responses(query, survey: Survey):
                 "user": None
                 if survey.anonymous or r.user is None
                 else {"id": r.user.id, "name": r.user.name},
-                "attended_as": r.attended_as.value,
-                "returning": r.returner,
+                # anonymous: nothing that could single a person out (the one online respondent)
+                "attended_as": None if survey.anonymous else r.attended_as.value,
+                "returning": None if survey.anonymous else r.returner,
                 "answers": _answers_out(respond.current_answers(r)),
             }
             for r in rows

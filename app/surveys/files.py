@@ -20,19 +20,18 @@ ATTENDED_AS_JA = {
 
 
 def header(survey: Survey) -> tuple:
-    named = () if survey.anonymous else ("氏名",)
-    return (*named, "参加方法", "新規・継続", *(q.label for q in survey.questions))
+    """Anonymous surveys: the answers only (a line with how the person attended could single
+    out the one online respondent; the results page shows the split, small groups hidden)."""
+    about = () if survey.anonymous else ("氏名", "参加方法", "新規・継続")
+    return (*about, *(q.label for q in survey.questions))
 
 
 def rows(survey: Survey):
     for name, attended_as, returning, answers in response_lines(survey):
-        named = () if survey.anonymous else (cell(name),)
-        yield (
-            *named,
-            ATTENDED_AS_JA[attended_as],
-            "継続" if returning else "新規",
-            *(cell(answers.get(q.id, "")) for q in survey.questions),
-        )
+        about = ()
+        if not survey.anonymous:
+            about = (cell(name), ATTENDED_AS_JA[attended_as], "継続" if returning else "新規")
+        yield (*about, *(cell(answers.get(q.id, "")) for q in survey.questions))
 
 
 def to_csv_rows(survey: Survey):

@@ -28,6 +28,9 @@ from app.surveys.presets import SCALE, SCALE_LABELS
 GROUPS = ("all", *[a.value for a in AttendedAs], "new", "returning")
 #: free text answers listed per question on the page
 TEXT_SHOWN = 200
+#: anonymous surveys: a group with fewer answers than this shows no distribution (one online
+#: respondent's answers would otherwise be theirs for all to see)
+MIN_ANONYMOUS_GROUP = 3
 
 
 def _groups_of(attended_as: AttendedAs, returning: bool) -> tuple[str, ...]:
@@ -70,6 +73,11 @@ class Results:
     def rate(self, group: str = "all") -> int:
         n = self.sent.get(group, 0)
         return round(100 * self.responded.get(group, 0) / n) if n else 0
+
+    def hidden(self, group: str) -> bool:
+        """An anonymous survey's group too small to show its answers without showing whose."""
+        n = self.responded.get(group, 0)
+        return self.survey.anonymous and group != "all" and 0 < n < MIN_ANONYMOUS_GROUP
 
     @property
     def groups(self) -> list[str]:

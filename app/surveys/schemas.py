@@ -40,8 +40,14 @@ class ResponderOut(Schema):
 class SurveyResponseOut(Schema):
     id = fields.Integer()
     user = fields.Nested(ResponderOut, allow_none=True, metadata={"description": "null: anonymous"})
-    attended_as = fields.String(metadata={"enum": [a.value for a in AttendedAs]})
-    returning = fields.Boolean(metadata={"description": "Took part in an earlier session"})
+    attended_as = fields.String(
+        allow_none=True,
+        metadata={"enum": [a.value for a in AttendedAs], "description": "null: anonymous"},
+    )
+    returning = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "Took part in an earlier session; null: anonymous"},
+    )
     answers = fields.Dict(
         keys=fields.String(),
         values=fields.Raw(),

@@ -165,3 +165,24 @@ def test_mypage_lists_an_open_survey(app, world, finished):
     page = client.get("/me").get_data(as_text=True)
     assert f'data-testid="mypage-survey-{survey_id}"' in page
     assert "/surveys/r/" in page
+
+
+def test_anonymous_results_hide_small_groups_and_the_file_has_no_attendance(app, world, finished):
+    series_id, session_id, people = finished
+    with app.app_context():
+        from app.surveys import respond, services
+
+        survey = make_survey(series_id, session_id, anonymous=True, sets=False, text=False)
+        services.send(survey)
+        qid = survey.questions[0].id
+        respond.submit(survey, people["online"], {qid: [1]})  # the one online respondent
+        db.session.commit()
+        survey_id = survey.id
+    here = BASE.format(org=world["org"], series=series_id) + f"/{survey_id}"
+    client = _organiser(app, world)
+    html = client.get(f"{here}/results").get_data(as_text=True)
+    online_cell = html.split(f'data-testid="cell-{qid}-1-online"')[1].split("</td>")[0]
+    assert "—" in online_cell and "1" not in online_cell.split(">", 1)[1].replace("—", "")
+    body = post_form(client, f"{here}/responses.csv", token_from=f"{here}/results").get_data()
+    header = body.decode("utf-8-sig").splitlines()[0]
+    assert header == "どこで知りましたか"

@@ -3,6 +3,7 @@ outbox, answers, and sees the thank-you page; the organiser goes from the home p
 results by clicking and sees the answer and the split by how people attended. A screenshot per
 step (test-results/journeys/surveys-*), axe on every page."""
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -16,8 +17,9 @@ from tests.e2e.test_reminders_e2e import DEVICES, Journey
 from tests.surveys.conftest import finished, link_in, mails_to, make_survey  # noqa: F401
 
 
+@pytest.mark.parametrize("device", ["phone", "laptop"])
 def test_a_participant_answers_from_the_mail_and_the_organiser_sees_it(
-    app, world, browser, live_server, finished  # noqa: F811
+    app, world, browser, live_server, finished, device  # noqa: F811
 ):
     series_id, session_id, people = finished
     with app.app_context():
@@ -57,12 +59,12 @@ def test_a_participant_answers_from_the_mail_and_the_organiser_sees_it(
     with app.app_context():
         assert db.session.scalar(select(SurveyResponse.user_id)) == people["venue"]
 
-    # the organiser, on a phone, from the home page by clicking
+    # the organiser, from the home page by clicking
     context = browser.new_context(
-        **DEVICES["phone"], locale="ja-JP", base_url=live_server, bypass_csp=True
+        **DEVICES[device], locale="ja-JP", base_url=live_server, bypass_csp=True
     )
     page = context.new_page()
-    journey = Journey(page, "surveys-organiser-phone")
+    journey = Journey(page, f"surveys-organiser-{device}")
     page.goto("/")
     journey.step("home")
     journey.header_link("ログイン")
@@ -91,4 +93,16 @@ def test_a_participant_answers_from_the_mail_and_the_organiser_sees_it(
     expect(page.get_by_test_id(f"cell-{first_scale}-4-venue")).to_contain_text("1")
     expect(page.get_by_test_id(f"cell-{first_scale}-4-online")).to_contain_text("0")
     journey.step("results")
+
+    # and builds the next one: from the session's line, the 関係人口 set in one click
+    page.get_by_role("link", name="← 第1回 事後アンケート").click()
+    page.get_by_role("link", name="← アンケート — しまね関係人口ゼミ 2026").click()
+    page.get_by_label("タイトル").fill("講座全体のふりかえり")
+    page.get_by_label("対象").select_option(label="講座全体")
+    page.get_by_role("button", name="アンケートを作成").click()
+    expect(page.get_by_text("アンケートを作成しました。", exact=False)).to_be_visible()
+    page.get_by_role("button", name="関係人口セットを追加（5問）").click()
+    expect(page.get_by_text("関係人口セットの質問を5問追加しました。")).to_be_visible()
+    expect(page.get_by_text("二地域居住・移住を考えていますか")).to_be_visible()
+    journey.step("new-survey-with-set")
     context.close()

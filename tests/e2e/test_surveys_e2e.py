@@ -19,7 +19,12 @@ from tests.surveys.conftest import finished, link_in, mails_to, make_survey  # n
 
 @pytest.mark.parametrize("device", ["phone", "laptop"])
 def test_a_participant_answers_from_the_mail_and_the_organiser_sees_it(
-    app, world, browser, live_server, finished, device  # noqa: F811
+    app,
+    world,
+    browser,
+    live_server,
+    finished,
+    device,  # noqa: F811
 ):
     series_id, session_id, people = finished
     with app.app_context():

@@ -176,6 +176,7 @@ def _init_extensions(app: Flask) -> None:
     from app.mail import models as _mail  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
+    from app.surveys import models as _surveys  # noqa: F401
 
     @app.context_processor
     def _template_globals():
@@ -208,6 +209,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.registration.manage import bp as manage_bp
     from app.registration.reminder_views import bp as reminders_bp
     from app.registration.views import bp as registration_bp
+    from app.surveys import programme as survey_programme
+    from app.surveys.respond_views import bp as surveys_respond_bp
+    from app.surveys.results_views import bp as survey_results_bp
+    from app.surveys.views import bp as surveys_bp
+
+    survey_programme.register()  # the survey figures on the attendance dashboards
 
     for bp in (
         main_bp,
@@ -224,6 +231,9 @@ def _register_blueprints(app: Flask) -> None:
         attendance_manage_bp,
         attendance_reports_bp,
         attendance_bp,
+        surveys_bp,
+        survey_results_bp,
+        surveys_respond_bp,
         ops_bp,
     ):
         app.register_blueprint(bp)

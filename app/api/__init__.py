@@ -182,7 +182,16 @@ def init_api(app) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_converter(BoundedIntConverter, bounded_int_schema)
 
-    from app.api import accounts, attendance, checkin, events, history, orgs, registration
+    from app.api import (
+        accounts,
+        attendance,
+        checkin,
+        events,
+        history,
+        orgs,
+        registration,
+        surveys,
+    )
 
     blps = (
         accounts.blp,
@@ -192,6 +201,7 @@ def init_api(app) -> None:
         checkin.blp,
         attendance.blp,
         history.blp,
+        surveys.blp,
     )
     for blp in blps:
         csrf.exempt(blp)

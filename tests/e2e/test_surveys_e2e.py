@@ -23,8 +23,8 @@ def test_a_participant_answers_from_the_mail_and_the_organiser_sees_it(
     world,
     browser,
     live_server,
-    finished,
-    device,  # noqa: F811
+    finished,  # noqa: F811
+    device,
 ):
     series_id, session_id, people = finished
     with app.app_context():

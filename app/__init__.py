@@ -78,6 +78,10 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
 
     schedule_attendance(app)  # ... and keep attendance of sessions under way current
 
+    from app.webhooks.sender import schedule_webhooks
+
+    schedule_webhooks(app)  # ... and send the webhooks' deliveries
+
     from app.live.socket import attach_socket_server
 
     attach_socket_server(app)  # Socket.IO under /socket.io/, in front of everything else
@@ -176,6 +180,7 @@ def _init_extensions(app: Flask) -> None:
     from app.mail import models as _mail  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
+    from app.webhooks import models as _webhooks  # noqa: F401
 
     @app.context_processor
     def _template_globals():
@@ -208,6 +213,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.registration.manage import bp as manage_bp
     from app.registration.reminder_views import bp as reminders_bp
     from app.registration.views import bp as registration_bp
+    from app.webhooks import receivers as _webhook_receivers  # noqa: F401
+    from app.webhooks.views import bp as webhooks_bp
 
     for bp in (
         main_bp,
@@ -225,6 +232,7 @@ def _register_blueprints(app: Flask) -> None:
         attendance_reports_bp,
         attendance_bp,
         ops_bp,
+        webhooks_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)

@@ -4,6 +4,7 @@ the same port (a system that is down for a while)."""
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -11,6 +12,8 @@ class Receiver:
     def __init__(self, port: int = 0):
         self.received: list[dict] = []
         self.status = 204
+        #: seconds each answer takes (so that two senders overlap)
+        self.delay = 0.0
         self._cond = threading.Condition()
         self._server = None
         self.port = port
@@ -26,6 +29,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                if receiver.delay:
+                    time.sleep(receiver.delay)  # a slow system, not a wait for an event
                 with receiver._cond:
                     status = receiver.status
                     if 200 <= status < 300:

@@ -29,7 +29,7 @@ EVENT_TYPES = {
     "certificate.issued": _l("Certificate issued"),
     "certificate.withdrawn": _l("Certificate withdrawn"),
     "session.changed": _l("Session changed"),
-    "session.cancelled": _l("Session cancelled"),
+    "session.cancelled": _l("A session was cancelled"),
 }
 #: the "send a test event" button's event, sent to one endpoint whatever it chose
 TEST_EVENT = "webhook.test"

@@ -1,7 +1,8 @@
-"""An owner, on a phone and on a laptop, adds a webhook endpoint by clicking from the home page (主催団体 → the
-organisation → 設定 → Webhook), sends a test event, and sees it delivered in the log; the
-receiver is a real HTTP server on 127.0.0.1. One address is opened, then only clicks (and the
-form typed); screenshots: test-results/journeys/webhooks-<device>/."""
+"""An owner, on a phone and on a laptop, adds a webhook endpoint by clicking from the home
+page (主催団体 → the organisation → 設定 → Webhook), sends a test event, and sees it
+delivered in the log; the receiver is a real HTTP server on 127.0.0.1. One address is opened,
+then only clicks (and the form typed); screenshots: test-results/journeys/webhooks-<device>/.
+"""
 
 import pytest
 from playwright.sync_api import expect
@@ -24,7 +25,8 @@ def test_an_owner_adds_an_endpoint_by_clicking_and_sends_a_test_event(
     monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_PRIVATE", True)
     monkeypatch.setitem(app.config, "WEBHOOKS_HTTP_HOSTS", ("127.0.0.1",))
     monkeypatch.setitem(app.config, "WEBHOOKS_DELIVERY", "inline")
-    context = browser.new_context(**PHONE, locale="ja-JP", base_url=live_server, bypass_csp=True)
+    screen = {"phone": PHONE, "laptop": LAPTOP}[device]
+    context = browser.new_context(**screen, locale="ja-JP", base_url=live_server, bypass_csp=True)
     page = context.new_page()
     journey = Journey(page, f"webhooks-{device}")
     page.goto("/")

@@ -34,10 +34,7 @@ def _local_receivers(app, monkeypatch):
 def receiver():
     r = Receiver()
     yield r
-    try:
-        r.stop()
-    except Exception:
-        pass
+    r.stop()
 
 
 def add_endpoint(org_id: int, url: str, events=ALL_EVENTS):

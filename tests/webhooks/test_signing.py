@@ -29,7 +29,7 @@ def verify(secret: str, headers: dict, body: bytes, tolerance: int = 300) -> boo
 
 
 def test_a_delivery_verifies_with_the_secret_and_not_with_another(app, ctx, world, receiver):
-    endpoint_id, secret = add_endpoint(world["org"], receiver.url)
+    _endpoint_id, secret = add_endpoint(world["org"], receiver.url)
     assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) >= 24
     series = make_series(world["org"])
     registration = reg.register(

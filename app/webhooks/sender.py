@@ -7,7 +7,8 @@ with the event's stable id (a sender killed after the endpoint's answer leaves t
 earlier one of its endpoint and subject is not delivered. A failed attempt is retried after
 WEBHOOKS_RETRY_SECONDS, doubling up to WEBHOOKS_RETRY_MAX_SECONDS. An endpoint failing
 WEBHOOKS_DISABLE_AFTER_FAILURES times in a row, or for WEBHOOKS_DISABLE_AFTER_SECONDS, is
-disabled and its organisation's owners are mailed; its deliveries wait for it to be enabled.
+disabled and its organisation's owners are mailed (at once on 410 Gone); its deliveries wait
+for it to be enabled.
 """
 
 import json
@@ -128,13 +129,15 @@ def send_one(delivery: WebhookDelivery) -> bool:
         delivery.status = DeliveryStatus.pending
         delivery.next_attempt_at = now + retry_delay(delivery.attempts)
         delivery.last_error = error[:2000]
-        _endpoint_failed(endpoint, now)
+        _endpoint_failed(endpoint, now, gone=code == 410)
         log.warning("Webhook %s to endpoint %s failed: %s", delivery.id, endpoint.id, error)
     db.session.commit()
     return error is None
 
 
-def _endpoint_failed(endpoint: WebhookEndpoint, now) -> None:
+def _endpoint_failed(endpoint: WebhookEndpoint, now, *, gone: bool = False) -> None:
+    """Count the failure; turn the endpoint off after too many, or at once when it answered
+    410 Gone (as pretix does: the receiver says it is no more)."""
     cfg = current_app.config
     endpoint.consecutive_failures += 1
     endpoint.failing_since = endpoint.failing_since or now
@@ -142,7 +145,7 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now) -> None:
     too_long = now - endpoint.failing_since >= timedelta(
         seconds=cfg["WEBHOOKS_DISABLE_AFTER_SECONDS"]
     )
-    if endpoint.enabled and (too_many or too_long):
+    if endpoint.enabled and (too_many or too_long or gone):
         endpoint.enabled = False
         endpoint.disabled_at = now
         tell_owners_disabled(endpoint)  # the outbox mail, committed with the disabling

@@ -145,4 +145,15 @@ def test_the_address_is_checked_again_when_sending(app, ctx, world, receiver, mo
     sender.drain()
     assert receiver.received == []
     delivery = db.session.scalars(select(WebhookDelivery)).one()
-    assert delivery.status is DeliveryStatus.pending and "private" in delivery.last_error
+    assert delivery.status is DeliveryStatus.pending
+    assert "プライベート" in delivery.last_error  # said in the default language, ja
+
+
+def test_410_gone_turns_the_endpoint_off_at_once(app, ctx, world, receiver):
+    endpoint_id, _secret = add_endpoint(world["org"], receiver.url)
+    receiver.status = 410
+    series = make_series(world["org"])
+    reg.register(series, create_user("g@example.jp"), mode="venue", consent=True)
+    db.session.commit()
+    assert sender.drain() == 1
+    assert not db.session.get(WebhookEndpoint, endpoint_id).enabled

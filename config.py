@@ -101,6 +101,7 @@ class Config:
     WEBHOOKS_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_MAX_SECONDS", "21600"))
     WEBHOOKS_SENDING_LEASE_SECONDS = float(os.environ.get("WEBHOOKS_SENDING_LEASE_SECONDS", "120"))
     WEBHOOKS_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_FAILURES", "10"))
+    WEBHOOKS_KEEP_DAYS = float(os.environ.get("WEBHOOKS_KEEP_DAYS", "30"))  # delivered rows
     WEBHOOKS_DISABLE_AFTER_SECONDS = float(
         os.environ.get("WEBHOOKS_DISABLE_AFTER_SECONDS", str(3 * 24 * 3600))
     )

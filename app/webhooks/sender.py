@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import aliased
 
 from app.core.types import utcnow
@@ -180,6 +180,18 @@ def drain_now(app: Flask) -> None:
         _draining.reset(token)
 
 
+def purge_delivered() -> int:
+    """Delete delivered rows (their payloads name people) after WEBHOOKS_KEEP_DAYS. Flushes."""
+    before = utcnow() - timedelta(days=current_app.config["WEBHOOKS_KEEP_DAYS"])
+    return db.session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status == DeliveryStatus.delivered,
+            WebhookDelivery.delivered_at < before,
+        )
+    ).rowcount
+
+
 def schedule_webhooks(app: Flask) -> None:
-    """The mail thread and `flask mail worker` send the deliveries."""
+    """The mail thread and `flask mail worker` send the deliveries, and forget old ones."""
     add_periodic_job(app, "webhooks", app.config["WEBHOOKS_POLL_SECONDS"], drain)
+    add_periodic_job(app, "webhooks-purge", 3600, purge_delivered)

@@ -41,21 +41,21 @@ def _clean_events(values) -> list[str]:
 
 
 def add_endpoint(org: Organization, actor, url, events) -> WebhookEndpoint:
+    """Checked in one round; the host name is looked up only once everything else is right."""
     errors: dict[str, list] = {}
-    try:
-        addresses.check(url)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-    try:
-        chosen = _clean_events(events)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
+    for check in (lambda: addresses.parse(url), lambda: _clean_events(events)):
+        try:
+            check()
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
     if len(endpoints(org)) >= MAX_ENDPOINTS:
         errors.setdefault("url", []).append(
             _l("An organisation can have at most %(num)d endpoints.", num=MAX_ENDPOINTS)
         )
     if errors:
         raise ValidationFailed(fields=errors)
+    addresses.check(url)  # resolved: every address public (unless allowed)
+    chosen = _clean_events(events)
     endpoint = WebhookEndpoint(
         org_id=org.id, url=url.strip(), events=chosen, secret=new_secret(), enabled=True
     )

@@ -2,6 +2,8 @@
 every event once it is back, each once and in order per subject; an endpoint failing again and
 again is turned off and its owners are mailed; the address is checked again at sending time."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -157,3 +159,18 @@ def test_410_gone_turns_the_endpoint_off_at_once(app, ctx, world, receiver):
     db.session.commit()
     assert sender.drain() == 1
     assert not db.session.get(WebhookEndpoint, endpoint_id).enabled
+
+
+def test_delivered_rows_are_forgotten_after_the_keeping_time(app, ctx, world, receiver):
+    add_endpoint(world["org"], receiver.url)
+    series = make_series(world["org"])
+    reg.register(series, create_user("k@example.jp"), mode="venue", consent=True)
+    db.session.commit()
+    sender.drain()
+    assert sender.purge_delivered() == 0  # delivered just now: kept
+    delivery = db.session.scalars(select(WebhookDelivery)).one()
+    delivery.delivered_at -= timedelta(days=app.config["WEBHOOKS_KEEP_DAYS"] + 1)
+    db.session.commit()
+    assert sender.purge_delivered() == 1
+    db.session.commit()
+    assert _count(WebhookDelivery) == 0

@@ -78,6 +78,10 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
 
     schedule_attendance(app)  # ... and keep attendance of sessions under way current
 
+    from app.webhooks.sender import schedule_webhooks
+
+    schedule_webhooks(app)  # ... and send the webhooks' deliveries
+
     from app.live.socket import attach_socket_server
 
     attach_socket_server(app)  # Socket.IO under /socket.io/, in front of everything else
@@ -177,6 +181,7 @@ def _init_extensions(app: Flask) -> None:
     from app.orgs import models as _orgs  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
     from app.surveys import models as _surveys  # noqa: F401
+    from app.webhooks import models as _webhooks  # noqa: F401
 
     @app.context_processor
     def _template_globals():
@@ -215,6 +220,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.surveys.views import bp as surveys_bp
 
     survey_programme.register()  # the survey figures on the attendance dashboards
+    from app.webhooks import receivers as _webhook_receivers  # noqa: F401
+    from app.webhooks.views import bp as webhooks_bp
 
     for bp in (
         main_bp,
@@ -235,6 +242,7 @@ def _register_blueprints(app: Flask) -> None:
         survey_results_bp,
         surveys_respond_bp,
         ops_bp,
+        webhooks_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)

@@ -17,3 +17,8 @@ places_changed = _signals.signal("places-changed")
 #: sent with a Registration when its email is sent (by the mail queue's drainer); receivers
 #: return a list of (filename, bytes, mimetype) to attach (check-in attaches the ticket's QR code)
 mail_attachments = _signals.signal("mail-attachments")
+
+#: sent with the Registration and the same keywords as places_changed, inside the change's own
+#: transaction, before its commit: receivers add rows that must commit with the change or not
+#: at all (the webhooks outbox); they never commit, roll back or send anything themselves
+places_changing = _signals.signal("places-changing")

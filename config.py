@@ -90,6 +90,28 @@ class Config:
     REMINDER_POLL_SECONDS = float(os.environ.get("REMINDER_POLL_SECONDS", "60"))
     REMINDER_GRACE_MINUTES = float(os.environ.get("REMINDER_GRACE_MINUTES", "60"))
 
+    # Webhooks (app/webhooks/): sent by whoever sends the mail (WEBHOOKS_DELIVERY overrides:
+    # inline, thread or worker), looked for this often, retried after 30 s doubling up to
+    # 6 hours; an endpoint failing 10 times in a row or for 3 days is turned off.
+    WEBHOOKS_DELIVERY = os.environ.get("WEBHOOKS_DELIVERY") or None
+    WEBHOOKS_POLL_SECONDS = float(os.environ.get("WEBHOOKS_POLL_SECONDS", "5"))
+    WEBHOOKS_BATCH_SIZE = int(os.environ.get("WEBHOOKS_BATCH_SIZE", "20"))
+    WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+    WEBHOOKS_RETRY_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_SECONDS", "30"))
+    WEBHOOKS_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_MAX_SECONDS", "21600"))
+    WEBHOOKS_SENDING_LEASE_SECONDS = float(os.environ.get("WEBHOOKS_SENDING_LEASE_SECONDS", "120"))
+    WEBHOOKS_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_FAILURES", "10"))
+    WEBHOOKS_KEEP_DAYS = float(os.environ.get("WEBHOOKS_KEEP_DAYS", "30"))  # delivered rows
+    WEBHOOKS_DISABLE_AFTER_SECONDS = float(
+        os.environ.get("WEBHOOKS_DISABLE_AFTER_SECONDS", str(3 * 24 * 3600))
+    )
+    # Server-side request forgery: endpoints on private, loopback or link-local addresses are
+    # refused unless this is set (tests, a closed network); plain http only to these hosts.
+    WEBHOOKS_ALLOW_PRIVATE = _bool("WEBHOOKS_ALLOW_PRIVATE")
+    WEBHOOKS_HTTP_HOSTS = tuple(
+        h.strip().lower() for h in os.environ.get("WEBHOOKS_HTTP_HOSTS", "").split(",") if h.strip()
+    )
+
     # Cookies and transport. HTTPS=1 in production turns on Secure cookies, HSTS and redirects.
     HTTPS = _bool("HTTPS")
     SESSION_COOKIE_HTTPONLY = True

@@ -81,6 +81,10 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
 
     schedule_attendance(app)  # ... and keep attendance of sessions under way current
 
+    from app.webhooks.sender import schedule_webhooks
+
+    schedule_webhooks(app)  # ... and send the webhooks' deliveries
+
     from app.live.socket import attach_socket_server
 
     attach_socket_server(app)  # Socket.IO under /socket.io/, in front of everything else
@@ -180,6 +184,8 @@ def _init_extensions(app: Flask) -> None:
     from app.mail import models as _mail  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
+    from app.surveys import models as _surveys  # noqa: F401
+    from app.webhooks import models as _webhooks  # noqa: F401
 
     @app.context_processor
     def _template_globals():
@@ -213,6 +219,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.registration.manage import bp as manage_bp
     from app.registration.reminder_views import bp as reminders_bp
     from app.registration.views import bp as registration_bp
+    from app.surveys import programme as survey_programme
+    from app.surveys.respond_views import bp as surveys_respond_bp
+    from app.surveys.results_views import bp as survey_results_bp
+    from app.surveys.views import bp as surveys_bp
+
+    survey_programme.register()  # the survey figures on the attendance dashboards
+    from app.webhooks import receivers as _webhook_receivers  # noqa: F401
+    from app.webhooks.views import bp as webhooks_bp
 
     for bp in (
         main_bp,
@@ -230,7 +244,11 @@ def _register_blueprints(app: Flask) -> None:
         attendance_manage_bp,
         attendance_reports_bp,
         attendance_bp,
+        surveys_bp,
+        survey_results_bp,
+        surveys_respond_bp,
         ops_bp,
+        webhooks_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)

@@ -1,6 +1,9 @@
 """Dashboards and reports at scale: p50/p95 of the series dashboard, a session's attendance
 page, the organisation's 年度 report and its CSV and Excel files, with 5,000 participants in a
-series of 10 sessions (and an earlier series, so that "returning" has people in it).
+series of 10 sessions (and an earlier series, so that "returning" has people in it), and a
+事後アンケート after each session (the 関係人口 set and a free text, sent to those who came,
+answered by 60% of them; every other one anonymous): its results page, and the survey figures
+on the series dashboard and in the 年度 report.
 
     .venv/bin/python bench/reports.py --database sqlite
     .venv/bin/python bench/reports.py --database postgresql --repeat 30
@@ -29,6 +32,7 @@ from tests.concurrency.live import Database, cpu_check, percentile, setup_app  #
 
 TARGET_P95_MS = 300
 TARGET_EXCEL_MS = 3000
+COMMENT = "とても良い会でした。また参加します。"
 PASSWORD = "bench-password-9"  # noqa: S105 -- the throwaway database's organiser
 
 
@@ -232,15 +236,94 @@ def build(app, participants: int, sessions: int, seed: int = 7) -> dict:
             # map that lets the covering index answer without reading the table
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text("VACUUM ANALYZE"))
+        surveys = build_surveys(series, main_sessions, set(people[::2]), rng)
+        db.session.commit()
         built = {
             "org": org.id,
             "series": series.id,
             "session": main_sessions[-1].id,
+            "survey": surveys[-1],
             "year": _fiscal_year(main_sessions[-1].starts_at),
             "refresh_s": counted,
         }
         db.session.remove()
     return built
+
+
+def build_surveys(series, sessions, returning: set[int], rng) -> list[int]:
+    """A survey per session, sent to who attended it (venue or online), 60% answering: the
+    five 関係人口 questions (1-5) and a free text each. Every other survey is anonymous."""
+    from sqlalchemy import select
+
+    from app.attendance.models import Attendance, AttendanceStatus
+    from app.core.types import utcnow
+    from app.extensions import db
+    from app.surveys.models import (
+        AttendedAs,
+        QuestionType,
+        Survey,
+        SurveyAnswer,
+        SurveyQuestion,
+        SurveyRecipient,
+        SurveyResponse,
+        SurveyStatus,
+    )
+    from app.surveys.presets import KAKAWARI_SET
+
+    now = utcnow()
+    made = []
+    bucket = {
+        AttendanceStatus.attended_venue: AttendedAs.venue,
+        AttendanceStatus.attended_online: AttendedAs.online,
+    }
+    for n, session in enumerate(sessions):
+        anonymous = n % 2 == 1
+        survey = Survey(
+            series_id=series.id, session_id=session.id, title=f"{session.title} アンケート",
+            anonymous=anonymous, status=SurveyStatus.open, sent_at=now,
+            closes_at=now + timedelta(days=14), open_days=14,
+        )  # fmt: skip
+        db.session.add(survey)
+        db.session.flush()
+        questions = [
+            SurveyQuestion(survey_id=survey.id, position=i, kind=QuestionType.scale,
+                           label=label, key=key, required=True, choices="")
+            for i, (key, label) in enumerate(KAKAWARI_SET, start=1)
+        ] + [SurveyQuestion(survey_id=survey.id, position=6, kind=QuestionType.text,
+                            label="ご感想", choices="", required=False)]  # fmt: skip
+        db.session.add_all(questions)
+        db.session.flush()
+        came = db.session.execute(
+            select(Attendance.user_id, Attendance.status).where(
+                Attendance.session_id == session.id, Attendance.status.in_(list(bucket))
+            )
+        ).all()
+        answering = {uid for uid, _s in came if rng.random() < 0.6}
+        _insert(SurveyRecipient, [
+            {"survey_id": survey.id, "user_id": uid, "attended_as": bucket[status],
+             "returner": uid in returning, "responded": uid in answering,
+             "responded_at": None if anonymous or uid not in answering else now, "sent_at": now}
+            for uid, status in came
+        ])  # fmt: skip
+        _insert(SurveyResponse, [
+            {"survey_id": survey.id, "user_id": None if anonymous else uid,
+             "attended_as": bucket[status], "returner": uid in returning,
+             "submitted_at": None if anonymous else now, "updated_at": None if anonymous else now}
+            for uid, status in came if uid in answering
+        ])  # fmt: skip
+        responses = _ids(SurveyResponse.id, SurveyResponse.survey_id == survey.id)
+        answers = []
+        for rid in responses:
+            for q in questions[:5]:
+                value = min(5, max(1, round(rng.gauss(3.6, 1.1))))
+                answers.append({"response_id": rid, "question_id": q.id, "choice": value,
+                                "text": ""})  # fmt: skip
+            if rng.random() < 0.3:
+                answers.append({"response_id": rid, "question_id": questions[5].id,
+                                "choice": None, "text": COMMENT})  # fmt: skip
+        _insert(SurveyAnswer, answers)
+        made.append(survey.id)
+    return made
 
 
 def _fiscal_year(moment) -> int:
@@ -394,6 +477,7 @@ def main(argv=None) -> int:
                 ("series dashboard", f"{base}/dashboard", True),
                 ("session attendance", f"{base}/sessions/{built['session']}/attendance", True),
                 ("org report", f"/orgs/{org}/reports?year={year}", True),
+                ("survey results", f"{base}/surveys/{built['survey']}/results", True),
                 ("CSV participants", f"/orgs/{org}/reports/export.csv?year={year}"
                  "&table=participants", False),
                 ("CSV summary", f"/orgs/{org}/reports/export.csv?year={year}", False),

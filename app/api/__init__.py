@@ -191,6 +191,7 @@ def init_api(app) -> None:
         history,
         orgs,
         registration,
+        surveys,
     )
 
     blps = (
@@ -202,6 +203,7 @@ def init_api(app) -> None:
         attendance.blp,
         history.blp,
         archive.blp,
+        surveys.blp,
     )
     for blp in blps:
         csrf.exempt(blp)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.attendance.models import Certificate
 from app.attendance.services import Progress, progress
+from app.attendance.signals import certificate_changed
 from app.audit import services as audit
 from app.core.errors import NotFound
 from app.core.timefmt import format_date
@@ -67,6 +68,8 @@ def _recheck(certificate: Certificate, found: Progress, now: datetime) -> bool:
         )
     certificate.sessions_attended = found.attended
     db.session.flush()
+    if valid != found.completed:
+        certificate_changed.send(certificate, kind="reinstated" if valid is False else "withdrawn")
     return True
 
 
@@ -101,6 +104,7 @@ def issue(user: User, series: Series, now: datetime | None = None) -> tuple[Cert
             sessions_attended=found.attended,
         )
         db.session.flush()  # IntegrityError: a second click issued it at once (the view retries)
+        certificate_changed.send(certificate, kind="issued")
     return certificate, found
 
 

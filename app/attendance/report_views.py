@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from app.attendance import report_exports as exports
 from app.attendance import reports
+from app.attendance.sections import series_sections, year_sections
 from app.attendance.series_dashboard import series_dashboard as build_dashboard
 from app.audit.services import record
 from app.core.csvfile import csv_response
@@ -39,6 +40,7 @@ def series_dashboard(org_id: int, series_id: int):
         board=board,
         relation_labels=RELATIONS,
         charts=_charts(board),
+        extra_sections=series_sections(series),
     )
 
 
@@ -115,7 +117,7 @@ def org_report(org_id: int):
     year, failed = _year_or_error(org_id)
     if failed:
         return failed
-    _sessions, report = _report(org_id, year)
+    sessions, report = _report(org_id, year)
     return render_template(
         "attendance/org_report.html",
         org=g.org,
@@ -123,6 +125,7 @@ def org_report(org_id: int):
         error=None,
         years=reports.years_with_sessions(org_id),
         year=year,
+        extra_sections=year_sections(org_id, year, sessions),
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from app.attendance import figures
 from app.attendance.archive_credit import attended_by_archive
 from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
+from app.attendance.signals import attendance_finalised
 from app.audit import services as audit
 from app.checkin.models import CheckIn
 from app.core.errors import ValidationFailed
@@ -227,8 +228,11 @@ def finalize(session: Session, now=None) -> None:
     now = now or utcnow()
     compute_session(session, now=now)
     state = db.session.get(SessionAttendance, session.id)
+    first = state.final_at is None
     state.final_at = now
     figures.refresh(session)
+    if first:
+        attendance_finalised.send(session)
 
 
 def sessions_due(now=None) -> list[Session]:

@@ -42,7 +42,7 @@ from app.checkin.rules import (
     scan_time,
     sync_deadline,
 )
-from app.checkin.signals import checked_in, checkin_undone
+from app.checkin.signals import check_in_recorded, checked_in, checkin_undone
 from app.checkin.tickets import (
     issue_ticket,
     new_ticket,
@@ -329,6 +329,7 @@ def decide(
             if checkin.mode_changed:  # in this transaction: both are kept, or neither
                 registration_services.arrived_at_venue(registration, session.id, within=True)
                 warning = "registered_online"
+            check_in_recorded.send(session, checkin=checkin, undone=False)
             _announce_after_commit(session, checkin, registration)
             return Verdict(
                 "ok",
@@ -392,4 +393,5 @@ def undo(checkin: CheckIn, staff: User) -> None:
     db.session.flush()  # the transaction's first write: on SQLite the lock below is current
     if moved:  # the place given back in the same transaction
         registration_services.undo_arrival(checkin.registration, checkin.session_id, within=True)
+    check_in_recorded.send(session, checkin=checkin, undone=True)
     after_commit(lambda: checkin_undone.send(session, checkin=checkin))

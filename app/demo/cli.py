@@ -10,6 +10,7 @@ from app.demo.choose import seed_choose
 from app.demo.door import open_the_door
 from app.demo.people import demo_participants
 from app.demo.series import move_live_session_to_now, seed_series
+from app.demo.surveys import seed_surveys
 from app.extensions import db
 from app.orgs.models import Membership, Organization, Role
 
@@ -82,6 +83,8 @@ def seed_demo() -> dict:
     seed_choose(org)  # a per-session series: people book the sessions they come to
     db.session.commit()
     door = open_the_door(org)  # a venue session with check-in open, whenever the demo loads
+    db.session.commit()
+    seed_surveys(org)  # a finished session's 事後アンケート with about 60 answers
     db.session.commit()
     return {"users_created": after - before, "org_id": org.id, "door_session_id": door.id}
 

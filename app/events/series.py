@@ -31,7 +31,7 @@ from app.events.models import (
     SeriesStatus,
     SessionStatus,
 )
-from app.events.signals import series_cancelled, session_changed
+from app.events.signals import series_cancelled, session_changed, session_changing
 from app.extensions import db
 
 MAX_QUESTIONS = 20
@@ -160,6 +160,8 @@ def cancel_series(series: Series, actor) -> None:
             cancelled.append(session)
     record("series.cancelled", actor=actor, org=series.org, series_id=series.id)
     db.session.flush()
+    for session in cancelled:
+        session_changing.send(session, changes={"cancelled"})
 
     def announce():
         series_cancelled.send(series)

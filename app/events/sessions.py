@@ -21,7 +21,7 @@ from app.events.fields import (
     url_field,
 )
 from app.events.models import Series, Session, SessionFormat, SessionStatus
-from app.events.signals import session_changed
+from app.events.signals import session_changed, session_changing
 from app.extensions import db
 
 SESSION_FIELDS = (
@@ -119,6 +119,7 @@ def update_session(session: Session, actor, data: dict) -> set[str]:
     )
     db.session.flush()
     if changes:
+        session_changing.send(session, changes=changes)
         after_commit(lambda: session_changed.send(session, changes=changes))
     return changes
 
@@ -130,4 +131,5 @@ def cancel_session(session: Session, actor) -> None:
     session.ical_sequence += 1
     record("session.cancelled", actor=actor, org=session.series.org, session_id=session.id)
     db.session.flush()
+    session_changing.send(session, changes={"cancelled"})
     after_commit(lambda: session_changed.send(session, changes={"cancelled"}))

@@ -11,3 +11,7 @@ session_changed = _signals.signal("session-changed")
 #: sent with the Series after its cancellation committed (then session_changed for each session
 #: it cancelled)
 series_cancelled = _signals.signal("series-cancelled")
+
+#: sent with the Session and changes (as session_changed) inside the change's transaction,
+#: before the commit: receivers only add rows that commit with it (the webhooks outbox)
+session_changing = _signals.signal("session-changing")

@@ -6,6 +6,8 @@ from flask_login import current_user
 from app.core.access import login_required, public
 from app.main.home import home
 from app.registration.forms import MODE_LABELS
+from app.surveys.links import link_token
+from app.surveys.respond import open_surveys_for
 
 bp = Blueprint("main", __name__)
 
@@ -27,7 +29,10 @@ def mypage():
 
 
 def _mypage():
-    return render_template("main/mypage.html", home=home(current_user), MODE_LABELS=MODE_LABELS)
+    surveys = [(s, link_token(s.id, current_user.id)) for s in open_surveys_for(current_user.id)]
+    return render_template(
+        "main/mypage.html", home=home(current_user), MODE_LABELS=MODE_LABELS, surveys=surveys
+    )
 
 
 @bp.route("/privacy")

@@ -25,7 +25,7 @@ from app.registration import capacity
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
 from app.registration.places import Outcome, announce, mode_label, refresh_status
 from app.registration.queries import active_registration, registration_window
-from app.registration.signals import places_changed
+from app.registration.signals import places_changed, places_changing
 from app.registration.unit import joins_unit_of_work
 
 ANSWER_MAX = 2000
@@ -193,6 +193,7 @@ def register(
             _decide_new_places(registration.places, series, now)
         refresh_status(registration)
         # the ticket and the mail join this unit of work: committed together, or not at all
+        places_changing.send(registration, kind="registered", promoted=[])
         places_changed.send(registration, kind="registered", promoted=[])
     return registration
 

@@ -11,7 +11,7 @@ from app.core.uow import after_commit
 from app.events.models import Mode, Session
 from app.registration import capacity
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
-from app.registration.signals import places_changed
+from app.registration.signals import places_changed, places_changing
 
 
 @dataclass
@@ -81,4 +81,5 @@ def announce(registration: Registration, kind: str, promoted=(), **extra) -> Non
     queued mails) is their own unit of work, committed after them; one that fails is logged
     and rolled back, and the change stands."""
     promoted = list(promoted)
+    places_changing.send(registration, kind=kind, promoted=promoted, **extra)
     after_commit(lambda: places_changed.send(registration, kind=kind, promoted=promoted, **extra))

@@ -23,3 +23,8 @@ mail_attachments = _signals.signal("mail-attachments")
 #: `values(series, registrations) -> {(session_id, user_id): value}` (one query a batch).
 #: Archive viewing (app/archive) adds its minutes this way.
 export_columns = _signals.signal("export-columns")
+
+#: sent with the Registration and the same keywords as places_changed, inside the change's own
+#: transaction, before its commit: receivers add rows that must commit with the change or not
+#: at all (the webhooks outbox); they never commit, roll back or send anything themselves
+places_changing = _signals.signal("places-changing")

@@ -3,7 +3,7 @@ the archive page, each person's merged viewing per session, and the series' opti
 archive viewing of at least N minutes as attending
 
 Revision ID: 0015_archive
-Revises: 0013_attendance_figures
+Revises: 0016_webhooks (after the surveys and webhooks migrations, merged first)
 Create Date: 2026-12-07 20:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from app.core.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0015_archive"
-down_revision = "0013_attendance_figures"
+down_revision = "0016_webhooks"
 branch_labels = None
 depends_on = None
 

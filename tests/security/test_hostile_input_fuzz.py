@@ -34,6 +34,8 @@ from app.core.text import unstorable
 from app.events.models import Session
 from app.extensions import db
 from app.registration import services as reg
+from app.surveys import services as surveys
+from app.surveys.models import SurveyRecipient
 from tests.api.test_api_schema import _documented_schema
 from tests.attendance.helpers import past  # noqa: F401 -- a finished session with records
 from tests.checkin.helpers import series_happening_now
@@ -46,6 +48,7 @@ from tests.live.test_socket import (  # noqa: F401 -- the live room's server and
     room,
 )
 from tests.security.test_authorization_matrix import PAGES, targets  # noqa: F401
+from tests.surveys.conftest import make_survey
 
 SETTINGS = hypothesis.settings(
     max_examples=12,
@@ -227,6 +230,11 @@ def seeded(app, world, past):  # noqa: F811
         db.session.commit()
         secret = create_api_token(owner, "hostile input")[1]
         db.session.commit()
+        survey = make_survey(_series_id, finished_id, sets=False)
+        surveys.send(survey)
+        # the owner was sent it too: hostile answers reach the survey's own checks
+        db.session.add(SurveyRecipient(survey_id=survey.id, user_id=owner.id, attended_as="venue"))
+        db.session.commit()
         ids = {
             "org_id": world["org"],
             "series_id": series.id,
@@ -235,6 +243,7 @@ def seeded(app, world, past):  # noqa: F811
             "attendance_id": record,
             "checkin_id": checked.checkin.id if checked.checkin else 1,
             "token_id": spare.id,
+            "survey_id": survey.id,
         }
     return ids, {"Authorization": f"Bearer {secret}"}
 

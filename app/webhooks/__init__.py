@@ -1,0 +1,1 @@
+"""Webhooks: an organisation's endpoints hear what happened (signed, ordered, retried)."""

@@ -22,7 +22,10 @@ CSP = {
     "img-src": "'self' data:",
     "font-src": "'self'",
     "connect-src": "'self'",
-    "frame-src": "'self' https://www.youtube-nocookie.com https://www.youtube.com",
+    "frame-src": "'self' https://www.youtube-nocookie.com https://www.youtube.com "
+    "https://player.vimeo.com",
+    # an archive may be a video file on any https host (app/archive/services.normalise_url)
+    "media-src": "'self' https:",
     "object-src": "'none'",
     "base-uri": "'self'",
     "form-action": "'self'",
@@ -172,6 +175,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Models of every area, so Alembic and create_all see the whole schema.
     from app.accounts import models as _accounts  # noqa: F401
+    from app.archive import models as _archive  # noqa: F401
     from app.attendance import models as _attendance  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.checkin import models as _checkin  # noqa: F401
@@ -195,6 +199,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
+    from app.archive.views import bp as archive_bp
     from app.attendance import receivers as _attendance_receivers  # noqa: F401
     from app.attendance.manage_views import bp as attendance_manage_bp
     from app.attendance.report_views import bp as attendance_reports_bp
@@ -235,6 +240,7 @@ def _register_blueprints(app: Flask) -> None:
         checkin_bp,
         tickets_bp,
         live_bp,
+        archive_bp,
         attendance_manage_bp,
         attendance_reports_bp,
         attendance_bp,

@@ -184,6 +184,7 @@ def init_api(app) -> None:
 
     from app.api import (
         accounts,
+        archive,
         attendance,
         checkin,
         events,
@@ -201,6 +202,7 @@ def init_api(app) -> None:
         checkin.blp,
         attendance.blp,
         history.blp,
+        archive.blp,
         surveys.blp,
     )
     for blp in blps:

@@ -120,6 +120,12 @@ class SeriesCreate(Schema):
         allow_none=True,
         metadata={"description": "Sessions to attend for the certificate"},
     )
+    archive_counts_minutes = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": "Watching a session's archive for at least this many minutes "
+                  "counts as attending it; null (default): never"},
+    )  # fmt: skip
     online_threshold_percent = fields.Integer(
         strict=True,
         allow_none=True,
@@ -218,6 +224,7 @@ class SeriesOut(SeriesSummary):
     waitlist_enabled = fields.Boolean()
     reminders_enabled = fields.Boolean()
     completion_min_sessions = fields.Integer(strict=True, allow_none=True)
+    archive_counts_minutes = fields.Integer(strict=True, allow_none=True)
     online_threshold_percent = fields.Integer()
     privacy_notice = fields.String()
     lottery_drawn_at = fields.DateTime(allow_none=True)
@@ -284,6 +291,7 @@ def series_payload(series: Series) -> dict:
         "waitlist_enabled": series.waitlist_enabled,
         "reminders_enabled": series.reminders_enabled,
         "completion_min_sessions": series.completion_min_sessions,
+        "archive_counts_minutes": series.archive_counts_minutes,
         "online_threshold_percent": series.online_threshold_percent,
         "privacy_notice": series.privacy_notice,
         "lottery_drawn_at": series.lottery_drawn_at,

@@ -220,6 +220,19 @@ class _Document(FPDF):
         return y + size * 0.5
 
 
+def attendance_text(certificate: Certificate, found: Progress) -> str:
+    """The certificate's attendance line; where archive viewing counted (the series' option),
+    it says how many of the sessions it was (うちアーカイブ視聴 n 回)."""
+    text = _(
+        "%(attended)d of %(sessions)d sessions",
+        attended=certificate.sessions_attended,
+        sessions=found.sessions,
+    )
+    if found.archive:
+        text += _(" (of which by archive viewing: %(n)d)", n=found.archive)
+    return text
+
+
 def certificate_pdf(certificate: Certificate, found: Progress, verify_url: str) -> bytes:
     """The certificate as an A4 portrait PDF: title, name, series, organisation, attendance,
     the rule, the issue date, and the verification URL with its QR code."""
@@ -255,14 +268,7 @@ def certificate_pdf(certificate: Certificate, found: Progress, verify_url: str) 
     rows = [
         (_("Series"), series.title),
         (_("Organised by"), org),
-        (
-            _("Attendance"),
-            _(
-                "%(attended)d of %(sessions)d sessions",
-                attended=certificate.sessions_attended,
-                sessions=found.sessions,
-            ),
-        ),
+        (_("Attendance"), attendance_text(certificate, found)),
         (_("Completion rule"), _("Attend at least %(n)d sessions", n=found.required or 0)),
         (_("Issued on"), format_date(certificate.issued_at)),
     ]

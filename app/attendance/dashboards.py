@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.accounts.models import User
+from app.archive.models import ArchiveViewing
 from app.attendance import figures
 from app.attendance.models import Attendance, AttendanceStatus
 from app.attendance.services import Progress, progress
@@ -318,10 +319,13 @@ class PersonInSeries:
     user: User
     #: session id -> status, for the series' sessions that take place
     sessions: dict[int, AttendanceStatus]
+    #: sessions not attended live whose archive counts (the series' archive option)
+    archive: set[int] = field(default_factory=set)
 
     @property
     def attended(self) -> int:
-        return sum(1 for status in self.sessions.values() if status.attended)
+        live = sum(1 for status in self.sessions.values() if status.attended)
+        return live + len(self.archive)
 
 
 def series_people(series: Series) -> list[PersonInSeries]:
@@ -338,4 +342,19 @@ def series_people(series: Series) -> list[PersonInSeries]:
     for session_id, status, user in rows:
         found = people.setdefault(user.id, PersonInSeries(user, {}))
         found.sessions[session_id] = status
+    if series.archive_counts_minutes is not None and people:
+        watched = db.session.execute(
+            select(ArchiveViewing.user_id, ArchiveViewing.session_id)
+            .join(Session, Session.id == ArchiveViewing.session_id)
+            .where(
+                Session.series_id == series.id,
+                Session.status == SessionStatus.scheduled,
+                ArchiveViewing.seconds >= series.archive_counts_minutes * 60,
+            )
+        )
+        for user_id, session_id in watched:
+            person = people.get(user_id)
+            status = person.sessions.get(session_id) if person else None
+            if person is not None and not (status and status.attended):
+                person.archive.add(session_id)
     return list(people.values())

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.archive.services import minutes_of as archive_minutes_of
 from app.attendance.models import Attendance, AttendanceStatus
 from app.attendance.services import Progress, progress
 from app.core import csvfile
@@ -77,6 +78,8 @@ class SessionEntry:
     status: str  # one of STATUSES
     online_minutes: int | None  # None: nothing measured (not held yet, or no record)
     checked_in_at: datetime | None
+    #: minutes watching the session's archive (apart from attendance); None: never watched
+    archive_minutes: int | None = None
 
     @property
     def label(self) -> str:
@@ -155,6 +158,7 @@ def history(user: User, now: datetime | None = None) -> list[SeriesEntry]:
         )
     }
     progresses = progress(user.id, by_series)
+    archive = archive_minutes_of(user.id, session_ids)
 
     entries = []
     for series_id, held in by_series.items():
@@ -168,6 +172,7 @@ def history(user: User, now: datetime | None = None) -> list[SeriesEntry]:
                     status=_status(place, record, now),
                     online_minutes=record.online_minutes if record else None,
                     checked_in_at=record.checked_in_at if record else None,
+                    archive_minutes=archive.get(place.session_id),
                 )
             )
         entries.append(SeriesEntry(series[series_id], progresses[series_id], sessions))
@@ -191,6 +196,7 @@ def payload(entries: list[SeriesEntry], certificate_url: Callable[[int], str]) -
                     "sessions": e.progress.sessions,
                     "required": e.progress.required,
                     "completed": e.progress.completed,
+                    "archive": e.progress.archive,
                 },
                 "certificate_url": certificate_url(e.series.id) if e.progress.completed else None,
                 "sessions": [
@@ -203,6 +209,7 @@ def payload(entries: list[SeriesEntry], certificate_url: Callable[[int], str]) -
                         "status": s.status,
                         "online_minutes": s.online_minutes,
                         "checked_in_at": s.checked_in_at,
+                        "archive_minutes": s.archive_minutes,
                     }
                     for s in e.sessions
                 ],
@@ -233,6 +240,7 @@ def history_header() -> list[str]:
             _("Sessions in the series"),
             _("Sessions required"),
             _("Completed"),
+            _("Archive viewing (minutes)"),
         )
     ]
 
@@ -258,6 +266,7 @@ def history_rows(entries: list[SeriesEntry]) -> Iterator[list[str]]:
                     p.sessions,
                     "" if p.required is None else p.required,
                     _("yes") if p.completed else _("no"),
+                    "" if s.archive_minutes is None else s.archive_minutes,
                 )
             ]
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from app.archive.services import figures as archive_figures
 from app.attendance import dashboards
 from app.attendance import services as attendance
 from app.attendance.forms import (
@@ -107,6 +108,7 @@ def session_dashboard(org_id: int, series_id: int, session_id: int):
         status_labels_json={s.value: str(label) for s, label in STATUS_LABELS.items()},
         is_final=attendance.is_final(session.id),
         api_url=API_SESSION.format(id=session.id),
+        archive=archive_figures([session.id]).get(session.id, (0, 0)),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import ApiToken, User
+from app.archive.models import ArchiveViewing
 from app.audit.models import AuditEvent
 from app.checkin.models import CheckIn, Ticket
 from app.events.models import Series
@@ -143,6 +144,19 @@ def _room_time(user: User) -> list[dict]:
         }
         for c in rows
     ]
+
+
+def _archive_viewing(user: User) -> list[dict]:
+    rows = db.session.scalars(
+        select(ArchiveViewing)
+        .where(ArchiveViewing.user_id == user.id)
+        .order_by(ArchiveViewing.first_at)
+    )
+    return [
+        {"session_id": v.session_id, "seconds": v.seconds, "first_at": _at(v.first_at),
+         "last_at": _at(v.last_at)}
+        for v in rows
+    ]  # fmt: skip
 
 
 def _attendance(user: User) -> list[dict]:
@@ -285,6 +299,7 @@ def personal_data(user: User, now: datetime) -> dict:
         "checkins": _checkins(user),
         "live_room_visits": _room_time(user),
         "attendance": _attendance(user),
+        "archive_viewing": _archive_viewing(user),
         "certificates": _certificates(user),
         **_written(user),
         "mails": _mails(user),

@@ -26,6 +26,11 @@ class HistorySessionOut(Schema):
         allow_none=True, metadata={"description": "Time in the live room; null if not measured"}
     )
     checked_in_at = fields.DateTime(allow_none=True)
+    archive_minutes = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Time watching the archive (apart from live attendance); "
+                  "null if never watched"},
+    )  # fmt: skip
 
 
 class HistoryProgressOut(Schema):
@@ -35,6 +40,9 @@ class HistoryProgressOut(Schema):
         allow_none=True, metadata={"description": "The completion rule; null: none"}
     )
     completed = fields.Boolean()
+    archive = fields.Integer(
+        metadata={"description": "Of `attended`: sessions counted by watching their archive"}
+    )
 
 
 class HistorySeriesOut(Schema):

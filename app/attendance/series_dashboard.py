@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select, union
 
 from app.accounts.models import User, UserRelation
+from app.archive.services import figures as archive_figures
 from app.attendance import figures
 from app.attendance.dashboards import session_counts
 from app.attendance.figures import ATTENDED
@@ -37,6 +38,9 @@ class SessionFigures:
     counts: dict[str, int]
     #: of the first session's attendees, how many attended this one (None: not held yet)
     retained: int | None = None
+    #: アーカイブ視聴, apart from attendance: people who watched the archive, their minutes
+    archive_people: int = 0
+    archive_minutes: int = 0
 
     @property
     def attended(self) -> int:
@@ -87,7 +91,10 @@ def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashb
     ):
         counts[session_id][mode.value] += n
         counts[session_id]["registered"] += n
-    board_sessions = [SessionFigures(s, counts[s.id]) for s in series.sessions]
+    watched = archive_figures(all_ids)
+    board_sessions = [
+        SessionFigures(s, counts[s.id], None, *watched.get(s.id, (0, 0))) for s in series.sessions
+    ]
 
     cohort = 0
     if held:

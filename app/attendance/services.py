@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.attendance import figures
+from app.attendance.archive_credit import attended_by_archive
 from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
 from app.attendance.signals import attendance_finalised
 from app.audit import services as audit
@@ -328,9 +329,10 @@ def override(record: Attendance, status: str | None, reason, actor) -> Attendanc
 @dataclass(frozen=True)
 class Progress:
     series_id: int
-    attended: int  # sessions attended (venue or online)
+    attended: int  # sessions attended (venue or online, or by archive where that counts)
     sessions: int  # sessions of the series that take place (not cancelled)
     required: int | None  # the completion rule: at least this many; None: no rule
+    archive: int = 0  # of `attended`: sessions counted by watching their archive
 
     @property
     def completed(self) -> bool:
@@ -358,13 +360,27 @@ def progress(user_id: int, series_ids: Iterable[int]) -> dict[int, Progress]:
         ).all()
     )
     rows = db.session.execute(
-        select(Series.id, Series.completion_min_sessions, func.count(Session.id))
+        select(
+            Series.id,
+            Series.completion_min_sessions,
+            Series.archive_counts_minutes,
+            func.count(Session.id),
+        )
         .outerjoin(
             Session, and_(Session.series_id == Series.id, Session.status == SessionStatus.scheduled)
         )
         .where(Series.id.in_(series_ids))
-        .group_by(Series.id, Series.completion_min_sessions)
+        .group_by(Series.id, Series.completion_min_sessions, Series.archive_counts_minutes)
     ).all()
+    counting = [sid for sid, _required, minutes, _count in rows if minutes is not None]
+    by_archive = attended_by_archive(user_id, counting) if counting else {}
     return {
-        sid: Progress(sid, attended.get(sid, 0), count, required) for sid, required, count in rows
+        sid: Progress(
+            sid,
+            attended.get(sid, 0) + by_archive.get(sid, 0),
+            count,
+            required,
+            by_archive.get(sid, 0),
+        )
+        for sid, required, _minutes, count in rows
     }

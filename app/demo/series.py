@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.types import utcnow
+from app.demo.archive import seed_archive
 from app.demo.attendance import seed_attendance
 from app.events import services as events
 from app.events.models import Series, Session
@@ -179,6 +180,7 @@ def seed_series(org: Organization) -> list[Series]:
 
     staff = db.session.scalar(select(User).where(User.email == "staff@example.jp"))
     seed_attendance(org, zemi, people, participant, staff, now)
+    seed_archive(zemi, now)
 
     marumori = _marumori(org, now)
     for person in [participant, *people[60:90]]:

@@ -149,6 +149,12 @@ class SeriesForm(ServiceForm):
         _l("Empty: no certificate."),
         min=1,
     )
+    archive_counts_minutes = number(
+        _l("Watching the archive for at least this many minutes counts as attending"),
+        _l("Empty: archive viewing never counts (it is shown apart from attendance)."),
+        min=1,
+        max=1440,
+    )
     online_threshold_percent = number(
         _l("Online attendance counts from this share of the session (%)"), min=1, max=100
     )
@@ -193,6 +199,7 @@ class SeriesForm(ServiceForm):
             "selection": series.selection.value,
             "waitlist_enabled": series.waitlist_enabled,
             "completion_min_sessions": series.completion_min_sessions or "",
+            "archive_counts_minutes": series.archive_counts_minutes or "",
             "online_threshold_percent": series.online_threshold_percent,
             "checkin_opens_minutes": series.checkin_opens_minutes,
             "reminders_enabled": series.reminders_enabled,

@@ -81,6 +81,9 @@ class Series(db.Model):
     completion_min_sessions: Mapped[int | None] = mapped_column(Integer)
     #: ... where online counts when present for at least P% of the session
     online_threshold_percent: Mapped[int] = mapped_column(Integer, default=70)
+    #: ... and, when set, watching a session's archive for at least this many minutes counts
+    #: as attending it (app/archive); None: archive viewing never counts (the default)
+    archive_counts_minutes: Mapped[int | None] = mapped_column(Integer)
     privacy_notice: Mapped[str] = mapped_column(Text, default="")
     #: venue check-in opens this many minutes before a session starts (and closes at its end)
     checkin_opens_minutes: Mapped[int] = mapped_column(Integer, default=120)

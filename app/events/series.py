@@ -48,6 +48,7 @@ SERIES_FIELDS = (
     "selection",
     "waitlist_enabled",
     "completion_min_sessions",
+    "archive_counts_minutes",
     "online_threshold_percent",
     "privacy_notice",
     "checkin_opens_minutes",
@@ -72,6 +73,10 @@ def _clean_series(data: dict, series: Series | None = None) -> dict:
         "reminders_enabled": bool(merged.get("reminders_enabled", True)),
         "completion_min_sessions": int_field(
             errors, merged, "completion_min_sessions", minimum=1, maximum=100
+        ),
+        # off (None) by default: archive viewing never counts as attending
+        "archive_counts_minutes": int_field(
+            errors, merged, "archive_counts_minutes", minimum=1, maximum=24 * 60
         ),
         "online_threshold_percent": int_field(
             errors, merged, "online_threshold_percent", minimum=1, maximum=100

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.accounts.models import User
+from app.archive.models import Archive
+from app.archive.services import available_for
 from app.attendance.history import SeriesEntry, history
 from app.core.types import utcnow
 from app.orgs.models import Membership
@@ -29,6 +31,8 @@ class Home:
     series: list[SeriesEntry]
     memberships: list[Membership]
     now: datetime
+    #: archives the person may watch now (アーカイブ配信), newest session first
+    archives: list[Archive] = ()
 
     @property
     def completed(self) -> list[SeriesEntry]:
@@ -61,4 +65,5 @@ def home(user: User, now: datetime | None = None) -> Home:
         series=series,
         memberships=user_memberships(user),
         now=now,
+        archives=available_for(user.id, now),
     )

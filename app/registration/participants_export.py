@@ -26,10 +26,16 @@ from app.registration.participant_list import (
     waitlist_positions,
 )
 from app.registration.places import mode_label
+from app.registration.signals import export_columns
 
 
 def _answer(value) -> str:
     return " / ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _providers(series: Series) -> list:
+    """Columns other areas add to each session (export_columns), e.g. archive viewing."""
+    return [provider for _receiver, provider in export_columns.send(series) if provider]
 
 
 def participants_csv_header(series: Series) -> list[str]:
@@ -50,11 +56,12 @@ def participants_csv_header(series: Series) -> list[str]:
             _("%(session)s: how they attend", session=s.title),
             _("%(session)s: status", session=s.title),
         ]
+        header += [provider.header(s) for provider in _providers(series)]
     header += [q.label for q in series.questions]
     return [csvfile.text_cell(h) for h in header]
 
 
-def _row(series: Series, r: Registration, positions: dict[int, int]) -> list[str]:
+def _row(series: Series, r: Registration, positions: dict[int, int], extra=()) -> list[str]:
     user = r.user
     row = [
         user.name,
@@ -70,11 +77,12 @@ def _row(series: Series, r: Registration, positions: dict[int, int]) -> list[str
         place = r.place_for(s.id)
         if place is None:
             row += ["", ""]
-            continue
-        status = status_label(place.status)
-        if place.id in positions:
-            status += f" ({positions[place.id]})"
-        row += [str(mode_label(place.mode)), status]
+        else:
+            status = status_label(place.status)
+            if place.id in positions:
+                status += f" ({positions[place.id]})"
+            row += [str(mode_label(place.mode)), status]
+        row += [values.get((s.id, r.user_id), "") for values in extra]
     row += [_answer(r.answers.get(str(q.id))) for q in series.questions]
     return [csvfile.text_cell(c) for c in row]
 
@@ -82,7 +90,8 @@ def _row(series: Series, r: Registration, positions: dict[int, int]) -> list[str
 def _rows_of(series: Series, registrations: Iterable[Registration]) -> Iterator[list[str]]:
     registrations = list(registrations)
     positions = waitlist_positions(registrations)
-    return (_row(series, r, positions) for r in registrations)
+    extra = [provider.values(series, registrations) for provider in _providers(series)]
+    return (_row(series, r, positions, extra) for r in registrations)
 
 
 def participants_csv_rows(

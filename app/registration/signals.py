@@ -18,6 +18,12 @@ places_changed = _signals.signal("places-changed")
 #: return a list of (filename, bytes, mimetype) to attach (check-in attaches the ticket's QR code)
 mail_attachments = _signals.signal("mail-attachments")
 
+#: sent with the Series when its participant list is exported (participants_export.py);
+#: receivers return a provider of one more column a session: `header(session) -> str` and
+#: `values(series, registrations) -> {(session_id, user_id): value}` (one query a batch).
+#: Archive viewing (app/archive) adds its minutes this way.
+export_columns = _signals.signal("export-columns")
+
 #: sent with the Registration and the same keywords as places_changed, inside the change's own
 #: transaction, before its commit: receivers add rows that must commit with the change or not
 #: at all (the webhooks outbox); they never commit, roll back or send anything themselves

@@ -151,9 +151,11 @@ def _csv(response) -> list[list[str]]:
 def test_csv_has_people_places_and_answers(client, listed):
     rows = _csv(post_form(client, f"{listed['base']}/participants.csv"))
     header, body = rows[0], rows[1:]
-    assert len(header) == 8 + 2 * 2 + 3  # person, 2 columns a session, a column a question
+    # person, 3 columns a session (the third: archive viewing), a column a question
+    assert len(header) == 8 + 3 * 2 + 3
     assert header[-3:] == ["きっかけ", "関心", "メモ"]
-    assert header[8].startswith("第1回") and header[10].startswith("第2回")
+    assert header[8].startswith("第1回") and header[11].startswith("第2回")
+    assert header[10] == "第1回：アーカイブ視聴（分）"
     assert [r[0] for r in body] == ["佐藤 一郎", "鈴木 花子", "高橋 三郎", "田中 美咲"]
     sato = body[0]
     assert sato[1:4] == ["さとう いちろう", "sato@example.jp", "東京都"]

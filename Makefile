@@ -107,11 +107,23 @@ security: setup-dev
 # fault tests.
 test: setup-dev lint security test-sqlite test-postgres test-resilience
 
-test-sqlite: setup-dev
-	$(BIN)/pytest -q -p no:cacheprovider
+# The two passes run on TEST_WORKERS pytest-xdist workers, each with its own database, app and
+# servers (tests/conftest.py). worksteal gives each worker one half of the suite in order and
+# lets an idle one take tests from the other's end, so a module's tests mostly stay together.
+# Not loadfile/loadscope/loadgroup: they keep one test per node id, and schemathesis gives
+# all 27 API operations of test_api_schema the same one (tests/conftest.py refuses them).
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
+test-sqlite: setup-dev
+	$(PYTEST)
+
+# tests/concurrency run afterwards in one process: each module's gunicorn servers open up to
+# 90 connections, and two modules at once on two workers exceeded PostgreSQL's 100.
 test-postgres: setup-dev
-	KAKAWARI_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider -m "not e2e"
+	KAKAWARI_TEST_DB=postgresql $(PYTEST) -m "not e2e" --ignore=tests/concurrency
+	KAKAWARI_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider tests/concurrency
 
 # Faults on purpose (tests/resilience/): a server killed during a live session, PostgreSQL
 # restarted while scans arrive, Redis down and back, and everything at once under load. Needs

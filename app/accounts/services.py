@@ -15,7 +15,6 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import validation as v
 from app.accounts.models import ApiToken, User
@@ -33,7 +32,7 @@ from app.core.errors import (
     LastOwner,
     ValidationFailed,
 )
-from app.core.secrets import hash_secret
+from app.core.secrets import check_password, hash_password, hash_secret
 from app.core.text import has_control_chars, printable, single_line
 from app.core.types import utcnow
 from app.core.uow import after_commit
@@ -44,8 +43,6 @@ from app.mail import send_mail
 PRIVACY_NOTICE_VERSION = "2026-04"
 TOKEN_PREFIX = "kkw_"  # noqa: S105 -- a marker, not a secret
 DELETED_NAME = "退会済みユーザー"  # stored, not translated: it replaces the person's name
-# A hash to check against when the email is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def _validated(data: dict, rules: dict) -> dict:
@@ -87,7 +84,7 @@ def register_user(data: dict, *, locale: str = "ja") -> User:
     password = cleaned["password"]
     user = User(
         email=cleaned["email"],
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         name=cleaned["name"],
         furigana=cleaned["furigana"],
         prefecture=cleaned["prefecture"],
@@ -111,10 +108,10 @@ def authenticate(email: str, password: str) -> User:
     commits the record before it answers)."""
     user = find_user_by_email(str(email or ""))
     if user is None or not user.is_active or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, str(password or ""))
+        check_password(None, str(password or ""))  # as long as a real check takes
         record("auth.login_failed", email=printable(email, 254))
         raise InvalidCredentials()
-    if not check_password_hash(user.password_hash, str(password or "")):
+    if not check_password(user.password_hash, str(password or "")):
         record("auth.login_failed", subject=user, email=user.email)
         raise InvalidCredentials()
     return user
@@ -149,7 +146,7 @@ def change_password(user: User, current: str, new: str, confirm: str | None = No
     browser that changed it logs in again with the new session version). `confirm`, when
     given, must repeat `new`; every field's message comes at once."""
     errors = {}
-    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+    if not check_password(user.password_hash, current or ""):
         errors["current_password"] = [InvalidCredentials.message]
     revoked = _set_password(user, new, confirm, errors)
     record("auth.password_changed", subject=user, tokens_revoked=len(revoked))
@@ -169,7 +166,7 @@ def _set_password(user: User, new: str, confirm=None, errors=None) -> list[int]:
         errors["password_confirm"] = [v.PASSWORDS_DIFFER]
     if errors:
         raise ValidationFailed(fields=errors)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     _end_sessions(user)
     return _revoke_every_api_token(user)
 
@@ -366,7 +363,7 @@ def delete_account(user: User, password: str) -> None:
 
     Refused while the person is the last owner of an organisation (LastOwner).
     """
-    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
+    if not check_password(user.password_hash, password or ""):
         raise ValidationFailed(fields={"password": [InvalidCredentials.message]})
     # Organisations (downstream) veto or clean up through the signal: no upstream import.
     for _receiver, blocking in account_deleting.send(current_app._get_current_object(), user=user):

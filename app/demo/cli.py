@@ -2,9 +2,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from app.accounts.models import User
+from app.core.secrets import hash_password
 from app.core.types import utcnow
 from app.demo.choose import seed_choose
 from app.demo.door import open_the_door
@@ -48,7 +48,7 @@ def _upsert_user(email, name, furigana, prefecture, relations, password_hash) ->
 def seed_demo() -> dict:
     """Create the demo organisation and people if missing. Returns what was created."""
     # One hash for every demo account: hashing 124 times would only slow `make run` down.
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
     before = db.session.scalar(select(db.func.count()).select_from(User))
 
     org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))

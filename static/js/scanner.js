@@ -94,6 +94,7 @@ function scannerPage(root) {
 
   function markSynced(when) {
     $("last-sync").textContent = clock(when, true);
+    $("last-sync").dataset.syncedAt = when.toISOString(); // to the millisecond, for the tests
     Store.setMeta("lastSync", when.toISOString()).catch(() => {});
   }
 

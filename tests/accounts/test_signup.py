@@ -21,7 +21,7 @@ GOOD = {
 }
 
 
-def test_signup_creates_account_logs_in_and_stores_consent(client, ctx):
+def test_signup_creates_account_logs_in_and_stores_consent(app, client, ctx):
     response = post_form(client, "/signup", GOOD, token_from="/signup")
     assert response.status_code == 302
     user = db.session.scalar(select(User))
@@ -31,10 +31,27 @@ def test_signup_creates_account_logs_in_and_stores_consent(client, ctx):
     assert user.prefecture == "13" and user.prefecture_name == "東京都"
     assert user.relations == ["origin", "interest"]
     assert user.consent_at is not None and user.consent_version
-    assert user.password_hash != GOOD["password"] and user.password_hash.startswith("scrypt:")
+    # scrypt at the cost the app is configured for (the suite's lower one; see the next test)
+    assert user.password_hash.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
     home = client.get("/").get_data(as_text=True)
     assert "山田 花子" in home
     assert db.session.scalar(select(AuditEvent.event)) == "account.created"
+
+
+def test_outside_the_test_suite_passwords_are_hashed_at_werkzeugs_full_cost(app, ctx, monkeypatch):
+    """The suite hashes at a lower scrypt cost to save time; the app as run must not."""
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    from app.core.secrets import check_password, hash_password
+    from config import Config
+
+    assert generate_password_hash("x").split("$")[0] == Config.PASSWORD_HASH_METHOD
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", Config.PASSWORD_HASH_METHOD)
+    stored = hash_password(GOOD["password"])
+    assert stored.startswith("scrypt:32768:8:1$")
+    assert check_password_hash(stored, GOOD["password"])
+    assert check_password(stored, GOOD["password"])
+    assert not check_password(stored, "another-password") and not check_password(None, "")
 
 
 @pytest.mark.parametrize(

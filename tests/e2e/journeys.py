@@ -7,6 +7,8 @@ test-results/journeys/<test>/NN-step.png (not committed) to be looked at.
 
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +67,7 @@ class Journey:
         main.get_by_label("メールアドレス").fill(email)
         main.get_by_label("パスワード").fill(PASSWORD)
         main.get_by_role("button", name="ログイン").click()
+        # The page the login leads to, stylesheet and all: until its CSS has arrived the header's
+        # menu button shows on any screen, and a click on it (menu()) would find it gone.
+        expect(self.page.locator("form[action='/logout']")).to_be_attached()
+        self.page.wait_for_load_state()

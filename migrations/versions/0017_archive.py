@@ -2,7 +2,7 @@
 the archive page, each person's merged viewing per session, and the series' option to count
 archive viewing of at least N minutes as attending
 
-Revision ID: 0015_archive
+Revision ID: 0017_archive
 Revises: 0016_webhooks (after the surveys and webhooks migrations, merged first)
 Create Date: 2026-12-07 20:00:00.000000
 """
@@ -13,7 +13,7 @@ from alembic import op
 from app.core.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
-revision = "0015_archive"
+revision = "0017_archive"
 down_revision = "0016_webhooks"
 branch_labels = None
 depends_on = None

@@ -1,30 +1,37 @@
 """Sections that areas above attendance add to its figures pages (the series dashboard and the
 年度 report), without attendance importing them: such an area registers a function at app
-start that renders its section's HTML (or None for nothing). The surveys' programme figures
+start that returns its section (a template of its own and the values it shows) or None. The
+page includes the template, autoescaped like the rest of it. The surveys' programme figures
 come in this way (app/surveys/programme.py)."""
 
 from collections.abc import Callable
-
-from markupsafe import Markup
-
-#: name -> fn(series) -> HTML or None
-_SERIES: dict[str, Callable] = {}
-#: name -> fn(org_id, year, sessions of the year) -> HTML or None
-_YEAR: dict[str, Callable] = {}
+from dataclasses import dataclass, field
 
 
-def add_series_section(name: str, render: Callable) -> None:
-    _SERIES[name] = render
+@dataclass(frozen=True)
+class Section:
+    #: a template of the registering area, included with `ctx` bound to `context`
+    template: str
+    context: dict = field(default_factory=dict)
 
 
-def add_year_section(name: str, render: Callable) -> None:
-    _YEAR[name] = render
+#: name -> fn(series) -> Section or None
+_SERIES: dict[str, Callable[..., Section | None]] = {}
+#: name -> fn(org_id, year, sessions of the year) -> Section or None
+_YEAR: dict[str, Callable[..., Section | None]] = {}
 
 
-def series_sections(series) -> list[Markup]:
-    # the sections are rendered by templates (autoescaped): HTML to insert as it is
-    return [Markup(html) for r in _SERIES.values() if (html := r(series))]  # noqa: S704
+def add_series_section(name: str, build: Callable[..., Section | None]) -> None:
+    _SERIES[name] = build
 
 
-def year_sections(org_id: int, year: int, sessions) -> list[Markup]:
-    return [Markup(html) for r in _YEAR.values() if (html := r(org_id, year, sessions))]  # noqa: S704
+def add_year_section(name: str, build: Callable[..., Section | None]) -> None:
+    _YEAR[name] = build
+
+
+def series_sections(series) -> list[Section]:
+    return [s for build in _SERIES.values() if (s := build(series))]
+
+
+def year_sections(org_id: int, year: int, sessions) -> list[Section]:
+    return [s for build in _YEAR.values() if (s := build(org_id, year, sessions))]

@@ -8,10 +8,9 @@ never imports surveys): `register()` is called at app start.
 
 from dataclasses import dataclass
 
-from flask import render_template
 from sqlalchemy import case, func, or_, select
 
-from app.attendance.sections import add_series_section, add_year_section
+from app.attendance.sections import Section, add_series_section, add_year_section
 from app.extensions import db
 from app.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyStatus
 from app.surveys.presets import AGREE_FROM, FIGURE_KEYS, KEY_LABELS
@@ -91,14 +90,15 @@ def year_figures(sessions) -> tuple[list[tuple[object, list[Figure]]], list[Figu
 
 def _series_section(series):
     figures = series_figures(series.id)
-    return render_template("surveys/_programme_series.html", series=series, figures=figures)
+    return Section("surveys/_programme_series.html", {"series": series, "figures": figures})
 
 
 def _year_section(org_id: int, year: int, sessions):
     found = year_figures(sessions)
-    return render_template(
-        "surveys/_programme_year.html", org_id=org_id, year=year, found=found,
-        keys=FIGURE_KEYS, key_labels=KEY_LABELS,
+    return Section(
+        "surveys/_programme_year.html",
+        {"org_id": org_id, "year": year, "found": found, "keys": FIGURE_KEYS,
+         "key_labels": KEY_LABELS},
     )  # fmt: skip
 
 

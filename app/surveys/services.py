@@ -1,4 +1,5 @@
-"""Building a survey, sending it to the people whose attendance matches, one reminder, closing.
+"""Building a survey, sending it to the people whose attendance (or archive viewing) matches,
+one reminder, closing.
 
 Services flush only; the edge commits once. The mails go through the outbox (written with the
 commit, sent after it).
@@ -245,7 +246,7 @@ def returning_people(survey: Survey, user_ids) -> set[int]:
 
 
 def send(survey: Survey, actor=None, now: datetime | None = None) -> int:
-    """Open the survey and mail it to everyone whose attendance matches; how many it went to."""
+    """Open the survey and mail it to everyone in its audience(); how many it went to."""
     now = now or utcnow()
     _editable(survey)
     if not survey.questions:

@@ -1,7 +1,8 @@
 """API: surveys (事後アンケート). The definition for its organisers and for the people it was
-sent to; the responses, a page at a time, for organisers and owners; the person's own answers
-(read and send/change). Another organisation's people get 404; errors carry stable codes
-(survey_closed, survey_already_answered, survey_not_recipient, validation_error)."""
+sent to; its settings (who it goes to, archive viewers included) for organisers; the responses,
+a page at a time, for organisers and owners; the person's own answers (read and send/change).
+Another organisation's people get 404; errors carry stable codes (survey_closed,
+survey_already_answered, survey_not_recipient, survey_locked, validation_error)."""
 
 from functools import wraps
 
@@ -17,8 +18,15 @@ from app.core.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.orgs.models import Role
 from app.surveys import respond
+from app.surveys import services as surveys
 from app.surveys.models import Survey, SurveyRecipient, SurveyResponse, SurveyStatus
-from app.surveys.schemas import MyResponseIn, MyResponseOut, ResponsesOut, SurveyOut
+from app.surveys.schemas import (
+    MyResponseIn,
+    MyResponseOut,
+    ResponsesOut,
+    SurveyOut,
+    SurveySettingsIn,
+)
 
 blp = Blueprint("api_surveys", __name__, description="Surveys (事後アンケート)")
 
@@ -90,6 +98,9 @@ def _documented(extra: dict[int, str] | None = None):
     return decorator
 
 
+SETTINGS_AUDIENCE = ("venue", "online", "partial", "archive")
+
+
 def definition(survey: Survey) -> dict:
     return {
         "id": survey.id,
@@ -100,6 +111,8 @@ def definition(survey: Survey) -> dict:
         "status": survey.status.value,
         "open": survey.is_open(),
         "closes_at": survey.closes_at,
+        **{f"to_{key}": getattr(survey, f"to_{key}") for key in SETTINGS_AUDIENCE},
+        "open_days": survey.open_days,
         "questions": [
             {
                 "id": q.id,
@@ -129,6 +142,27 @@ def _answers_out(found: dict) -> dict:
 def survey_definition(survey: Survey):
     """A survey's questions: for organisers and owners of its organisation, and for the
     people it was sent to."""
+    return definition(survey)
+
+
+@blp.route("/surveys/<int:survey_id>/settings", methods=["PATCH"])
+@blp.arguments(SurveySettingsIn)
+@blp.response(200, SurveyOut)
+@_documented(
+    {
+        403: "Staff of the organisation, or a participant of the series",
+        409: "survey_locked: sent, who it goes to and whether it is anonymous are fixed",
+        422: "validation_error: open_days out of 1-90, or no group of people chosen",
+    }
+)
+@_organizer
+def survey_settings(body, survey: Survey):
+    """Change a survey's settings: anonymous, who it goes to (to_venue, to_online,
+    to_partial, to_archive) and how many days it stays open. Organisers and owners."""
+    current = {f"to_{key}": getattr(survey, f"to_{key}") for key in SETTINGS_AUDIENCE}
+    current.update(anonymous=survey.anonymous, open_days=survey.open_days)
+    surveys.update_settings(survey, **{**current, **body})
+    db.session.commit()
     return definition(survey)
 
 

@@ -20,6 +20,7 @@ AUDIENCE = (
     ("venue", _l("Attended at the venue")),
     ("online", _l("Attended online")),
     ("partial", _l("Partly online (below the series' threshold)")),
+    ("archive", _l("Watched the archive for 5 minutes or more (without attending live)")),
 )
 
 
@@ -49,7 +50,9 @@ class SettingsForm(AppForm):
         validate_choice=False,
     )  # fmt: skip
     audience = MultiCheckboxField(
-        _l("Send it to"), choices=choices(AUDIENCE), description=_l("From the attendance records.")
+        _l("Send it to"),
+        choices=choices(AUDIENCE),
+        description=_l("From the attendance records and the archive viewing."),
     )
     open_days = IntegerField(
         _l("Open for (days after sending)"),

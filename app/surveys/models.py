@@ -9,7 +9,16 @@ partial / archive) and whether they were returning, for the results' split.
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -37,8 +46,8 @@ class AttendedAs(enum.StrEnum):
     venue = "venue"
     online = "online"
     partial = "partial"
-    #: archive viewing (アーカイブ配信): filled by an audience source registered with
-    #: app.surveys.services.add_audience_source, when the archive area is wired in
+    #: watched the archive (アーカイブ配信) of its session(s) for at least 5 minutes
+    #: (app.surveys.services.audience), without attending it live
     archive = "archive"
 
 
@@ -56,6 +65,9 @@ class Survey(db.Model):
     to_venue: Mapped[bool] = mapped_column(Boolean, default=True)
     to_online: Mapped[bool] = mapped_column(Boolean, default=True)
     to_partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: also the people who watched the archive of its session(s) for at least 5 minutes and
+    #: did not attend live (those who did are in their live group)
+    to_archive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[SurveyStatus] = mapped_column(
         str_enum(SurveyStatus, "survey_status"), default=SurveyStatus.draft
     )
@@ -78,6 +90,20 @@ class Survey(db.Model):
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         return self.status is SurveyStatus.open and (self.closes_at is None or now < self.closes_at)
+
+    @property
+    def audience_keys(self) -> set[str]:
+        """The groups it goes to: venue, online, partial, archive."""
+        return {
+            key
+            for key, on in (
+                ("venue", self.to_venue),
+                ("online", self.to_online),
+                ("partial", self.to_partial),
+                ("archive", self.to_archive),
+            )
+            if on
+        }
 
     @property
     def locked(self) -> bool:

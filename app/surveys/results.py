@@ -2,8 +2,8 @@
 answered: the response rate (per group), every question's distribution split by how people
 attended and new vs returning, and the free text.
 
-Groups: "all", each AttendedAs value, "new", "returning". The archive bucket shows once the
-archive area sends surveys to its viewers (app.surveys.services.add_audience_source).
+Groups: "all", each AttendedAs value (archive: アーカイブ視聴, for a survey also sent to the
+archive's viewers), "new", "returning"; a group shows once anybody in it was sent the survey.
 """
 
 from collections import defaultdict

@@ -29,7 +29,30 @@ class SurveyOut(Schema):
     status = fields.String(metadata={"enum": [s.value for s in SurveyStatus]})
     open = fields.Boolean(metadata={"description": "Answers are taken now"})
     closes_at = fields.DateTime(allow_none=True)
+    to_venue = fields.Boolean(metadata={"description": "Sent to who attended at the venue"})
+    to_online = fields.Boolean(metadata={"description": "Sent to who attended online"})
+    to_partial = fields.Boolean(metadata={"description": "Sent to who was partly online"})
+    to_archive = fields.Boolean(
+        metadata={"description": "Sent to who watched the archive for 5 minutes or more "
+                  "without attending live (their group: archive)"}
+    )  # fmt: skip
+    open_days = fields.Integer(metadata={"description": "Open this many days after sending"})
     questions = fields.List(fields.Nested(SurveyQuestionOut))
+
+
+class SurveySettingsIn(Schema):
+    """What is left out keeps its value. Who it goes to and whether it is anonymous are fixed
+    once the survey is sent (survey_locked); open_days may still change."""
+
+    anonymous = fields.Boolean()
+    to_venue = fields.Boolean()
+    to_online = fields.Boolean()
+    to_partial = fields.Boolean()
+    to_archive = fields.Boolean(
+        metadata={"description": "Also the people who watched the archive for 5 minutes or "
+                  "more (those who attended live stay in their live group)"}
+    )  # fmt: skip
+    open_days = fields.Integer(metadata={"description": "1 to 90"})
 
 
 class ResponderOut(Schema):

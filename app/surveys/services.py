@@ -1,16 +1,17 @@
-"""Building a survey, sending it to the people whose attendance matches, one reminder, closing.
+"""Building a survey, sending it to the people whose attendance (or archive viewing) matches,
+one reminder, closing.
 
 Services flush only; the edge commits once. The mails go through the outbox (written with the
 commit, sent after it).
 """
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.accounts.models import User
+from app.archive.models import ArchiveViewing
 from app.attendance.models import Attendance, AttendanceStatus
 from app.audit.services import record
 from app.core.errors import ValidationFailed
@@ -38,15 +39,10 @@ BUCKETS = {
     AttendanceStatus.attended_online: AttendedAs.online,
     AttendanceStatus.partial: AttendedAs.partial,
 }
-RANK = {AttendedAs.venue: 0, AttendedAs.online: 1, AttendedAs.partial: 2, AttendedAs.archive: 3}
-
-#: name -> fn(survey) -> {user_id: AttendedAs}: more people to send the survey to (the archive
-#: area registers its viewers here with AttendedAs.archive); the attendance records win
-_AUDIENCE_SOURCES: dict[str, Callable[[Survey], dict[int, AttendedAs]]] = {}
-
-
-def add_audience_source(name: str, source: Callable[[Survey], dict[int, AttendedAs]]) -> None:
-    _AUDIENCE_SOURCES[name] = source
+RANK = {AttendedAs.venue: 0, AttendedAs.online: 1, AttendedAs.partial: 2}
+#: archive viewing (merged across tabs, summed over the survey's sessions) that makes someone
+#: an archive viewer the survey can go to (to_archive)
+ARCHIVE_MINUTES = 5
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -74,21 +70,25 @@ def update_settings(
     to_online: bool,
     to_partial: bool,
     open_days: int,
+    to_archive: bool = False,
 ) -> None:
     """Who it goes to and whether it is anonymous are fixed once it is sent; how long it
     stays open may still change (counted from the sending)."""
     if not isinstance(open_days, int) or not 1 <= open_days <= MAX_OPEN_DAYS:
         raise ValidationFailed(fields={"open_days": [_l("Between 1 and 90 days.")]})
-    wanted = (anonymous, to_venue, to_online, to_partial)
+    wanted = tuple(map(bool, (anonymous, to_venue, to_online, to_partial, to_archive)))
+    current = (survey.anonymous, survey.to_venue, survey.to_online, survey.to_partial,
+               survey.to_archive)  # fmt: skip
     if survey.locked:
-        if wanted != (survey.anonymous, survey.to_venue, survey.to_online, survey.to_partial):
+        if wanted != current:
             raise SurveyLocked()
     else:
-        if not (to_venue or to_online or to_partial):
+        if not any(wanted[1:]):
             raise ValidationFailed(
                 fields={"to_venue": [_l("Choose at least one group of people.")]}
             )
-        survey.anonymous, survey.to_venue, survey.to_online, survey.to_partial = wanted
+        (survey.anonymous, survey.to_venue, survey.to_online, survey.to_partial,
+         survey.to_archive) = wanted  # fmt: skip
     survey.open_days = open_days
     if survey.sent_at is not None:
         survey.closes_at = survey.sent_at + timedelta(days=open_days)
@@ -178,31 +178,43 @@ def _sessions_of(survey: Survey) -> list[Session]:
     return [s for s in survey.series.sessions if not s.is_cancelled]
 
 
-def audience(survey: Survey) -> dict[int, AttendedAs]:
-    """user id -> how they took part, for those whose attendance matches the survey's choice
-    (venue, online, partial) in its session, or any session of its series."""
-    wanted = [
-        status
-        for status, on in (
-            (AttendanceStatus.attended_venue, survey.to_venue),
-            (AttendanceStatus.attended_online, survey.to_online),
-            (AttendanceStatus.partial, survey.to_partial),
-        )
-        if on
-    ]
-    rows = db.session.execute(
-        select(Attendance.user_id, Attendance.status).where(
-            Attendance.session_id.in_([s.id for s in _sessions_of(survey)]),
-            Attendance.status.in_(wanted),
+def _archive_viewers(session_ids: list[int]) -> set[int]:
+    """Those whose archive viewing of these sessions adds up to ARCHIVE_MINUTES, in one query."""
+    if not session_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(ArchiveViewing.user_id)
+            .where(ArchiveViewing.session_id.in_(session_ids))
+            .group_by(ArchiveViewing.user_id)
+            .having(func.sum(ArchiveViewing.seconds) >= ARCHIVE_MINUTES * 60)
         )
     )
+
+
+def audience(survey: Survey) -> dict[int, AttendedAs]:
+    """user id -> how they took part, for those whose attendance matches the survey's choice
+    (venue, online, partial) in its session, or any session of its series, and (to_archive)
+    those who watched its archive for ARCHIVE_MINUTES. The attendance records win: someone
+    who attended live and watched the archive too is in their live group (the first chosen
+    one, by RANK, across a series' sessions), never in the archive group."""
+    session_ids = [s.id for s in _sessions_of(survey)]
+    wanted = {AttendedAs(key) for key in survey.audience_keys}
+    rows = db.session.execute(
+        select(Attendance.user_id, Attendance.status).where(
+            Attendance.session_id.in_(session_ids), Attendance.status.in_(BUCKETS)
+        )
+    )
+    live: set[int] = set()
     found: dict[int, AttendedAs] = {}
-    for source in _AUDIENCE_SOURCES.values():
-        found.update(source(survey))
     for user_id, status in rows:
+        live.add(user_id)
         bucket = BUCKETS[status]
-        if user_id not in found or RANK[bucket] < RANK[found[user_id]]:
+        if bucket in wanted and (user_id not in found or RANK[bucket] < RANK[found[user_id]]):
             found[user_id] = bucket
+    if survey.to_archive:
+        for user_id in _archive_viewers(session_ids) - live:
+            found[user_id] = AttendedAs.archive
     return found
 
 
@@ -234,7 +246,7 @@ def returning_people(survey: Survey, user_ids) -> set[int]:
 
 
 def send(survey: Survey, actor=None, now: datetime | None = None) -> int:
-    """Open the survey and mail it to everyone whose attendance matches; how many it went to."""
+    """Open the survey and mail it to everyone in its audience(); how many it went to."""
     now = now or utcnow()
     _editable(survey)
     if not survey.questions:

@@ -94,10 +94,7 @@ def _settings_form(survey: Survey, formdata=None) -> SettingsForm:
     form = SettingsForm(formdata=formdata)
     if formdata is None:
         form.privacy.data = "anonymous" if survey.anonymous else "named"
-        form.audience.data = [
-            k for k, on in (("venue", survey.to_venue), ("online", survey.to_online),
-                            ("partial", survey.to_partial)) if on
-        ]  # fmt: skip
+        form.audience.data = [k for k, _label in AUDIENCE if k in survey.audience_keys]
         form.open_days.data = survey.open_days
     if survey.locked:
         form.privacy.render_kw = {"disabled": True}
@@ -141,14 +138,12 @@ def settings(org_id: int, series_id: int, survey_id: int):
         audience = set(form.audience.data or [])
         anonymous = form.privacy.data == "anonymous"
         if survey.locked:  # the disabled fields are not sent: they keep their values
-            anonymous, audience = survey.anonymous, {
-                k for k, on in (("venue", survey.to_venue), ("online", survey.to_online),
-                                ("partial", survey.to_partial)) if on
-            }  # fmt: skip
+            anonymous, audience = survey.anonymous, survey.audience_keys
         try:
             surveys.update_settings(
                 survey, anonymous=anonymous, to_venue="venue" in audience,
                 to_online="online" in audience, to_partial="partial" in audience,
+                to_archive="archive" in audience,
                 open_days=form.open_days.data if form.open_days.data is not None else -1,
             )  # fmt: skip
             db.session.commit()

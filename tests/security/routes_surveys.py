@@ -72,6 +72,9 @@ ONLY_RECIPIENT = {
 }
 API_ROWS = [
     ("api_surveys.survey_definition", "GET", "/api/v1/surveys/{sv_survey}", None, RECIPIENT),
+    # sent: the settings that are left may change, but not to 0 days
+    ("api_surveys.survey_settings", "PATCH", "/api/v1/surveys/{sv_survey}/settings",
+     {"open_days": 0}, {**ORGANIZERS, "organizer": 422, "owner": 422}),
     ("api_surveys.survey_responses", "GET", "/api/v1/surveys/{sv_survey}/responses?page=1",
      None, ORGANIZERS),
     ("api_surveys.my_response", "GET", "/api/v1/surveys/{sv_survey}/my-response", None,

@@ -22,13 +22,15 @@ def finished(app, past):  # noqa: F811
     return series_id, session_id, people
 
 
-def make_survey(series_id, session_id, *, anonymous=False, partial=False, sets=True, text=True):
+def make_survey(
+    series_id, session_id, *, anonymous=False, partial=False, archive=False, sets=True, text=True
+):
     """A survey of the session with the 関係人口 set and a free-text question (not sent)."""
     session = db.session.get(Session, session_id)
     survey = surveys.create_survey(session.series, session, "第1回 事後アンケート")
     surveys.update_settings(
         survey, anonymous=anonymous, to_venue=True, to_online=True, to_partial=partial,
-        open_days=14,
+        to_archive=archive, open_days=14,
     )  # fmt: skip
     if sets:
         surveys.add_kakawari_set(survey)

@@ -59,6 +59,13 @@ class Config:
     #: download the offline list) until the sync grace above has passed
     CHECKIN_STAFF_LEAD_HOURS = float(os.environ.get("CHECKIN_STAFF_LEAD_HOURS", "24"))
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "30"))
+    # アーカイブ配信 (app/archive): the archive page sends a heartbeat every
+    # ARCHIVE_HEARTBEAT_SECONDS while it is open; one within ARCHIVE_HEARTBEAT_GAP seconds of the
+    # tab's last extends its viewing interval, a later one starts another (time away is not
+    # counted); the API limits each person's heartbeats to ARCHIVE_HEARTBEATS_PER_USER.
+    ARCHIVE_HEARTBEAT_SECONDS = int(os.environ.get("ARCHIVE_HEARTBEAT_SECONDS", "30"))
+    ARCHIVE_HEARTBEAT_GAP = int(os.environ.get("ARCHIVE_HEARTBEAT_GAP", "90"))
+    ARCHIVE_HEARTBEATS_PER_USER = os.environ.get("ARCHIVE_HEARTBEATS_PER_USER", "20 per minute")
 
     # Public base URL used in emails (links must work outside a request).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")

@@ -29,7 +29,7 @@ from app.extensions import db, limiter
 blp = Blueprint("api_archive", __name__, description="Archive viewing (アーカイブ配信)")
 
 heartbeat_limit = limiter.limit(
-    lambda: current_app.config.get("ARCHIVE_HEARTBEATS_PER_USER", "20 per minute"),
+    lambda: current_app.config["ARCHIVE_HEARTBEATS_PER_USER"],
     key_func=lambda: f"archive-beat:{current_user.id if current_user.is_authenticated else 0}",
     scope="archive-heartbeat",
 )

@@ -19,9 +19,11 @@ from app.api import Blueprint, ErrorSchema, PageQuery, requested_slice
 from app.api.access import require_role_in
 from app.api.accounts import BEARER, Prefecture
 from app.api.events import prefecture_payload
+from app.archive.services import figures as archive_figures
 from app.attendance import dashboards
 from app.attendance import services as attendance
 from app.attendance.models import Attendance, AttendanceStatus
+from app.attendance.schemas import ArchiveFiguresOut
 from app.core.access import declare, require_user
 from app.core.errors import NotFound
 from app.events.models import Mode, Series, Session, SessionStatus
@@ -161,6 +163,10 @@ class SessionAttendanceOut(Schema):
     by_mode = fields.Nested(
         ByMode, metadata={"description": "How they registered -> how they came"}
     )
+    archive = fields.Nested(
+        ArchiveFiguresOut,
+        metadata={"description": "アーカイブ視聴, apart from attendance (not in `counts`)"},
+    )
     records = fields.List(
         fields.Nested(RecordOut),
         metadata={"description": "By furigana: all of them, or those the query asks for "
@@ -174,11 +180,21 @@ class SeriesSessionOut(Schema):
     starts_at = fields.DateTime()
     status = fields.String(metadata={"enum": [s.value for s in SessionStatus]})
     counts = fields.Nested(Counts)
+    archive = fields.Nested(
+        ArchiveFiguresOut,
+        metadata={"description": "アーカイブ視聴, apart from attendance (not in `counts`)"},
+    )
 
 
 class SeriesPersonOut(Schema):
     user = fields.Nested(UserBrief)
-    attended = fields.Integer(metadata={"description": "Sessions attended, venue or online"})
+    attended = fields.Integer(
+        metadata={"description": "Sessions attended, venue or online, or by archive viewing "
+                  "where the series counts it"}
+    )  # fmt: skip
+    archive = fields.Integer(
+        metadata={"description": "Of `attended`: sessions counted by watching their archive"}
+    )
     completed = fields.Boolean(metadata={"description": "The completion rule is met"})
     sessions = fields.Dict(
         keys=fields.String(),
@@ -190,6 +206,11 @@ class SeriesPersonOut(Schema):
 class SeriesAttendanceOut(Schema):
     series_id = fields.Integer()
     completion_min_sessions = fields.Integer(allow_none=True)
+    archive_counts_minutes = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Archive viewing of at least this many minutes of a session "
+                  "not attended live counts as attended; null: it does not count"},
+    )  # fmt: skip
     completions = fields.Integer(metadata={"description": "People who met the completion rule"})
     sessions = fields.List(fields.Nested(SeriesSessionOut))
     people = fields.List(fields.Nested(SeriesPersonOut), metadata={"description": "By furigana"})
@@ -236,6 +257,11 @@ def record_payload(record: Attendance) -> dict:
         "checked_in_at": record.checked_in_at,
         "override": override,
     }
+
+
+def _archive(found: tuple[int, int] | None) -> dict:
+    people, minutes = found or (0, 0)
+    return {"people": people, "minutes": minutes}
 
 
 def _by_mode(summary: dashboards.SessionSummary) -> dict:
@@ -289,6 +315,7 @@ def session_attendance(query, session: Session):
         "final": attendance.is_final(session.id),
         "counts": summary.counts,
         "by_mode": _by_mode(summary),
+        "archive": _archive(archive_figures([session.id]).get(session.id)),
         "records": [record_payload(r) for r in _asked_records(session.id, query)],
     }
 
@@ -304,6 +331,7 @@ def series_attendance(series: Series):
     Staff and above of the organisation."""
     sessions = series.sessions
     counts = dashboards.session_counts([s.id for s in sessions])
+    watched = archive_figures([s.id for s in sessions])
     required = series.completion_min_sessions
     people = []
     for person in dashboards.series_people(series):
@@ -312,6 +340,7 @@ def series_attendance(series: Series):
             {
                 "user": _user(person.user),
                 "attended": attended,
+                "archive": len(person.archive),
                 "completed": required is not None and attended >= required,
                 "sessions": {str(sid): status.value for sid, status in person.sessions.items()},
             }
@@ -319,6 +348,7 @@ def series_attendance(series: Series):
     return {
         "series_id": series.id,
         "completion_min_sessions": required,
+        "archive_counts_minutes": series.archive_counts_minutes,
         "completions": sum(1 for p in people if p["completed"]),
         "sessions": [
             {
@@ -327,6 +357,7 @@ def series_attendance(series: Series):
                 "starts_at": s.starts_at,
                 "status": s.status.value,
                 "counts": counts[s.id],
+                "archive": _archive(watched.get(s.id)),
             }
             for s in sessions
         ],

@@ -54,7 +54,7 @@ class NotAllowedToWatch(PermissionDenied):
 
 
 def heartbeat_gap() -> timedelta:
-    return timedelta(seconds=current_app.config.get("ARCHIVE_HEARTBEAT_GAP", 90))
+    return timedelta(seconds=current_app.config["ARCHIVE_HEARTBEAT_GAP"])
 
 
 # --- the link -----------------------------------------------------------------------------------

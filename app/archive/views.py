@@ -115,7 +115,7 @@ def watch(session_id: int):
         archive=archive,
         minutes=minutes,
         heartbeat_url=f"/api/v1/sessions/{session.id}/archive/heartbeat",
-        interval=current_app.config.get("ARCHIVE_HEARTBEAT_SECONDS", 30),
+        interval=current_app.config["ARCHIVE_HEARTBEAT_SECONDS"],
     ), NO_STORE
 
 

@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.accounts.models import User
-from app.archive.models import ArchiveViewing
-from app.attendance import figures
+from app.attendance import archive_credit, figures
 from app.attendance.models import Attendance, AttendanceStatus
 from app.attendance.services import Progress, progress
 from app.core.paging import PageWindow, page_number
@@ -343,18 +342,11 @@ def series_people(series: Series) -> list[PersonInSeries]:
         found = people.setdefault(user.id, PersonInSeries(user, {}))
         found.sessions[session_id] = status
     if series.archive_counts_minutes is not None and people:
-        watched = db.session.execute(
-            select(ArchiveViewing.user_id, ArchiveViewing.session_id)
-            .join(Session, Session.id == ArchiveViewing.session_id)
-            .where(
-                Session.series_id == series.id,
-                Session.status == SessionStatus.scheduled,
-                ArchiveViewing.seconds >= series.archive_counts_minutes * 60,
-            )
-        )
-        for user_id, session_id in watched:
+        credited = archive_credit.credited([series.id]).subquery()
+        for user_id, session_id in db.session.execute(
+            select(credited.c.user_id, credited.c.session_id)
+        ):
             person = people.get(user_id)
-            status = person.sessions.get(session_id) if person else None
-            if person is not None and not (status and status.attended):
+            if person is not None:
                 person.archive.add(session_id)
     return list(people.values())

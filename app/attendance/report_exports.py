@@ -28,11 +28,20 @@ KPI_LABELS = (
     ("venue_only", "会場参加のみ"),
     ("online_only", "オンライン参加のみ"),
     ("both", "会場・オンライン両方"),
+    ("archive_viewers", "アーカイブ視聴者数（出席とは別）"),
+    ("archive_minutes", "アーカイブ視聴分数（合計）"),
 )
 HEADERS = {
-    "summary": ("年度", "指標", "人数"),
+    "summary": ("年度", "指標", "値"),
     "prefectures": ("都道府県コード", "都道府県", "参加者数", "継続参加者数（2回以上出席）"),
-    "series": ("講座", "年度内の回数", "参加者数", "修了者数"),
+    "series": (
+        "講座",
+        "年度内の回数",
+        "参加者数",
+        "修了者数",
+        "アーカイブ視聴者数",
+        "アーカイブ視聴分数",
+    ),
     "participants": (
         "氏名",
         "ふりがな",
@@ -68,7 +77,11 @@ def rows(table: str, report: OrgReport | None, people: Iterable[ParticipantLine]
             for code, n, continuing in report.prefectures
         ]
     if table == "series":
-        return [(s.title, s.sessions, s.participants, s.completions) for s in report.series]
+        return [
+            (s.title, s.sessions, s.participants, s.completions, s.archive_viewers,
+             s.archive_minutes)
+            for s in report.series
+        ]  # fmt: skip
     return (
         (p.name, p.furigana, prefecture_name(p.prefecture, "ja"), *p.figures) for p in people or ()
     )

@@ -15,7 +15,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from app.accounts.models import User
-from app.attendance import figures
+from app.archive.models import ArchiveViewing
+from app.attendance import archive_credit, figures
 from app.attendance.figures import fiscal_year_bounds, fiscal_year_of
 from app.core.errors import ValidationFailed
 from app.core.prefectures import PREFECTURES
@@ -59,6 +60,10 @@ class Kpis:
     venue_only: int = 0
     online_only: int = 0
     both: int = 0
+    #: アーカイブ視聴, apart from attendance: people who watched an archive of a session of
+    #: the year, and their minutes in all
+    archive_viewers: int = 0
+    archive_minutes: int = 0
 
 
 @dataclass
@@ -68,6 +73,9 @@ class SeriesLine:
     sessions: int  # sessions in the year
     participants: int
     completions: int
+    #: アーカイブ視聴 of the series' sessions of the year: people, minutes in all
+    archive_viewers: int = 0
+    archive_minutes: int = 0
 
 
 @dataclass
@@ -137,13 +145,7 @@ def _completed(org_id: int, year: int):
             )
         )
     )
-    people = figures.people_in(held).rows
-    return (
-        select(people.c.user_id.label("user_id"), people.c.series_id.label("series_id"))
-        .join(Series, Series.id == people.c.series_id)
-        .where(people.c.venue + people.c.online >= Series.completion_min_sessions)
-        .subquery()
-    )
+    return archive_credit.completed(figures.people_in(held).rows, ending)
 
 
 def _people_where(condition):
@@ -195,6 +197,7 @@ def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
             select(people.rows.c.series_id, func.count()).group_by(people.rows.c.series_id)
         ).all()
     )
+    watched, kpis.archive_viewers, kpis.archive_minutes = _archive_viewing(sessions)
     lines: dict[int, SeriesLine] = {}
     for s in sessions:
         line = lines.get(s.series_id)
@@ -205,9 +208,38 @@ def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
                 0,
                 per_series.get(s.series_id, 0),
                 completions.get(s.series_id, 0),
+                *watched.get(s.series_id, (0, 0)),
             )
         line.sessions += 1
     return OrgReport(year, kpis, prefectures, list(lines.values()))
+
+
+def _archive_viewing(sessions: list[Session]) -> tuple[dict[int, tuple[int, int]], int, int]:
+    """({series id: (people who watched, minutes)}, people, minutes) of the archives of the
+    sessions, apart from attendance: two aggregate queries (a person counts once a series,
+    and once in the year)."""
+    ids = [s.id for s in sessions]
+    if not ids:
+        return {}, 0, 0
+    watched = and_(ArchiveViewing.session_id.in_(ids), ArchiveViewing.seconds > 0)
+    per_series = {
+        series_id: (people, int(seconds) // 60)
+        for series_id, people, seconds in db.session.execute(
+            select(
+                Session.series_id,
+                func.count(func.distinct(ArchiveViewing.user_id)),
+                func.coalesce(func.sum(ArchiveViewing.seconds), 0),
+            )
+            .join(Session, Session.id == ArchiveViewing.session_id)
+            .where(watched)
+            .group_by(Session.series_id)
+        )
+    }
+    people = db.session.scalar(
+        select(func.count(func.distinct(ArchiveViewing.user_id))).where(watched)
+    )
+    minutes = sum(m for _, m in per_series.values())
+    return per_series, people or 0, minutes
 
 
 #: rows fetched at a time when a participant list is streamed (a server-side cursor on

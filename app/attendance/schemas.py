@@ -62,3 +62,10 @@ class HistorySeriesOut(Schema):
 
 class HistorySchema(Schema):
     series = fields.List(fields.Nested(HistorySeriesOut))
+
+
+class ArchiveFiguresOut(Schema):
+    """A session's アーカイブ視聴, apart from live attendance (the figures its page shows)."""
+
+    people = fields.Integer(metadata={"description": "People who watched the archive"})
+    minutes = fields.Integer(metadata={"description": "Their viewing minutes in all"})

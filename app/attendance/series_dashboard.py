@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select, union
 
 from app.accounts.models import User, UserRelation
 from app.archive.services import figures as archive_figures
-from app.attendance import figures
+from app.attendance import archive_credit, figures
 from app.attendance.dashboards import session_counts
 from app.attendance.figures import ATTENDED
 from app.attendance.models import Attendance, PersonFigures
@@ -109,7 +109,8 @@ def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashb
     required = series.completion_min_sessions
     histogram: dict[int, int] = {}
     returning, prefectures = 0, {}
-    people = figures.people_in(held).per_person() if held else None
+    attended = figures.people_in(held) if held else None
+    people = attended.per_person() if attended else None
     for n, prefecture, earlier, found in _per_person(series, people):
         histogram[n] = histogram.get(n, 0) + found
         returning += found if earlier else 0
@@ -121,13 +122,28 @@ def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashb
         cohort=cohort,
         funnel=funnel,
         required=required,
-        completions=sum(n for k, n in histogram.items() if k >= required) if required else 0,
+        completions=_completions(series, attended, histogram),
         returning=returning,
         prefectures=sorted(prefectures.items(), key=lambda r: (-r[1], r[0])),
     )
     if board.participants:
         board.relations = _by_relation(select(people.c.user_id))
     return board
+
+
+def _completions(series: Series, attended, histogram: dict[int, int]) -> int:
+    """People meeting the completion rule: from the histogram of live sessions, or, when the
+    series counts archive viewing (archive_credit), one query adding the sessions it counts
+    for, read now on top of the kept figures (viewing goes on after a session is final)."""
+    required = series.completion_min_sessions
+    if not required:
+        return 0
+    if series.archive_counts_minutes is None:
+        return sum(n for k, n in histogram.items() if k >= required)
+    if attended is None:  # no session takes place: none attended, live or by archive
+        return 0
+    done = archive_credit.completed(attended.rows, [series.id])
+    return db.session.execute(select(func.count()).select_from(done)).scalar_one()
 
 
 def _retained(first_id: int, later: list[int], kept: dict) -> dict[int, int]:

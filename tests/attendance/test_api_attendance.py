@@ -136,6 +136,7 @@ def test_a_series_attendance_per_session_and_per_person(app, world, client, fini
     assert person == {
         "user": person["user"],
         "attended": 1,
+        "archive": 0,
         "completed": False,
         "sessions": {str(session_id): "attended_venue"},
     }

@@ -32,7 +32,7 @@ KPI_LABELS = (
     ("archive_minutes", "アーカイブ視聴分数（合計）"),
 )
 HEADERS = {
-    "summary": ("年度", "指標", "値"),
+    "summary": ("年度", "指標", "数値"),
     "prefectures": ("都道府県コード", "都道府県", "参加者数", "継続参加者数（2回以上出席）"),
     "series": (
         "講座",

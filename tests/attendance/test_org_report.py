@@ -195,7 +195,7 @@ def test_the_csv_files_have_a_bom_and_japanese_headers(app, world, case):
     assert "attachment" in summary.headers["Content-Disposition"]
     assert summary.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(summary.data.decode("utf-8-sig"))))
-    assert rows[0] == ["年度", "指標", "値"]
+    assert rows[0] == ["年度", "指標", "数値"]
     assert ["2024年度", "参加者数（1回以上出席）", "3"] in rows
     assert ["2024年度", "修了者数（延べ）", "2"] in rows
 

@@ -213,11 +213,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.ops.health import bp as ops_bp
     from app.orgs.views import bp as orgs_bp
+    from app.records.views import bp as records_bp
     from app.registration import (
         erasure,  # noqa: F401 -- connects its signal receivers
         notifications,  # noqa: F401 -- connects its signal receivers
     )
-    from app.records.views import bp as records_bp
     from app.registration.manage import bp as manage_bp
     from app.registration.reminder_views import bp as reminders_bp
     from app.registration.views import bp as registration_bp

@@ -44,6 +44,16 @@ def payload(record: Record, verification_url: str | None = None) -> dict:
         "total_minutes": record.minutes,
         "organizations": [o.name for o in record.orgs if o.id in record.chosen],
         "verification_url": verification_url,
+        "archive_viewing": [
+            {
+                "date": to_local(v.watched_at).strftime("%Y-%m-%d"),
+                "organization": v.org.name,
+                "series": v.series.title,
+                "session": v.session.title,
+                "minutes": v.minutes,
+            }
+            for v in record.viewings
+        ],
         "activities": [
             {
                 "date": _date(a),
@@ -74,6 +84,21 @@ def csv_rows(record: Record):
                 a.series.municipality,
                 MODE_JA[a.mode.value],
                 a.minutes,
+            )
+        ]
+
+    for v in record.viewings:
+        yield [
+            cell(c)
+            for c in (
+                to_local(v.watched_at).strftime("%Y-%m-%d"),
+                v.org.name,
+                v.series.title,
+                v.session.title,
+                prefecture_name(v.series.prefecture, "ja"),
+                v.series.municipality,
+                "アーカイブ視聴",
+                v.minutes,
             )
         ]
 
@@ -159,6 +184,17 @@ def record_pdf(record: Record, verification_url: str | None) -> bytes:
         h=6,
         align="R",
     )
+    if record.viewings:
+        y = pdf.text_at(y + 4, _("Archive viewing"), 11, x=15, w=180, h=6, align="L") + 1
+        for v in record.viewings:
+            if y > 265:
+                pdf.add_page()
+                y = 20
+            line = (
+                f"{to_local(v.watched_at).strftime('%Y-%m-%d')}  {v.org.name}  "
+                f"{v.series.title} / {v.session.title}  {_('%(n)d min', n=v.minutes)}"
+            )
+            y = pdf.text_at(y, line, 8.5, x=15, w=180, h=4.5, align="L") + 1.5
     if verification_url:
         if y > 245:
             pdf.add_page()

@@ -20,6 +20,14 @@ class YearlyActivityOut(Schema):
     )
 
 
+class ArchiveViewingOut(Schema):
+    date = fields.String(metadata={"description": "First watched (Japan date, YYYY-MM-DD)"})
+    organization = fields.String()
+    series = fields.String()
+    session = fields.String()
+    minutes = fields.Integer()
+
+
 class YearlyRecordOut(Schema):
     name = fields.String()
     fiscal_year = fields.Integer(metadata={"description": "年度 (April to March)"})
@@ -30,3 +38,7 @@ class YearlyRecordOut(Schema):
     organizations = fields.List(fields.String(), metadata={"description": "Those shown"})
     verification_url = fields.String(allow_none=True)
     activities = fields.List(fields.Nested(YearlyActivityOut))
+    archive_viewing = fields.List(
+        fields.Nested(ArchiveViewingOut),
+        metadata={"description": "アーカイブ視聴, listed apart from the activities"},
+    )

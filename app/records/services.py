@@ -5,6 +5,9 @@ An activity is a session of the 年度 (its start, Japan time) whose attendance 
 (attended_venue) or online for at least the series' threshold (attended_online). Partial
 presence, absences and sessions cancelled by the organiser are not activities. Minutes are the
 session's length at the venue, and the measured time in the live room online.
+
+Archive viewing (アーカイブ視聴) is listed apart: the sessions whose recording the person first
+watched in the 年度, at least a minute, that are not already activities.
 """
 
 import secrets
@@ -15,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.archive.models import ArchiveViewing
 from app.attendance.figures import fiscal_year_bounds, fiscal_year_of
 from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
 from app.audit import services as audit
@@ -45,6 +49,23 @@ class Activity:
 
 
 @dataclass(frozen=True)
+class Viewing:
+    """アーカイブ視聴 of a session (apart from the activities)."""
+
+    session: Session
+    watched_at: datetime
+    minutes: int
+
+    @property
+    def series(self) -> Series:
+        return self.session.series
+
+    @property
+    def org(self) -> Organization:
+        return self.session.series.org
+
+
+@dataclass(frozen=True)
 class Record:
     user: User
     year: int
@@ -55,6 +76,8 @@ class Record:
     #: the activities of the chosen organisations, in date order
     activities: list[Activity]
     stored: ActivityRecord | None
+    #: archive viewing of the chosen organisations, in date order
+    viewings: list[Viewing] = ()
 
     @property
     def minutes(self) -> int:
@@ -123,6 +146,30 @@ def activities(user_id: int, year: int) -> list[Activity]:
     return found
 
 
+def viewings(user_id: int, year: int, counted: set[int]) -> list[Viewing]:
+    """The person's archive viewing first watched in the 年度 (a minute or more), of sessions
+    not in `counted` (the activities)."""
+    start, end = fiscal_year_bounds(year)
+    rows = db.session.execute(
+        select(ArchiveViewing, Session)
+        .join(Session, Session.id == ArchiveViewing.session_id)
+        .where(
+            ArchiveViewing.user_id == user_id,
+            ArchiveViewing.seconds >= 60,
+            ArchiveViewing.first_at >= start,
+            ArchiveViewing.first_at < end,
+            Session.status != SessionStatus.cancelled,
+        )
+        .order_by(ArchiveViewing.first_at, Session.id)
+        .options(selectinload(Session.series).selectinload(Series.org))
+    ).all()
+    return [
+        Viewing(session, viewing.first_at, viewing.minutes)
+        for viewing, session in rows
+        if session.id not in counted
+    ]
+
+
 def stored_record(user_id: int, year: int) -> ActivityRecord | None:
     return db.session.scalar(
         select(ActivityRecord)
@@ -133,7 +180,8 @@ def stored_record(user_id: int, year: int) -> ActivityRecord | None:
 
 def _build(user: User, year: int, stored: ActivityRecord | None) -> Record:
     every = activities(user.id, year)
-    orgs = {a.org.id: a.org for a in every}
+    watched = viewings(user.id, year, {a.session.id for a in every})
+    orgs = {a.org.id: a.org for a in [*every, *watched]}
     chosen = set(orgs) if stored is None else {o.org_id for o in stored.orgs} & set(orgs)
     return Record(
         user=user,
@@ -142,6 +190,7 @@ def _build(user: User, year: int, stored: ActivityRecord | None) -> Record:
         chosen=chosen,
         activities=[a for a in every if a.org.id in chosen],
         stored=stored,
+        viewings=[v for v in watched if v.org.id in chosen],
     )
 
 

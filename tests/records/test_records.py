@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.archive.models import ArchiveViewing
 from app.attendance.figures import fiscal_year_of
 from app.attendance.models import Attendance, AttendanceStatus
 from app.core.types import utcnow
@@ -27,8 +28,7 @@ YEAR = fiscal_year_of(utcnow())
 @pytest.fixture
 def record_world(app, world, two_orgs):  # noqa: F811
     """two_orgs (A: venue 120 min and online 70 min attended; B: partial, absent, excused,
-    cancelled) plus a session of the other organisation attended online for its whole 10 h...
-    (completed_online_series: 2 h sessions, 120 min present)."""
+    cancelled) plus C, the other organisation's one 2-hour online session attended whole."""
     with app.app_context():
         person = db.session.get(User, world["participant"])
         c = completed_online_series(world["other_org"], person, title="島の未来塾", sessions=1)
@@ -173,3 +173,25 @@ def test_the_pdf_is_in_japanese(app, client, world, record_world, tmp_path):
         check=True,
     )
     assert list(tmp_path.glob("p*.png"))
+
+
+def test_archive_viewing_is_listed_apart_from_the_activities(app, client, world, record_world):
+    b1 = record_world["b_sessions"][1]  # absent live, watched the recording afterwards
+    a0 = record_world["a_sessions"][0]  # attended: its recording is not listed again
+    with app.app_context():
+        for session_id in (b1, a0):
+            db.session.add(
+                ArchiveViewing(session_id=session_id, user_id=world["participant"], seconds=600)
+            )
+        db.session.commit()
+    login(client, "participant@example.jp")
+    html = client.get(f"/me/records/{YEAR}").get_data(as_text=True)
+    assert re.findall(r'data-viewing="(\d+)"', html) == [str(b1)]
+    assert str(b1) not in _titles(html)
+    data = json.loads(client.get(f"/me/records/{YEAR}.json").data)
+    assert [v["minutes"] for v in data["archive_viewing"]] == [10]
+    assert data["count"] == 3
+    rows = list(
+        csv.reader(io.StringIO(client.get(f"/me/records/{YEAR}.csv").data.decode("utf-8-sig")))
+    )
+    assert [r[6] for r in rows[1:]].count("アーカイブ視聴") == 1

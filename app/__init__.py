@@ -213,6 +213,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.ops.health import bp as ops_bp
     from app.orgs.views import bp as orgs_bp
+    from app.records.org_views import bp as records_org_bp
     from app.records.views import bp as records_bp
     from app.registration import (
         erasure,  # noqa: F401 -- connects its signal receivers
@@ -250,6 +251,7 @@ def _register_blueprints(app: Flask) -> None:
         survey_results_bp,
         surveys_respond_bp,
         records_bp,
+        records_org_bp,
         ops_bp,
         webhooks_bp,
     ):

@@ -49,6 +49,18 @@ class ActivityRecordOrg(db.Model):
     record: Mapped[ActivityRecord] = relationship(back_populates="orgs")
 
 
+class ActivityRecordSetting(db.Model):
+    """An organisation's N: it lists the people (who agreed at registration) with at least N
+    activities in its programme in a 年度."""
+
+    __tablename__ = "activity_record_setting"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    min_activities: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+
+
 class ActivityRecordLink(db.Model):
     """A verification link: whoever holds its code sees the record; withdrawn links are gone."""
 

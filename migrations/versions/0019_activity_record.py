@@ -1,5 +1,6 @@
 """records: 関わり証明 — a person's choice of organisations for a 年度's record of activities,
-and its verification links (the activities themselves are recomputed from attendance)
+and its verification links (the activities themselves are recomputed from attendance); the
+optional consent at registration to be listed by the organisation, and the organisation's N
 
 Revision ID: 0019_activity_record
 Revises: 0018_survey_to_archive
@@ -49,9 +50,20 @@ def upgrade():
         sa.UniqueConstraint("code"),
     )
     op.create_index("ix_activity_record_link_record_id", "activity_record_link", ["record_id"])
+    op.create_table(
+        "activity_record_setting",
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("min_activities", sa.Integer(), server_default="3", nullable=False),
+        sa.ForeignKeyConstraint(["org_id"], ["organization.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("org_id"),
+    )
+    # a plain ALTER TABLE (registration's rows are pointed at); nobody agreed before
+    op.add_column("registration", sa.Column("record_consent_at", UTCDateTime(), nullable=True))
 
 
 def downgrade():
+    op.drop_column("registration", "record_consent_at")
+    op.drop_table("activity_record_setting")
     op.drop_index("ix_activity_record_link_record_id", table_name="activity_record_link")
     op.drop_table("activity_record_link")
     op.drop_table("activity_record_org")

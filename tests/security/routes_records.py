@@ -8,6 +8,7 @@ from app.core.types import utcnow
 from app.extensions import db
 from app.records import services
 from tests.security.matrix import API_USER, PUBLIC, USER, everyone
+from tests.security.routes_events import organizers
 
 OWN_LINK = {**everyone(404), "anonymous": 302, "participant": 302}
 LOGGED_IN_404 = {**everyone(404), "anonymous": 302}
@@ -25,6 +26,11 @@ ROWS = [
     ("records.verify", "GET", "/records/{rec_code}", None, PUBLIC),
     ("records.verify", "GET", "/records/not-a-code", None, everyone(404)),
     ("records.withdraw_link", "POST", "/me/records/links/{rec_link}/withdraw", {}, OWN_LINK),
+    # the organisation's list of people with N activities (who agreed at registration)
+    ("records_org.people", "GET", "/orgs/{org}/records", None, organizers(200)),
+    ("records_org.people", "GET", "/orgs/{org}/records?year=abc", None, organizers(422)),
+    ("records_org.settings", "POST", "/orgs/{org}/records/settings", {"min_activities": "0"},
+     organizers(302)),
 ]  # fmt: skip
 
 API_ROWS = [

@@ -35,9 +35,11 @@ ROWS = [
 
 API_ROWS = [
     ("api_records.my_record", "GET", "/api/v1/me/records/{rec_year}", None, API_USER),
+    ("api_records.my_record", "GET", "/api/v1/me/records/1999", None,
+     {**everyone(404), "anonymous": 401}),
     ("api_records.verify", "GET", "/api/v1/records/{rec_code}", None, everyone(200)),
     ("api_records.verify", "GET", "/api/v1/records/not-a-code", None, everyone(404)),
-]
+]  # fmt: skip
 
 
 def targets(app, world):

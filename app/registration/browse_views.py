@@ -1,7 +1,7 @@
 """Participant pages for browsing: the public series list, a series' and a session's page,
 and the calendars (a series' feed, the person's private feed and its settings)."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,33 +10,14 @@ from app.core.errors import NotFound, RegistrationClosed, RegistrationNotOpen
 from app.core.forms import ActionForm
 from app.core.types import utcnow
 from app.events import services as events
-from app.events.models import Mode, SeriesStatus
+from app.events.models import SeriesStatus
 from app.registration import calendar, capacity, services
 from app.registration.blueprint import bp
-from app.registration.forms import SeriesFilterForm, add_session_forms
+from app.registration.forms import add_session_forms
 from app.registration.models import RegistrationStatus
 from app.registration.unit import one_unit_of_work
 
 # --- browsing ----------------------------------------------------------------------------------
-
-
-@bp.route("/series")
-@public
-def series_list():
-    form = SeriesFilterForm(formdata=request.args)
-    now = utcnow()
-    cards = [_card(s, now) for s in events.public_series(**form.filters(), now=now)]
-    return render_template("registration/series_list.html", form=form, cards=cards)
-
-
-def _card(series, now) -> dict:
-    """What a card in the list shows: the next session and the modes the series offers."""
-    held = [s for s in series.sessions if not s.is_cancelled]
-    return {
-        "series": series,
-        "next": next((s for s in held if s.ends_at > now), None),
-        "modes": [m for m in Mode if any(m in s.modes for s in held)],
-    }
 
 
 @bp.route("/series/<int:series_id>")

@@ -48,9 +48,12 @@ def place_entries(places) -> list[Entry]:
     return [Entry(p.session, p.mode, p.status in TENTATIVE) for p in places]
 
 
-def build_calendar(entries, *, method: str = "PUBLISH", name: str | None = None, attendee=None):
+def build_calendar(
+    entries, *, method: str = "PUBLISH", name: str | None = None, attendee=None, utc=False
+):
     """VCALENDAR bytes. method: PUBLISH (feeds), REQUEST (emails) or CANCEL (a cancellation
-    email: every event is marked cancelled). attendee: the User an email goes to."""
+    email: every event is marked cancelled). attendee: the User an email goes to. utc: times
+    in UTC (the portal's feeds, for any calendar) rather than Asia/Tokyo."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -61,7 +64,7 @@ def build_calendar(entries, *, method: str = "PUBLISH", name: str | None = None,
         cal.add("x-wr-calname", name)
     now = datetime.now(UTC)
     for entry in entries:
-        cal.add_component(_event(entry, method, now, attendee))
+        cal.add_component(_event(entry, method, now, attendee, UTC if utc else TOKYO))
     _add_missing_timezones(cal)
     return cal.to_ical()
 
@@ -78,7 +81,7 @@ def _add_missing_timezones(cal: icalendar.Calendar) -> None:
         cal.subcomponents.insert(i, icalendar.Timezone.from_ical(_vtimezone(tzid)))
 
 
-def _event(entry: Entry, method: str, now: datetime, attendee) -> icalendar.Event:
+def _event(entry: Entry, method: str, now: datetime, attendee, zone=TOKYO) -> icalendar.Event:
     session = entry.session
     series = session.series
     page = external_url("registration.session_page", session_id=session.id)
@@ -87,8 +90,8 @@ def _event(entry: Entry, method: str, now: datetime, attendee) -> icalendar.Even
     event.add("uid", session.ical_uid)
     event.add("sequence", session.ical_sequence)
     event.add("dtstamp", now)
-    event.add("dtstart", session.starts_at.astimezone(TOKYO))
-    event.add("dtend", session.ends_at.astimezone(TOKYO))
+    event.add("dtstart", session.starts_at.astimezone(zone))
+    event.add("dtend", session.ends_at.astimezone(zone))
     event.add("summary", f"{series.title} {session.title}")
     description = [series.org.name]
     if Mode.venue in modes and session.venue_name:

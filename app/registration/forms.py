@@ -1,12 +1,24 @@
 """Participant forms. They only collect input; registration.services decides what is valid."""
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Optional
 
 from app.core.forms import AppForm, MultiCheckboxField, Needed, choices
 from app.core.prefectures import prefecture_choices, prefecture_code
 from app.events.models import Mode, QuestionKind, Scope, SessionFormat
 from app.registration.capacity import availability
+from app.registration.portal import MAX_KEYWORD, Search
 
 MODE_LABELS = {Mode.venue: _l("At the venue"), Mode.online: _l("Online")}
 FORMAT_LABELS = {
@@ -16,29 +28,55 @@ FORMAT_LABELS = {
 }
 
 
+def keyword(value) -> str:
+    """A search keyword: control characters dropped, spaces trimmed, at most MAX_KEYWORD."""
+    text = "".join(c for c in str(value or "") if unicodedata.category(c)[0] != "C")
+    return text.strip()[:MAX_KEYWORD]
+
+
+def bad_date(field) -> bool:
+    return field.data is None and bool(field.raw_data and str(field.raw_data[0]).strip())
+
+
 class SeriesFilterForm(AppForm):
-    """The filters of the public list, read from the query string."""
+    """The portal's search, read from the query string. A value that is not understood is
+    ignored (a bad date is shown as a field error); nothing here can fail the page."""
 
     class Meta:
         csrf = False
 
-    prefecture = SelectField(_l("Region"), choices=[], validate_choice=False)
+    q = StringField(_l("Keyword"), filters=[keyword])
+    prefecture = SelectField(_l("Prefecture"), choices=[], validate_choice=False)
     format = SelectField(_l("Format"), choices=[], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("Until"), validators=[Optional()])
     online = BooleanField(_l("Can take part online"))
+    open = BooleanField(_l("Open for entry"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.prefecture.choices = choices([("", _l("Anywhere")), *prefecture_choices()])
         self.format.choices = choices([("", _l("Any format")), *FORMAT_LABELS.items()])
+        for field in (self.date_from, self.date_to):  # a date that does not parse is shown
+            field.errors = [_l("Enter a date like 2026-04-01.")] if bad_date(field) else []
 
-    def filters(self) -> dict:
-        """Keyword arguments for events.services.public_series; unknown values are ignored."""
+    def search(self, *, finished: bool = False) -> Search:
+        """What to look for; values that are not understood are left out."""
         fmt = self.format.data
-        return {
-            "prefecture": prefecture_code(self.prefecture.data) if self.prefecture.data else None,
-            "fmt": SessionFormat(fmt) if fmt in SessionFormat.__members__ else None,
-            "online": bool(self.online.data),
-        }
+        start, end = self.date_from.data, self.date_to.data
+        if start and end and end < start:
+            self.date_to.errors = [*self.date_to.errors, _l("The end date is before the start.")]
+            end = None
+        return Search(
+            keyword=self.q.data or "",
+            prefecture=prefecture_code(self.prefecture.data) if self.prefecture.data else None,
+            fmt=SessionFormat(fmt) if fmt in SessionFormat.__members__ else None,
+            date_from=start,
+            date_to=end,
+            online=bool(self.online.data),
+            open_only=bool(self.open.data),
+            finished=finished,
+        )
 
 
 class RegistrationForm(AppForm):

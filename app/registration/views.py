@@ -4,7 +4,7 @@ One blueprint ("registration", in blueprint.py), its routes in two modules: brow
 (series, sessions, calendars) and booking_views (registering, the person's registrations).
 """
 
-from app.registration import booking_views, browse_views  # noqa: F401 -- their routes
+from app.registration import booking_views, browse_views, portal_views  # noqa: F401 -- their routes
 from app.registration.blueprint import bp
 
 __all__ = ["bp"]

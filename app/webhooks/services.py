@@ -40,7 +40,7 @@ def _clean_events(values) -> list[str]:
     return [t for t in EVENT_TYPES if t in chosen]
 
 
-def add_endpoint(org: Organization, actor, url, events) -> WebhookEndpoint:
+def _checked(org: Organization, url, events, *, adding: bool) -> tuple[str, list[str]]:
     """Checked in one round; the host name is looked up only once everything else is right."""
     errors: dict[str, list] = {}
     for check in (lambda: addresses.parse(url), lambda: _clean_events(events)):
@@ -48,21 +48,36 @@ def add_endpoint(org: Organization, actor, url, events) -> WebhookEndpoint:
             check()
         except ValidationFailed as exc:
             errors.update(exc.fields)
-    if len(endpoints(org)) >= MAX_ENDPOINTS:
+    if adding and len(endpoints(org)) >= MAX_ENDPOINTS:
         errors.setdefault("url", []).append(
             _l("An organisation can have at most %(num)d endpoints.", num=MAX_ENDPOINTS)
         )
     if errors:
         raise ValidationFailed(fields=errors)
     addresses.check(url)  # resolved: every address public (unless allowed)
-    chosen = _clean_events(events)
+    return url.strip(), _clean_events(events)
+
+
+def add_endpoint(org: Organization, actor, url, events) -> WebhookEndpoint:
+    url, chosen = _checked(org, url, events, adding=True)
     endpoint = WebhookEndpoint(
-        org_id=org.id, url=url.strip(), events=chosen, secret=new_secret(), enabled=True
+        org_id=org.id, url=url, events=chosen, secret=new_secret(), enabled=True
     )
     db.session.add(endpoint)
     db.session.flush()
     audit.record("webhook.added", actor=actor, org=org, endpoint_id=endpoint.id, url=endpoint.url)
     return endpoint
+
+
+def edit_endpoint(endpoint: WebhookEndpoint, actor, url, events) -> None:
+    """A new address or other events, checked as when adding. Events already queued keep
+    their place and go to the new address; events no longer chosen are not queued from now."""
+    url, chosen = _checked(endpoint.org, url, events, adding=False)
+    before = {"url": endpoint.url, "events": list(endpoint.events)}
+    endpoint.url, endpoint.events = url, chosen
+    db.session.flush()
+    audit.record("webhook.changed", actor=actor, org_id=endpoint.org_id,
+                 endpoint_id=endpoint.id, before=before, url=url, events=chosen)  # fmt: skip
 
 
 def rotate_secret(endpoint: WebhookEndpoint, actor) -> None:

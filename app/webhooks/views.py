@@ -51,10 +51,7 @@ def add(org_id: int):
     return _list_page(form, 422)
 
 
-@bp.route("/orgs/<int:org_id>/webhooks/<int:endpoint_id>")
-@org_role_required(Role.owner)
-def endpoint(org_id: int, endpoint_id: int):
-    found = services.endpoint_of(g.org, endpoint_id)
+def _endpoint_page(found, form: EndpointForm, status: int = 200):
     return render_template(
         "webhooks/endpoint.html",
         org=g.org,
@@ -62,7 +59,32 @@ def endpoint(org_id: int, endpoint_id: int):
         deliveries=services.deliveries(found),
         event_types=EVENT_TYPES,
         action_form=ActionForm(),
-    )
+        edit_form=form,
+    ), status
+
+
+@bp.route("/orgs/<int:org_id>/webhooks/<int:endpoint_id>")
+@org_role_required(Role.owner)
+def endpoint(org_id: int, endpoint_id: int):
+    found = services.endpoint_of(g.org, endpoint_id)
+    return _endpoint_page(found, EndpointForm(url=found.url, events=list(found.events)))
+
+
+@bp.route("/orgs/<int:org_id>/webhooks/<int:endpoint_id>/edit", methods=["POST"])
+@org_role_required(Role.owner)
+def edit(org_id: int, endpoint_id: int):
+    found = services.endpoint_of(g.org, endpoint_id)
+    form = EndpointForm()
+    if form.validate_on_submit():
+        try:
+            services.edit_endpoint(found, current_user, form.url.data, form.events.data)
+        except KakawariError as exc:
+            apply_errors(form, exc.fields)
+        else:
+            db.session.commit()
+            flash(_("The endpoint was changed."), "success")
+            return redirect(url_for("webhooks.endpoint", org_id=org_id, endpoint_id=endpoint_id))
+    return _endpoint_page(found, form, 422)  # checked before anything changed
 
 
 def _action(endpoint_id: int, do, message: str):

@@ -240,11 +240,13 @@ def test_a_database_that_went_away_is_a_503_to_retry_not_a_500(app, client, monk
     from sqlalchemy.exc import OperationalError
 
     from app.events import services as events
+    from app.registration import portal
 
     def gone(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(events, "public_series", gone)
+    monkeypatch.setattr(portal, "search_series", gone)
     page = client.get("/series")
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
     api = client.get("/api/v1/series")

@@ -37,7 +37,17 @@ def pages(app, world):
         reg.register(series, create_user("misaki@example.jp"), mode="online", consent=True)
         org, series_id, session_id = world["org"], series.id, session.id
     return {
-        None: ["/", "/series", f"/series/{series_id}", "/login", "/signup"],
+        None: [
+            "/",
+            "/series",
+            f"/series/{series_id}",
+            f"/sessions/{session_id}",
+            f"/o/{org}",
+            "/prefectures/32",
+            "/series?tab=finished&date_from=bad",
+            "/login",
+            "/signup",
+        ],
         "misaki@example.jp": [
             "/registrations",
             "/registrations/claim",

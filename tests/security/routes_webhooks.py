@@ -27,6 +27,11 @@ ROWS = [
      owner_only(302)),
     ("webhooks.send_test", "POST", "/orgs/{org}/webhooks/{wh_foreign}/test", {},
      _foreign(302)),
+    # no event chosen: the page again, 422, nothing changed and no outbound lookup
+    ("webhooks.edit", "POST", "/orgs/{org}/webhooks/{wh_endpoint}/edit",
+     {"url": "https://example.jp/hook"}, owner_only(422)),
+    ("webhooks.edit", "POST", "/orgs/{org}/webhooks/{wh_foreign}/edit",
+     {"url": "https://example.jp/hook"}, _foreign(422)),
     ("webhooks.remove", "POST", "/orgs/{org}/webhooks/{wh_foreign}/remove", {}, _foreign(302)),
 ]  # fmt: skip
 

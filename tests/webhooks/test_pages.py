@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.audit.models import AuditEvent
 from app.extensions import db
 from app.webhooks.models import WebhookEndpoint
 from tests.conftest import csrf_token, login, post_form
@@ -97,7 +98,7 @@ def test_another_organisation_sees_nothing_and_organisers_may_not(app, ctx, worl
     foreign = f"/orgs/{world['other_org']}/webhooks/{endpoint_id}"
     assert other.get(foreign).status_code == 404
     token = csrf_token(other, "/account")
-    for action in ("test", "rotate", "enable", "remove"):
+    for action in ("test", "rotate", "enable", "remove", "edit"):
         response = other.post(f"{foreign}/{action}", data={"csrf_token": token})
         assert response.status_code == 404, action
     organizer = app.test_client()
@@ -106,3 +107,44 @@ def test_another_organisation_sees_nothing_and_organisers_may_not(app, ctx, worl
     assert secret not in organizer.get(f"/orgs/{world['org']}/settings").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(WebhookEndpoint, endpoint_id).secret == secret
+
+
+def test_the_owner_changes_an_endpoints_address_and_events_checked_as_when_adding(
+    app, ctx, world, receiver, monkeypatch
+):
+    endpoint_id, secret = add_endpoint(world["org"], receiver.url, ["registration.confirmed"])
+    client = _owner(app, world)
+    page = f"/orgs/{world['org']}/webhooks/{endpoint_id}"
+    html = client.get(page).get_data(as_text=True)
+    assert 'id="edit-endpoint"' in html and receiver.url in html
+
+    moved = receiver.url.replace("/hook", "/hook-v2")
+    wanted = {"url": moved, "events": ["checkin.created", "registration.cancelled"]}
+    response = post_form(client, f"{page}/edit", wanted, token_from=page)
+    assert response.status_code == 302 and response.headers["Location"].endswith(page)
+    db.session.expire_all()
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    assert endpoint.url == moved
+    assert endpoint.events == ["registration.cancelled", "checkin.created"]  # the list's order
+    assert endpoint.secret == secret  # the secret stays
+    changed = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.event == "webhook.changed")
+    ).one()
+    assert changed.details["before"]["url"] == receiver.url
+
+    # into a private network, and with no event: refused, nothing changed
+    monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_PRIVATE", False)
+    refused = post_form(
+        client, f"{page}/edit", {"url": "https://10.0.0.8/hook", "events": ["checkin.created"]},
+        token_from=page,
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "プライベート" in refused.get_data(as_text=True)
+    empty = post_form(client, f"{page}/edit", {"url": moved}, token_from=page)
+    assert empty.status_code == 422
+    db.session.expire_all()
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    assert endpoint.url == moved and endpoint.events == [
+        "registration.cancelled",
+        "checkin.created",
+    ]

@@ -1,0 +1,137 @@
+"""The public portal's search (ways to take part): every organisation's published series,
+filtered in SQL and paged, in a constant number of queries (count, page, its sessions and
+organisations)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.core.paging import PageWindow, page_number
+from app.core.prefectures import PREFECTURES
+from app.core.timefmt import TOKYO
+from app.core.types import utcnow
+from app.events.models import Series, SeriesStatus, Session, SessionFormat, SessionStatus
+from app.extensions import db
+from app.orgs.models import Organization
+
+PER_PAGE = 20
+MAX_KEYWORD = 100
+
+
+@dataclass(frozen=True)
+class Search:
+    keyword: str = ""
+    prefecture: str | None = None
+    org_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    online: bool = False
+    open_only: bool = False
+    fmt: SessionFormat | None = None
+    finished: bool = False
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _held():
+    return and_(Session.series_id == Series.id, Session.status == SessionStatus.scheduled)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, TOKYO).astimezone(UTC)
+
+
+def _conditions(search: Search, now: datetime) -> list:
+    where = [Series.status == SeriesStatus.published]
+    upcoming = exists().where(_held(), Session.ends_at > now)
+    where.append(~upcoming if search.finished else upcoming)
+    if search.keyword:
+        pattern = _like(search.keyword)
+        words = [
+            Series.title.ilike(pattern, escape="\\"),
+            Series.description.ilike(pattern, escape="\\"),
+            Series.municipality.ilike(pattern, escape="\\"),
+            Organization.name.ilike(pattern, escape="\\"),
+        ]
+        codes = [c for c, ja, en in PREFECTURES if search.keyword in ja or search.keyword == en]
+        if codes:
+            words.append(Series.prefecture.in_(codes))
+        where.append(or_(*words))
+    if search.prefecture:
+        where.append(Series.prefecture == search.prefecture)
+    if search.org_id is not None:
+        where.append(Series.org_id == search.org_id)
+    if search.online:
+        online = Session.format.in_([SessionFormat.online, SessionFormat.hybrid])
+        where.append(exists().where(_held(), online))
+    if search.fmt:
+        where.append(exists().where(_held(), Session.format == search.fmt))
+    if search.date_from or search.date_to:
+        span = [_held()]
+        if search.date_from:
+            span.append(Session.starts_at >= _day_start(search.date_from))
+        if search.date_to:
+            span.append(Session.starts_at < _day_start(search.date_to + timedelta(days=1)))
+        where.append(exists().where(*span))
+    if search.open_only:
+        where += [
+            or_(Series.registration_opens_at.is_(None), Series.registration_opens_at <= now),
+            or_(Series.registration_closes_at.is_(None), Series.registration_closes_at > now),
+            Series.lottery_drawn_at.is_(None),
+        ]
+    return where
+
+
+def search_series(search: Search, page: int = 1, per_page: int = PER_PAGE, now=None):
+    """(series on the page, PageWindow): current ones soonest first, finished ones latest first."""
+    now = now or utcnow()
+    where = _conditions(search, now)
+    base = select(Series).join(Organization, Organization.id == Series.org_id).where(*where)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    window = PageWindow(page_number(page, total, per_page), per_page, total)
+    if search.finished:
+        last = select(func.max(Session.starts_at)).where(_held()).scalar_subquery()
+        order = [last.desc(), Series.id.desc()]
+    else:
+        soonest = (
+            select(func.min(Session.starts_at))
+            .where(_held(), Session.ends_at > now)
+            .scalar_subquery()
+        )
+        order = [soonest.asc(), Series.id]
+    rows = db.session.scalars(
+        base.order_by(*order)
+        .offset(window.offset)
+        .limit(per_page)
+        .options(selectinload(Series.sessions), selectinload(Series.org))
+    ).all()
+    return list(rows), window
+
+
+# 地方: the usual eight regions, by JIS code range, for the list of links by region.
+REGIONS: tuple[tuple[str, str, range], ...] = (
+    ("北海道", "Hokkaido", range(1, 2)),
+    ("東北", "Tohoku", range(2, 8)),
+    ("関東", "Kanto", range(8, 15)),
+    ("中部", "Chubu", range(15, 24)),
+    ("近畿", "Kinki", range(24, 31)),
+    ("中国", "Chugoku", range(31, 36)),
+    ("四国", "Shikoku", range(36, 40)),
+    ("九州・沖縄", "Kyushu and Okinawa", range(40, 48)),
+)
+
+
+def regions(lang: str = "ja") -> list[tuple[str, list[str]]]:
+    """[(region name, [prefecture codes])] in JIS order."""
+    return [(ja if lang == "ja" else en, [f"{n:02d}" for n in codes]) for ja, en, codes in REGIONS]
+
+
+def organisation(org_id: int) -> Organization | None:
+    """An organisation with at least one published series (others have no public page)."""
+    found = exists().where(Series.org_id == org_id, Series.status == SeriesStatus.published)
+    return db.session.scalar(select(Organization).where(Organization.id == org_id, found))

@@ -183,6 +183,7 @@ def _init_extensions(app: Flask) -> None:
     from app.live import models as _live  # noqa: F401
     from app.mail import models as _mail  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
+    from app.records import models as _records  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
     from app.surveys import models as _surveys  # noqa: F401
     from app.webhooks import models as _webhooks  # noqa: F401
@@ -212,6 +213,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.ops.health import bp as ops_bp
     from app.orgs.views import bp as orgs_bp
+    from app.records.org_views import bp as records_org_bp
+    from app.records.views import bp as records_bp
     from app.registration import (
         erasure,  # noqa: F401 -- connects its signal receivers
         notifications,  # noqa: F401 -- connects its signal receivers
@@ -247,6 +250,8 @@ def _register_blueprints(app: Flask) -> None:
         surveys_bp,
         survey_results_bp,
         surveys_respond_bp,
+        records_bp,
+        records_org_bp,
         ops_bp,
         webhooks_bp,
     ):

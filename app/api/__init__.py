@@ -190,6 +190,7 @@ def init_api(app) -> None:
         events,
         history,
         orgs,
+        records,
         registration,
         surveys,
     )
@@ -204,6 +205,7 @@ def init_api(app) -> None:
         history.blp,
         archive.blp,
         surveys.blp,
+        records.blp,
     )
     for blp in blps:
         csrf.exempt(blp)

@@ -72,6 +72,7 @@ def _registrations(user: User) -> list[dict]:
                 "created_at": _at(registration.created_at),
                 "cancelled_at": _at(registration.cancelled_at),
                 "consent_at": _at(registration.consent_at),
+                "record_consent_at": _at(registration.record_consent_at),
                 "answers": [
                     {"question": labels.get(str(key), str(key)), "answer": value}
                     for key, value in (registration.answers or {}).items()

@@ -131,6 +131,7 @@ def register(
     session_ids=None,
     answers=None,
     consent: bool = False,
+    record_consent: bool = False,
     source: str = "self",
     now=None,
 ) -> Registration:
@@ -171,6 +172,7 @@ def register(
             waiting,
             answers=cleaned,
             consent_at=now if consent else None,
+            record_consent_at=now if record_consent is True else None,
             source=source,
         )
         if registration is None:

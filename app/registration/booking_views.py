@@ -57,6 +57,7 @@ def register(series_id: int):
                     session_ids=form.session_ids(),
                     answers=form.answers(),
                     consent=bool(form.consent.data),
+                    record_consent=bool(form.record_consent.data),
                 )
         except AlreadyRegistered as exc:  # a double submit: the first one went through
             flash(_("You are already registered for this series."), "info")

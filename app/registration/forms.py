@@ -140,6 +140,12 @@ def registration_form(series, sessions, summary: dict, user, **kwargs) -> Regist
         setattr(Form, f"q_{q.id}", _question_field(q))
     # made last, as it comes last on the page (the error summary lists fields in this order)
     Form.consent = BooleanField(_l("I agree to the privacy notice above"))
+    Form.record_consent = BooleanField(
+        _l(
+            "Optional: the organiser may list me among the people with several activities in "
+            "its programme in a fiscal year (for 関わり証明)"
+        )
+    )
     form = Form(**kwargs)
     form.hybrid_sessions = hybrid
     form.questions = list(series.questions)

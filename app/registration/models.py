@@ -54,6 +54,9 @@ class Registration(db.Model):
     #: answers to the series' questions: {question_id: text or [choices]}
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the person agreed (optional, at registration) that the organisation may list them
+    #: among the people with N activities in its programme in a 年度 (関わり証明, app/records)
+    record_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: "self" (the person registered) or "manual" (an organiser added them, e.g. by phone)
     source: Mapped[str] = mapped_column(String(10), default="self")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

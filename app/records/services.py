@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -99,6 +99,17 @@ def valid_year(year: int, now: datetime | None = None) -> int:
 
 def fiscal_year_of_now() -> int:
     return fiscal_year_of(utcnow())
+
+
+def latest_year(user: User) -> int:
+    """The 年度 of the person's latest counted activity (this one when there is none): in April,
+    the year just ended is the one a municipality asks for."""
+    last = db.session.scalar(
+        select(func.max(Session.starts_at))
+        .join(Attendance, Attendance.session_id == Session.id)
+        .where(Attendance.user_id == user.id, Attendance.status.in_(COUNTED))
+    )
+    return fiscal_year_of(last) if last else fiscal_year_of_now()
 
 
 def years_of(user: User) -> list[int]:

@@ -50,7 +50,9 @@ def _qr_data_uri(url: str) -> str:
 @bp.route("/me/records")
 @login_required
 def current():
-    return redirect(url_for(".record", year=services.valid_year(services.fiscal_year_of_now())))
+    return redirect(
+        url_for(".record", year=services.valid_year(services.latest_year(current_user)))
+    )
 
 
 @bp.route("/me/records/<int:year>")

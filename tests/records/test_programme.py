@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.attendance.figures import fiscal_year_of
 from app.core.types import utcnow
 from app.extensions import db
 from app.records import programme
@@ -13,9 +12,8 @@ from app.registration import services as registration
 from app.registration.models import Registration
 from tests.attendance.test_history import completed_online_series, two_orgs  # noqa: F401
 from tests.conftest import create_user, csrf_token, login
+from tests.records.clock import YEAR, into_one_year
 from tests.registration.factories import make_series
-
-YEAR = fiscal_year_of(utcnow())
 
 
 def _consent(app, user_id, series_id):
@@ -38,6 +36,7 @@ def people(app, world, two_orgs):  # noqa: F811
         completed_online_series(world["other_org"], person, title="よその講座", sessions=1)
         quiet = create_user("quiet@example.jp", name="静 かな", furigana="しず かな")
         series = completed_online_series(world["org"], quiet, title="別の講座", sessions=2)
+        into_one_year()
         return {"quiet": quiet.id, "quiet_series": series.id}
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import subprocess
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,8 +22,7 @@ from app.records import services
 from app.records.models import ActivityRecordLink
 from tests.attendance.test_history import completed_online_series, two_orgs  # noqa: F401
 from tests.conftest import csrf_token, login
-
-YEAR = fiscal_year_of(utcnow())
+from tests.records.clock import YEAR, into_one_year, move_sessions
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def record_world(app, world, two_orgs):  # noqa: F811
     with app.app_context():
         person = db.session.get(User, world["participant"])
         c = completed_online_series(world["other_org"], person, title="島の未来塾", sessions=1)
+        into_one_year()
         return {**two_orgs, "c": c.id, "c_sessions": [s.id for s in c.sessions]}
 
 
@@ -195,3 +196,18 @@ def test_archive_viewing_is_listed_apart_from_the_activities(app, client, world,
         csv.reader(io.StringIO(client.get(f"/me/records/{YEAR}.csv").data.decode("utf-8-sig")))
     )
     assert [r[6] for r in rows[1:]].count("アーカイブ視聴") == 1
+
+
+def test_the_record_opens_on_the_year_of_the_latest_activity(app, client, world, record_world):
+    """In April a municipality asks for the year just ended: /me/records opens the 年度 of the
+    person's latest counted activity, and this one when there is none."""
+    login(client, "participant@example.jp")
+    assert client.get("/me/records").headers["Location"].endswith(f"/me/records/{YEAR}")
+    with app.app_context():
+        move_sessions(-timedelta(days=366))
+    assert client.get("/me/records").headers["Location"].endswith(f"/me/records/{YEAR - 1}")
+    stranger = app.test_client()
+    login(stranger, world["emails"]["other"])
+    with app.app_context():
+        current = fiscal_year_of(utcnow())
+    assert stranger.get("/me/records").headers["Location"].endswith(f"/me/records/{current}")

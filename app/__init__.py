@@ -228,6 +228,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.surveys.views import bp as surveys_bp
 
     survey_programme.register()  # the survey figures on the attendance dashboards
+    from app.records import personal as record_personal
+    from app.surveys import personal as survey_personal
+
+    survey_personal.register()  # in the personal-data download; erased with the account
+    record_personal.register()
     from app.webhooks import receivers as _webhook_receivers  # noqa: F401
     from app.webhooks.views import bp as webhooks_bp
 

@@ -1,7 +1,8 @@
 """Everything Kakawari holds about one person, as one JSON document they can download
 (APPI 開示請求 / GDPR Art. 15 and 20): profile, consent, registrations with answers, tickets,
 check-ins, time in live rooms, attendance, certificates, messages they wrote, mails sent to them,
-API tokens and memberships.
+API tokens and memberships; and, through add_personal_data, what the areas above attendance
+hold (surveys received and named answers, the 関わり証明's choices and links).
 
 This area is downstream of every area it reads, so it reads their tables; it writes nothing.
 Other people's personal data never enters the document (no staff names, no other guests).
@@ -9,6 +10,7 @@ Secrets are left out (ticket codes, token hashes, password hash): the document i
 stored and handed on, and a leaked copy must not let anyone in or through the door.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -28,6 +30,14 @@ from app.registration.models import Place, Registration
 from .models import Attendance, Certificate
 
 FORMAT_VERSION = 1
+
+#: name -> fn(user) -> what an area above attendance holds about the person (surveys, the
+#: 関わり証明), registered at app start: attendance never imports those areas
+_MORE: dict[str, Callable[[User], object]] = {}
+
+
+def add_personal_data(name: str, read: Callable[[User], object]) -> None:
+    _MORE[name] = read
 
 
 def _at(value: datetime | None) -> str | None:
@@ -306,4 +316,5 @@ def personal_data(user: User, now: datetime) -> dict:
         "mails": _mails(user),
         "api_tokens": _tokens(user),
         "security_log": _security_log(user),
+        **{name: read(user) for name, read in _MORE.items()},
     }

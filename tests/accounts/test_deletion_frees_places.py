@@ -116,6 +116,8 @@ def test_the_audit_log_says_what_the_deletion_removed(app, world, ctx):
         "people_promoted": 1,
         "answers_removed": 1,
         "certificate_names_removed": 0,
+        "survey_texts_removed": 0,
+        "record_links_withdrawn": 0,
     }
     released = db.session.scalar(
         select(AuditEvent).where(

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.accounts import services as accounts
 from app.accounts.models import User
 from app.archive.models import ArchiveViewing
 from app.attendance.figures import fiscal_year_of
@@ -21,7 +22,7 @@ from app.extensions import db
 from app.records import services
 from app.records.models import ActivityRecordLink
 from tests.attendance.test_history import completed_online_series, two_orgs  # noqa: F401
-from tests.conftest import csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login
 from tests.records.clock import YEAR, into_one_year, move_sessions
 
 
@@ -211,3 +212,28 @@ def test_the_record_opens_on_the_year_of_the_latest_activity(app, client, world,
     with app.app_context():
         current = fiscal_year_of(utcnow())
     assert stranger.get("/me/records").headers["Location"].endswith(f"/me/records/{current}")
+
+
+def test_the_download_holds_the_record_choices_and_deleting_the_account_withdraws_links(
+    app, client, world, record_world
+):
+    login(client, "participant@example.jp")
+    token = csrf_token(client, f"/me/records/{YEAR}")
+    client.post(
+        f"/me/records/{YEAR}/orgs", data={"org_id": [str(world["org"])], "csrf_token": token}
+    )
+    client.post(f"/me/records/{YEAR}/links", data={"csrf_token": token})
+    with app.app_context():
+        code = db.session.scalars(select(ActivityRecordLink.code)).one()
+    assert client.get(f"/records/{code}").status_code == 200
+
+    document = json.loads(client.get("/me/data.json").get_data(as_text=True))
+    (kept,) = document["activity_records"]
+    assert kept["year"] == YEAR and kept["organisations_shown"] == [world["org"]]
+    assert len(kept["links"]) == 1 and kept["links"][0]["withdrawn_at"] is None
+    assert code not in json.dumps(document)  # a leaked copy does not show the record
+
+    with app.app_context():
+        accounts.delete_account(db.session.get(User, world["participant"]), PASSWORD)
+        db.session.commit()
+    assert app.test_client().get(f"/records/{code}").status_code == 404

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.core.outbox import claim_due
 from app.core.types import utcnow
 from app.extensions import db
 from app.mail.attachments import from_stored, to_stored
@@ -99,23 +100,8 @@ def claim(limit: int) -> list[int]:
         .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
         .limit(limit)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
     lease = timedelta(seconds=current_app.config["MAIL_SENDING_LEASE_SECONDS"])
-    db.session.commit()  # start a fresh transaction: on SQLite the UPDATE takes the write lock
-    ids = db.session.scalars(
-        update(OutgoingMail)
-        .where(OutgoingMail.id.in_(due.scalar_subquery()))
-        .values(
-            status=MailStatus.sending,
-            attempts=OutgoingMail.attempts + 1,
-            next_attempt_at=now + lease,
-        )
-        .returning(OutgoingMail.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return sorted(ids)
+    return claim_due(OutgoingMail, due, sending=MailStatus.sending, now=now, lease=lease)
 
 
 @dataclass

@@ -18,9 +18,10 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import aliased
 
+from app.core.outbox import claim_due
 from app.core.types import utcnow
 from app.extensions import db
 from app.mail.delivery import add_periodic_job, delivery_mode
@@ -59,24 +60,9 @@ def claim(limit: int) -> list[int]:
     """Mark up to `limit` due deliveries `sending` for this sender and count the attempt; their
     ids, committed. A row another sender holds is skipped, never waited for or taken twice."""
     now = utcnow()
-    due = _due(now).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
     lease = timedelta(seconds=current_app.config["WEBHOOKS_SENDING_LEASE_SECONDS"])
-    db.session.commit()  # a fresh transaction: on SQLite the UPDATE takes the write lock
-    ids = db.session.scalars(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due.scalar_subquery()))
-        .values(
-            status=DeliveryStatus.sending,
-            attempts=WebhookDelivery.attempts + 1,
-            next_attempt_at=now + lease,
-        )
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return sorted(ids)
+    return claim_due(WebhookDelivery, _due(now).limit(limit),
+                     sending=DeliveryStatus.sending, now=now, lease=lease)  # fmt: skip
 
 
 def drain(limit: int | None = None) -> int:

@@ -47,6 +47,16 @@ class Journey:
             (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in violations
         ]
 
+    def log_in(self, email: str) -> None:
+        """The header's ログイン, the form, and the next page with its stylesheet (until it has
+        arrived the menu button shows on any screen)."""
+        self.header_link("ログイン")
+        self.page.get_by_label("メールアドレス").fill(email)
+        self.page.get_by_label("パスワード").fill(PASSWORD)
+        self.page.get_by_role("button", name="ログイン").click()
+        expect(self.page.locator("form[action='/logout']")).to_be_attached()
+        self.page.wait_for_load_state()
+
     def header_link(self, name: str) -> None:
         """A link of the header, behind the menu button on a narrow screen."""
         toggle = self.page.get_by_role("button", name="メニュー")
@@ -75,13 +85,7 @@ def test_an_organiser_sets_reminders_and_sees_what_was_sent_by_clicking(
     page.goto("/")
     journey.step("home")
 
-    journey.header_link("ログイン")
-    page.get_by_label("メールアドレス").fill("organizer@example.jp")
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    # the next page, stylesheet and all (until it has arrived the menu button shows on any screen)
-    expect(page.locator("form[action='/logout']")).to_be_attached()
-    page.wait_for_load_state()
+    journey.log_in("organizer@example.jp")
     journey.header_link("主催団体")
     journey.step("organisations")
     page.get_by_role("link", name="しまね関係人口ラボ").click()

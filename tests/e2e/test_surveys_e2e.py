@@ -12,7 +12,6 @@ from app.extensions import db
 from app.surveys import services
 from app.surveys.models import QuestionType, SurveyResponse
 from tests.attendance.helpers import past  # noqa: F401 -- a finished session, one of each
-from tests.conftest import PASSWORD
 from tests.e2e.test_reminders_e2e import DEVICES, Journey
 from tests.surveys.conftest import finished, link_in, mails_to, make_survey  # noqa: F401
 
@@ -72,13 +71,7 @@ def test_a_participant_answers_from_the_mail_and_the_organiser_sees_it(
     journey = Journey(page, f"surveys-organiser-{device}")
     page.goto("/")
     journey.step("home")
-    journey.header_link("ログイン")
-    page.get_by_label("メールアドレス").fill("organizer@example.jp")
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    # the next page, stylesheet and all (until it has arrived the menu button shows on any screen)
-    expect(page.locator("form[action='/logout']")).to_be_attached()
-    page.wait_for_load_state()
+    journey.log_in("organizer@example.jp")
     journey.header_link("主催団体")
     page.get_by_role("link", name="しまね関係人口ラボ").click()
     page.get_by_role("link", name="連続講座・イベント").click()

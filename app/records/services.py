@@ -33,11 +33,10 @@ COUNTED = (AttendanceStatus.attended_venue, AttendanceStatus.attended_online)
 FIRST_YEAR = 2020
 
 
-@dataclass(frozen=True)
-class Activity:
+class _OfSession:
+    """The series and organisation of a row's session."""
+
     session: Session
-    mode: Mode
-    minutes: int
 
     @property
     def series(self) -> Series:
@@ -49,20 +48,19 @@ class Activity:
 
 
 @dataclass(frozen=True)
-class Viewing:
+class Activity(_OfSession):
+    session: Session
+    mode: Mode
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Viewing(_OfSession):
     """アーカイブ視聴 of a session (apart from the activities)."""
 
     session: Session
     watched_at: datetime
     minutes: int
-
-    @property
-    def series(self) -> Series:
-        return self.session.series
-
-    @property
-    def org(self) -> Organization:
-        return self.session.series.org
 
 
 @dataclass(frozen=True)

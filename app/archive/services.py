@@ -23,6 +23,7 @@ from app.accounts.models import User
 from app.archive.models import Archive, ArchiveInterval, ArchiveViewing
 from app.audit import services as audit
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.core.intervals import merge_intervals
 from app.core.types import utcnow
 from app.events.models import Mode, Series, Session
 from app.extensions import db
@@ -249,21 +250,6 @@ def available_for(user_id: int, now: datetime | None = None) -> list[Archive]:
 
 
 # --- viewing ------------------------------------------------------------------------------------
-
-
-def merge_intervals(intervals) -> list[tuple[datetime, datetime]]:
-    """Union of (start, end) intervals: overlapping tabs count once (the rule of the live
-    room's app/live/presence.merge_presence_intervals; the areas are siblings, so the few lines
-    are repeated here rather than imported)."""
-    merged: list[list[datetime]] = []
-    for start, end in sorted(intervals):
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(s, e) for s, e in merged]
 
 
 def heartbeat(archive: Archive, user: User, tab, now: datetime | None = None) -> ArchiveViewing:

@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.archive.models import Archive, ArchiveInterval, ArchiveViewing
-from app.archive.services import merge_intervals, normalise_url
+from app.archive.services import normalise_url
+from app.core.intervals import merge_intervals
 from app.events.models import Series
 from app.extensions import db
 from app.registration.models import Place, PlaceStatus, Registration

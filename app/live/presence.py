@@ -8,6 +8,7 @@ from functools import partial
 
 from sqlalchemy import select, update
 
+from app.core.intervals import merge_intervals
 from app.core.types import utcnow
 from app.core.uow import after_commit
 from app.extensions import db
@@ -164,17 +165,8 @@ def present_user_ids(session_id: int, now=None) -> list[int]:
     return list(db.session.scalars(present_users(session_id, now)))
 
 
-def merge_presence_intervals(intervals) -> list[tuple[datetime, datetime]]:
-    """Union of (start, end) intervals: overlapping tabs and reconnects count once."""
-    merged: list[list[datetime]] = []
-    for start, end in sorted(intervals):
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(s, e) for s, e in merged]
+#: overlapping tabs and reconnects count once
+merge_presence_intervals = merge_intervals
 
 
 def intervals_by_user(session_id: int, now=None) -> dict[int, list[tuple[datetime, datetime]]]:

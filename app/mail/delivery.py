@@ -65,18 +65,23 @@ def _after_commit(session: Session) -> None:
 
 
 def drain_now(app: Flask) -> None:
-    """Drain in a fresh app context (its own database session: the committing session cannot
-    be used inside its after_commit). Never raises into the code that committed."""
-    if _draining.get():
+    drain_outside(app, drain, _draining, "the mail queue")
+
+
+def drain_outside(app: Flask, drain_all: Callable[[], object], guard: ContextVar, what: str):
+    """Run an outbox's drain in a fresh app context (its own database session: the committing
+    session cannot be used inside its after_commit), once at a time per context (`guard`), and
+    never raise into the code that committed."""
+    if guard.get():
         return
-    token = _draining.set(True)
+    token = guard.set(True)
     try:
         with app.app_context():
-            drain()
+            drain_all()
     except Exception:
-        log.exception("Draining the mail queue failed")
+        log.exception("Draining %s failed", what)
     finally:
-        _draining.reset(token)
+        guard.reset(token)
 
 
 @dataclass

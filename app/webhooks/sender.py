@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from app.core.outbox import claim_due
 from app.core.types import utcnow
 from app.extensions import db
-from app.mail.delivery import add_periodic_job, delivery_mode
+from app.mail.delivery import add_periodic_job, delivery_mode, drain_outside
 from app.webhooks import addresses, http, signing
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.webhooks.notices import tell_owners_disabled
@@ -153,17 +153,7 @@ def after_queued(app: Flask) -> None:
 
 
 def drain_now(app: Flask) -> None:
-    """Drain in an app context of its own; never raises into the code that committed."""
-    if _draining.get():
-        return
-    token = _draining.set(True)
-    try:
-        with app.app_context():
-            drain()
-    except Exception:
-        log.exception("Draining the webhooks failed")
-    finally:
-        _draining.reset(token)
+    drain_outside(app, drain, _draining, "the webhooks")
 
 
 def purge_delivered() -> int:

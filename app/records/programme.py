@@ -8,13 +8,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.attendance.figures import fiscal_year_bounds
 from app.attendance.models import Attendance, SessionAttendance
 from app.core.errors import ValidationFailed
-from app.events.models import Series, Session, SessionStatus
+from app.events.models import Series, Session
 from app.extensions import db
 from app.records.models import ActivityRecordSetting
-from app.records.services import COUNTED
+from app.records.services import counts_as_activity
 from app.registration.models import Registration
 
 DEFAULT_N = 3
@@ -51,7 +50,6 @@ def set_min_activities(org_id: int, value: str | None) -> int:
 def listed(org_id: int, year: int, n: int) -> list[Listed]:
     """People who agreed at registration, with at least n activities in the organisation's
     series in the 年度, by ふりがな."""
-    start, end = fiscal_year_bounds(year)
     consented = (
         select(Registration.user_id)
         .join(Series, Series.id == Registration.series_id)
@@ -64,11 +62,7 @@ def listed(org_id: int, year: int, n: int) -> list[Listed]:
         .join(SessionAttendance, SessionAttendance.session_id == Session.id)
         .where(
             Series.org_id == org_id,
-            Attendance.status.in_(COUNTED),
-            SessionAttendance.final_at.is_not(None),
-            Session.starts_at >= start,
-            Session.starts_at < end,
-            Session.status != SessionStatus.cancelled,
+            counts_as_activity(year),
             Attendance.user_id.in_(consented),
         )
         .group_by(Attendance.user_id)

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -124,21 +124,26 @@ def years_of(user: User) -> list[int]:
     return list(range(current, low - 1, -1))
 
 
+def counts_as_activity(year: int):
+    """The rule of an activity, for a query joining Attendance, Session and SessionAttendance:
+    final attendance at the venue or online, in a session of the 年度 that was held."""
+    start, end = fiscal_year_bounds(year)
+    return and_(
+        Attendance.status.in_(COUNTED),
+        SessionAttendance.final_at.is_not(None),
+        Session.starts_at >= start,
+        Session.starts_at < end,
+        Session.status != SessionStatus.cancelled,
+    )
+
+
 def activities(user_id: int, year: int) -> list[Activity]:
     """Every activity of the person in the 年度, of every organisation, in date order."""
-    start, end = fiscal_year_bounds(year)
     records = db.session.scalars(
         select(Attendance)
         .join(Session, Session.id == Attendance.session_id)
         .join(SessionAttendance, SessionAttendance.session_id == Session.id)
-        .where(
-            Attendance.user_id == user_id,
-            Attendance.status.in_(COUNTED),
-            SessionAttendance.final_at.is_not(None),
-            Session.starts_at >= start,
-            Session.starts_at < end,
-            Session.status != SessionStatus.cancelled,
-        )
+        .where(Attendance.user_id == user_id, counts_as_activity(year))
         .order_by(Session.starts_at, Session.id)
         .options(
             selectinload(Attendance.session).selectinload(Session.series).selectinload(Series.org)

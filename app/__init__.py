@@ -175,6 +175,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Models of every area, so Alembic and create_all see the whole schema.
     from app.accounts import models as _accounts  # noqa: F401
+    from app.api import models as _api  # noqa: F401
     from app.archive import models as _archive  # noqa: F401
     from app.attendance import models as _attendance  # noqa: F401
     from app.audit import models as _audit  # noqa: F401

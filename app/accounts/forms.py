@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 
+from app.accounts import scopes
 from app.core.forms import AppForm, MultiCheckboxField, choices
 from app.core.prefectures import prefecture_choices, relation_choices
 
@@ -102,6 +103,16 @@ class TokenForm(AppForm):
         _l("Token name"),
         description=_l("What the token is for, e.g. 受付用スクリプト"),
         render_kw={"maxlength": 100},
+    )
+    scope = SelectField(
+        _l("What it may do"),
+        choices=choices(scopes.SCOPES.items()),
+        default=scopes.ORGANISER,
+    )
+    expires_in_days = SelectField(
+        _l("Valid for"),
+        choices=choices((str(d), _l("%(days)d days", days=d)) for d in scopes.EXPIRY_CHOICES_DAYS),
+        default=str(scopes.DEFAULT_EXPIRY_DAYS),
     )
 
 

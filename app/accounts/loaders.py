@@ -4,10 +4,18 @@ long-lived connection (a live room's socket) was opened with still stands.
 API tokens (`Authorization: Bearer`) are read by app.api before each API request.
 """
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from app.accounts.models import ApiToken, User
+from app.core.types import utcnow
 from app.extensions import db
+
+
+def _token_stands():
+    """Not revoked and not expired."""
+    return ApiToken.revoked_at.is_(None) & or_(
+        ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()
+    )
 
 
 def register(login_manager) -> None:
@@ -24,14 +32,13 @@ def register(login_manager) -> None:
 
 def opened_with_stands(user: User, opened_with) -> bool:
     """Whether what a connection was opened with still stands: ("session", the person's session
-    version: a logout or a new password moves it on), or ("token", an API token not revoked)."""
+    version: a logout or a new password moves it on), or ("token", an API token neither revoked
+    nor expired)."""
     kind, value = opened_with or (None, None)
     if kind == "session":
         return value == user.session_version
     if kind == "token":
-        valid = exists().where(
-            ApiToken.id == value, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
-        )
+        valid = exists().where(ApiToken.id == value, ApiToken.user_id == user.id, _token_stands())
         return bool(db.session.scalar(select(valid)))
     return False
 
@@ -51,9 +58,7 @@ def ended(opened: dict) -> list:
     )
     token_ids = {value for _, (kind, value) in opened.values() if kind == "token"}
     valid_tokens = set(
-        db.session.scalars(
-            select(ApiToken.id).where(ApiToken.id.in_(token_ids), ApiToken.revoked_at.is_(None))
-        )
+        db.session.scalars(select(ApiToken.id).where(ApiToken.id.in_(token_ids), _token_stands()))
         if token_ids
         else ()
     )

@@ -104,5 +104,13 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what the token may do: one of app.accounts.scopes.SCOPES (tokens made before scopes
+    #: existed are `organiser`: everything the person's role allows)
+    scope: Mapped[str] = mapped_column(String(20), default="organiser", server_default="organiser")
+    #: after this the token is refused (401 token_expired); None: never (only older tokens)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now

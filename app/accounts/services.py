@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from app.accounts import scopes
 from app.accounts import validation as v
 from app.accounts.models import ApiToken, User
 from app.accounts.signals import (
@@ -273,22 +274,44 @@ def reset_password(token: str, new: str, confirm: str | None = None) -> User:
 # --- API tokens ---------------------------------------------------------------------------------
 
 
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Returns the row and the secret; the secret is shown once and never stored."""
+def create_api_token(
+    user: User, name: str, *, scope: str = scopes.ORGANISER, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Returns the row and the secret; the secret is shown once and never stored. The token
+    may do what `scope` allows and expires after `expires_in_days` (default 90, at most 365)."""
+    problems = {}
+    if scope not in scopes.SCOPES:
+        problems["scope"] = [_("Choose one of: %(scopes)s.", scopes=", ".join(scopes.SCOPES))]
+    try:
+        lifetime = scopes.expiry_after(expires_in_days)
+    except ValueError:
+        problems["expires_in_days"] = [
+            _("Between 1 and %(days)d days.", days=scopes.MAX_EXPIRY_DAYS)
+        ]
+    if problems:
+        raise ValidationFailed(fields=problems)
     try:
         name = single_line(name, 100)
     except ValueError:
         name = _("API token")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=hash_secret(secret), prefix=secret[:10])
+    token = ApiToken(
+        user=user,
+        name=name,
+        token_hash=hash_secret(secret),
+        prefix=secret[:10],
+        scope=scope,
+        expires_at=utcnow() + lifetime,
+    )
     db.session.add(token)
-    record("token.created", actor=user, subject=user, name=name)
+    record("token.created", actor=user, subject=user, name=name, scope=scope)
     db.session.flush()
     return token, secret
 
 
 def api_token_for(secret: str) -> ApiToken | None:
-    """The valid token with this secret, its person loaded with it in one query."""
+    """The token with this secret, not revoked, of an active person (loaded with it in one
+    query); it may have expired (ApiToken.expired): the caller says so."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     if has_control_chars(secret):  # a socket's auth may carry a lone surrogate: no hash of it
@@ -310,11 +333,11 @@ def token_use_due(token: ApiToken, now) -> bool:
 
 def use_api_token(secret: str) -> ApiToken | None:
     """The valid token with this secret, its person loaded, its use recorded (a live socket
-    keeps the token's id: revoking it ends the socket)."""
+    keeps the token's id: revoking it, or its expiry, ends the socket)."""
     token = api_token_for(secret)
-    if token is None:
-        return None
     now = utcnow()
+    if token is None or token.expired(now):
+        return None
     if token_use_due(token, now):
         token.last_used_at = now
         commit_keeping_loaded()  # the person and the token stay loaded

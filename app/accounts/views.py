@@ -38,10 +38,12 @@ from app.accounts.ratelimits import (
     password_reset_limit,
     signup_limit,
 )
+from app.accounts.scopes import SCOPE_LABELS
 from app.audit.services import record
 from app.core.access import login_required, public
 from app.core.errors import InvalidCredentials, InvalidToken, KakawariError
 from app.core.forms import ActionForm, apply_errors
+from app.core.types import utcnow
 from app.core.urls import safe_next
 from app.extensions import db
 
@@ -144,6 +146,8 @@ def profile():
         form=form,
         token_form=TokenForm(),
         tokens=services.list_api_tokens(current_user),
+        scope_labels=SCOPE_LABELS,
+        now=utcnow(),
         action_form=ActionForm(),
     )
 
@@ -177,8 +181,22 @@ def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return redirect(url_for("accounts.profile"))
-    token, secret = services.create_api_token(current_user, form.name.data)
-    page = render_template("accounts/token_created.html", token=token, secret=secret)
+    try:
+        token, secret = services.create_api_token(
+            current_user,
+            form.name.data,
+            scope=form.scope.data,
+            expires_in_days=int(form.expires_in_days.data),
+        )
+    except KakawariError:
+        flash(_("Choose what the token may do and how long it is valid."), "error")
+        return redirect(url_for("accounts.profile") + "#tokens")
+    page = render_template(
+        "accounts/token_created.html",
+        token=token,
+        secret=secret,
+        scope_label=SCOPE_LABELS[token.scope],
+    )
     db.session.commit()
     return page
 

@@ -17,8 +17,9 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.accounts.models import ApiToken
 from app.accounts.services import api_token_for, token_use_due
+from app.api.scopes import check_token_scope, needed_scope
 from app.core.access import public
-from app.core.errors import AuthenticationRequired, ValidationFailed
+from app.core.errors import AuthenticationRequired, TokenExpired, ValidationFailed
 from app.core.jsonbody import decode
 from app.core.text import UNSTORABLE_MESSAGE, unstorable
 from app.core.types import OUT_OF_RANGE, in_supported_range, utcnow
@@ -103,9 +104,20 @@ def _any_text(schema) -> bool:
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """The API's blueprints: their arguments are read by InputParser."""
+    """The API's blueprints: their arguments are read by InputParser; each operation is
+    documented with an operationId (its endpoint's name) and the token scope it needs."""
 
     ARGUMENTS_PARSER = InputParser()
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            scope = needed_scope(doc, method)
+            manual = doc.setdefault("manual_doc", {})
+            manual.setdefault("operationId", endpoint)
+            manual["x-token-scope"] = scope
 
 
 class DateTime(fields.DateTime):
@@ -138,9 +150,12 @@ def _check_api_auth():
         token = api_token_for(secret.strip()) if scheme.lower() == "bearer" else None
         if token is None:
             raise AuthenticationRequired(_l("The API token is missing, invalid or revoked."))
+        now = utcnow()
+        if token.expired(now):
+            raise TokenExpired()
+        check_token_scope(token)
         login_manager._update_request_context_with_user(token.user)  # for this request only
         g.token_auth = True
-        now = utcnow()
         if token_use_due(token, now):
             # written with whatever the request commits (registering: in the registration's
             # own transaction), or alone at the end (_commit_token_use)
@@ -169,6 +184,19 @@ def _commit_token_use(response):
     return response
 
 
+BEARER_DESCRIPTION = (
+    "An API token: make one on your account page (アカウント → APIトークン) or with "
+    "`POST /api/v1/auth/token`, and send it as `Authorization: Bearer <token>`. "
+    "A token has a scope and an expiry (90 days unless chosen, at most 365). Scopes: "
+    "`read`: every GET your role allows; "
+    "`checkin`: the check-in operations (scan, offline sync, manual check-in, undo) and the "
+    "reads a scanner needs; "
+    "`organiser`: everything your role allows. Each operation's `x-token-scope` names the "
+    "scope it needs; a token without it gets 403 `token_scope`, an expired one 401 "
+    "`token_expired`. The browser's session (cookie + CSRF header) is not limited by scopes."
+)
+
+
 def init_api(app) -> None:
     api.init_app(
         app,
@@ -179,7 +207,10 @@ def init_api(app) -> None:
             }
         },
     )
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": BEARER_DESCRIPTION},
+    )
     api.register_converter(BoundedIntConverter, bounded_int_schema)
 
     from app.api import (

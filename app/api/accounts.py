@@ -2,10 +2,12 @@
 
 from flask_login import current_user
 from marshmallow import Schema, fields
+from marshmallow.validate import OneOf, Range
 
-from app.accounts import services
+from app.accounts import scopes, services
 from app.accounts.ratelimits import login_limits, mark_login_failed, signup_limit
 from app.api import Blueprint, ErrorSchema
+from app.api.scopes import CHECKIN, needs_scope
 from app.core.access import login_required, public
 from app.core.errors import InvalidCredentials, NotFound
 from app.core.prefectures import prefecture_name
@@ -21,11 +23,26 @@ class TokenRequest(Schema):
     email = fields.String(required=True)
     password = fields.String(required=True, load_only=True)
     name = fields.String(metadata={"description": "What the token is for"})
+    scope = fields.String(
+        load_default=scopes.ORGANISER,
+        validate=OneOf(list(scopes.SCOPES)),
+        metadata={
+            "description": "`read` (GET only), `checkin` (check-in operations and the reads a "
+            "scanner needs) or `organiser` (everything your role allows; the default)"
+        },
+    )
+    expires_in_days = fields.Integer(
+        load_default=scopes.DEFAULT_EXPIRY_DAYS,
+        validate=Range(1, scopes.MAX_EXPIRY_DAYS),
+        metadata={"description": "Days until the token expires (default 90, at most 365)"},
+    )
 
 
 class TokenCreated(Schema):
     id = fields.Integer()
     name = fields.String()
+    scope = fields.String()
+    expires_at = fields.DateTime(allow_none=True)
     token = fields.String(metadata={"description": "Shown once; send as `Bearer <token>`"})
 
 
@@ -33,7 +50,11 @@ class TokenInfo(Schema):
     id = fields.Integer()
     name = fields.String()
     prefix = fields.String()
+    scope = fields.String()
     created_at = fields.DateTime()
+    expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "None: a token made before expiry existed"}
+    )
     last_used_at = fields.DateTime(allow_none=True)
 
 
@@ -104,15 +125,27 @@ def me_payload(user) -> dict:
 @login_limits
 @public
 def create_token(body):
-    """Exchange email and password for an API token (failed tries are rate limited)."""
+    """Exchange email and password for an API token of a scope, for some days (failed tries
+    are rate limited)."""
     try:
         user = services.authenticate(body["email"], body["password"])
     except InvalidCredentials:
         db.session.commit()  # the failed try is audited
         mark_login_failed()
         raise
-    token, secret = services.create_api_token(user, body.get("name") or "API")
-    answer = {"id": token.id, "name": token.name, "token": secret}
+    token, secret = services.create_api_token(
+        user,
+        body.get("name") or "API",
+        scope=body["scope"],
+        expires_in_days=body["expires_in_days"],
+    )
+    answer = {
+        "id": token.id,
+        "name": token.name,
+        "scope": token.scope,
+        "expires_at": token.expires_at,
+        "token": secret,
+    }
     db.session.commit()
     return answer
 
@@ -154,6 +187,7 @@ def signup(body):
 
 
 @blp.route("/me", methods=["GET"])
+@needs_scope(CHECKIN)  # a scanner may ask whose token it holds
 @blp.response(200, Me)
 @blp.doc(security=BEARER)
 @login_required

@@ -25,6 +25,7 @@ from marshmallow import ValidationError
 from app.api import Blueprint, ErrorSchema
 from app.api.access import require_role_in
 from app.api.accounts import BEARER
+from app.api.scopes import CHECKIN, needs_scope
 from app.checkin import queries, rules
 from app.checkin import services as checkin
 from app.checkin.models import CheckIn
@@ -139,6 +140,7 @@ def _documented_errors(view):
 
 
 @blp.route("/sessions/<int:session_id>/checkins", methods=["POST"])
+@needs_scope(CHECKIN)
 @blp.arguments(ScanRequest)
 @blp.response(200, VerdictOut)
 @blp.alt_response(422, schema=ErrorSchema, description="No `secret`, or a malformed field")
@@ -168,6 +170,7 @@ def scan(body, session: Session):
 
 
 @blp.route("/sessions/<int:session_id>/checkins/sync", methods=["POST"])
+@needs_scope(CHECKIN)
 @blp.arguments(SyncRequest)
 @blp.response(200, SyncResults)
 @blp.alt_response(422, schema=ErrorSchema, description="No `scans` list, or too many")
@@ -186,6 +189,7 @@ def sync(body, session: Session):
 
 
 @blp.route("/sessions/<int:session_id>/checkins/manual", methods=["POST"])
+@needs_scope(CHECKIN)
 @blp.arguments(ManualRequest)
 @blp.response(200, VerdictOut)
 @blp.alt_response(422, schema=ErrorSchema, description="No `registration_id`")
@@ -205,6 +209,7 @@ def manual(body, session: Session):
 
 
 @blp.route("/sessions/<int:session_id>/checkins/list", methods=["GET"])
+@needs_scope(CHECKIN)
 @blp.response(200, OfflineList)
 @_documented_errors
 @session_staff(venue_only=True)
@@ -231,6 +236,7 @@ def offline_list(session: Session):
 
 
 @blp.route("/sessions/<int:session_id>/checkins/status", methods=["GET"])
+@needs_scope(CHECKIN)
 @blp.response(200, StatusOut)
 @_documented_errors
 @session_staff(venue_only=True)
@@ -242,6 +248,7 @@ def status(session: Session):
 
 
 @blp.route("/sessions/<int:session_id>/checkins/search", methods=["GET"])
+@needs_scope(CHECKIN)
 @blp.arguments(SearchQuery, location="query")
 @blp.response(200, Person(many=True))
 @_documented_errors
@@ -255,6 +262,7 @@ def search(query, session: Session):
 
 
 @blp.route("/checkins/<int:checkin_id>", methods=["DELETE"])
+@needs_scope(CHECKIN)
 @blp.response(204)
 @_documented_errors
 @_staff_of_checkin

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.types import UTCDateTime, str_enum, utcnow
+from app.core.versioning import Versioned
 from app.events.models import Mode, Series, Session
 from app.extensions import db
 from app.registration.models import Registration
@@ -23,7 +24,7 @@ class AttendanceStatus(enum.StrEnum):
         return self in (AttendanceStatus.attended_venue, AttendanceStatus.attended_online)
 
 
-class Attendance(db.Model):
+class Attendance(Versioned, db.Model):
     """出席: one participant in one session. `status` is what counts: the organiser's override
     when there is one, else what check-ins and presence say (`computed_status`)."""
 

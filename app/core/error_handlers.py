@@ -107,7 +107,8 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(KakawariError)
     def handle_kakawari_error(exc: KakawariError):
         if wants_json():
-            return jsonify(error=exc.to_dict()), exc.status
+            # e.g. the current ETag with a 412
+            return jsonify(error=exc.to_dict()), exc.status, getattr(exc, "headers", None) or {}
         if isinstance(exc, AuthenticationRequired):
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         return render_template("errors/error.html", status=exc.status, message=exc.message), (

@@ -150,3 +150,50 @@ class NotRegisteredOnline(PermissionDenied):
 class Muted(PermissionDenied):
     code = "muted"
     message = _l("An organiser has muted you in this room.")
+
+
+# --- the API's own: tokens, conditional and repeated requests ----------------------------------
+
+
+class TokenExpired(AuthenticationRequired):
+    code = "token_expired"
+    message = _l("The API token has expired. Make a new one on your account page.")
+
+
+class TokenScope(PermissionDenied):
+    code = "token_scope"
+    message = _l("The API token's scope does not allow this operation.")
+
+    def __init__(self, message=None, *, needed: str, **kwargs):
+        super().__init__(message, **kwargs)
+        self.needed = needed
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "needed_scope": self.needed}
+
+
+class PreconditionFailed(KakawariError):
+    """If-Match named another version than the current one: someone changed it meanwhile."""
+
+    code = "precondition_failed"
+    status = 412
+    message = _l("Someone changed this in the meantime. Load it again and redo your change.")
+
+    def __init__(self, message=None, *, etag: str, **kwargs):
+        super().__init__(message, **kwargs)
+        self.etag = etag
+        self.headers = {"ETag": etag}
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "etag": self.etag}
+
+
+class IdempotencyKeyReused(KakawariError):
+    code = "idempotency_key_reused"
+    status = 422
+    message = _l("This Idempotency-Key was already used for a different request.")
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+    message = _l("A request with this Idempotency-Key is still being processed. Retry shortly.")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.types import UTCDateTime, str_enum, utcnow
+from app.core.versioning import Versioned
 from app.events.models import Series, Session
 from app.extensions import db
 
@@ -51,7 +52,7 @@ class AttendedAs(enum.StrEnum):
     archive = "archive"
 
 
-class Survey(db.Model):
+class Survey(Versioned, db.Model):
     __tablename__ = "survey"
 
     id: Mapped[int] = mapped_column(primary_key=True)

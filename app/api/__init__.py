@@ -17,6 +17,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.accounts.models import ApiToken
 from app.accounts.services import api_token_for, token_use_due
+from app.api import etags
 from app.api.scopes import check_token_scope, needed_scope
 from app.core.access import public
 from app.core.errors import AuthenticationRequired, TokenExpired, ValidationFailed
@@ -109,6 +110,10 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = InputParser()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(_prepare_headers_doc)
+
     def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
         for method, doc in self._docs[endpoint].items():
@@ -118,6 +123,42 @@ class Blueprint(flask_smorest.Blueprint):
             manual = doc.setdefault("manual_doc", {})
             manual.setdefault("operationId", endpoint)
             manual["x-token-scope"] = scope
+
+
+_ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def _prepare_headers_doc(doc, doc_info, *, method, **_kwargs):
+    """The headers of app.api.etags (`@versioned`)."""
+    responses = doc.setdefault("responses", {})
+    success = doc_info.get("success_status_codes", [])
+    if doc_info.get(etags.KEY):
+        for code in success:
+            for key in (code, str(code)):  # smorest keys them by number until the end
+                if key in responses:
+                    responses[key].setdefault("headers", {})["ETag"] = {
+                        "description": "The version of what was read or written: send it "
+                        "back as If-Match with an update",
+                        "schema": {"type": "string"},
+                    }
+        if method.upper() not in SAFE_METHODS:
+            doc.setdefault("parameters", []).append(
+                {
+                    "name": "If-Match",
+                    "in": "header",
+                    "required": False,
+                    "description": "The ETag you read: the update is made only if nobody "
+                    "changed it since (else 412 precondition_failed, with the current ETag). "
+                    "Without it the update is made whatever changed meanwhile.",
+                    "schema": {"type": "string"},
+                }
+            )
+            responses["412"] = {
+                "description": "precondition_failed: changed since the ETag in If-Match; the "
+                "answer's ETag (and error.etag) is the current one",
+                "content": _ERROR_REF,
+            }
+    return doc
 
 
 class DateTime(fields.DateTime):

@@ -18,6 +18,7 @@ from webargs.fields import DelimitedList
 from app.api import Blueprint, ErrorSchema, PageQuery, requested_slice
 from app.api.access import require_role_in
 from app.api.accounts import BEARER, Prefecture
+from app.api.etags import etag_of, send_etag, take_version, versioned
 from app.api.events import prefecture_payload
 from app.archive.services import figures as archive_figures
 from app.attendance import dashboards
@@ -139,6 +140,9 @@ class RecordOut(Schema):
     override = fields.Nested(
         OverrideOut, allow_none=True, metadata={"description": "The organiser's correction"}
     )
+    etag = fields.String(
+        metadata={"description": "The record's version, for a correction's If-Match"}
+    )
 
 
 class SessionAttendanceQuery(PageQuery):
@@ -256,6 +260,7 @@ def record_payload(record: Attendance) -> dict:
         "online_minutes": record.online_minutes,
         "checked_in_at": record.checked_in_at,
         "override": override,
+        "etag": f'"{etag_of(record)}"',
     }
 
 
@@ -365,7 +370,20 @@ def series_attendance(series: Series):
     }
 
 
+@blp.route("/attendance/<int:attendance_id>", methods=["GET"])
+@versioned
+@blp.response(200, RecordOut)
+@_documented_errors({403: "Staff of the organisation, or a participant of the series"})
+@_record_organizer
+def attendance_record(record: Attendance):
+    """One attendance record, with its ETag for a correction's If-Match. Organisers and
+    owners."""
+    send_etag(record)
+    return record_payload(record)
+
+
 @blp.route("/attendance/<int:attendance_id>", methods=["PATCH"])
+@versioned
 @blp.arguments(CorrectionRequest)
 @blp.response(200, RecordOut)
 @_documented_errors(
@@ -380,7 +398,13 @@ def correct(body, record: Attendance):
     check-ins and time online say.
 
     A reason is required; the change is recorded in the organisation's log and survives
-    recomputation. Organisers and owners."""
+    recomputation. Organisers and owners.
+
+    With `If-Match: <ETag>` (of GET /attendance/{attendance_id}, or `etag` in a list) the
+    correction is made only if the record did not change since: else 412
+    `precondition_failed`."""
+    take_version(record)
     attendance.override(record, body["status"], body["reason"], current_user)
     db.session.commit()
+    send_etag(record)
     return record_payload(record)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.api import Blueprint, ErrorSchema, PageQuery, requested_slice
 from app.api.access import require_role_in
 from app.api.accounts import BEARER
+from app.api.etags import send_etag, take_version, versioned
 from app.core.access import declare, require_user
 from app.core.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -136,16 +137,19 @@ def _answers_out(found: dict) -> dict:
 
 
 @blp.route("/surveys/<int:survey_id>", methods=["GET"])
+@versioned
 @blp.response(200, SurveyOut)
 @_documented({403: "A participant of the series it was not sent to"})
 @_organizer_or_recipient
 def survey_definition(survey: Survey):
     """A survey's questions: for organisers and owners of its organisation, and for the
-    people it was sent to."""
+    people it was sent to. Its ETag goes with a settings change as If-Match."""
+    send_etag(survey)
     return definition(survey)
 
 
 @blp.route("/surveys/<int:survey_id>/settings", methods=["PATCH"])
+@versioned
 @blp.arguments(SurveySettingsIn)
 @blp.response(200, SurveyOut)
 @_documented(
@@ -158,11 +162,16 @@ def survey_definition(survey: Survey):
 @_organizer
 def survey_settings(body, survey: Survey):
     """Change a survey's settings: anonymous, who it goes to (to_venue, to_online,
-    to_partial, to_archive) and how many days it stays open. Organisers and owners."""
+    to_partial, to_archive) and how many days it stays open. Organisers and owners.
+
+    With `If-Match: <ETag>` (from GET /surveys/{survey_id} or an earlier change) the change
+    is made only if nobody changed the survey since: else 412 `precondition_failed`."""
+    take_version(survey)
     current = {f"to_{key}": getattr(survey, f"to_{key}") for key in SETTINGS_AUDIENCE}
     current.update(anonymous=survey.anonymous, open_days=survey.open_days)
     surveys.update_settings(survey, **{**current, **body})
     db.session.commit()
+    send_etag(survey)
     return definition(survey)
 
 

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -304,10 +304,13 @@ class Call:
     path: str
     token: str
     body: object = None
+    #: more request headers (If-Match, Idempotency-Key)
+    headers: dict = field(default_factory=dict)
 
 
 def _send(conn: http.client.HTTPConnection, call: Call, **extra_headers) -> Result:
     headers = {"Authorization": f"Bearer {call.token}", "Accept": "application/json"}
+    headers.update(call.headers)
     headers.update(extra_headers)
     payload = None
     if call.body is not None:

@@ -44,6 +44,8 @@ API_ROWS = [
      None, {**API_STAFF_UP, "staff": 403}),
     ("api_attendance.series_attendance", "GET", "/api/v1/series/{at_series}/attendance",
      None, {**API_STAFF_UP, "staff": 403}),
+    ("api_attendance.attendance_record", "GET", "/api/v1/attendance/{at_record}", None,
+     {**API_STAFF_UP, "staff": 403}),
     ("api_attendance.correct", "PATCH", "/api/v1/attendance/{at_record}", CORRECTION,
      {**API_STAFF_UP, "staff": 403}),
     ("api_attendance.correct", "PATCH", "/api/v1/attendance/{at_record}",

@@ -17,7 +17,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.accounts.models import ApiToken
 from app.accounts.services import api_token_for, token_use_due
-from app.api import etags
+from app.api import etags, idempotency
 from app.api.scopes import check_token_scope, needed_scope
 from app.core.access import public
 from app.core.errors import AuthenticationRequired, TokenExpired, ValidationFailed
@@ -129,7 +129,7 @@ _ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Erro
 
 
 def _prepare_headers_doc(doc, doc_info, *, method, **_kwargs):
-    """The headers of app.api.etags (`@versioned`)."""
+    """The headers of app.api.etags (`@versioned`) and app.api.idempotency (`@idempotent`)."""
     responses = doc.setdefault("responses", {})
     success = doc_info.get("success_status_codes", [])
     if doc_info.get(etags.KEY):
@@ -158,6 +158,28 @@ def _prepare_headers_doc(doc, doc_info, *, method, **_kwargs):
                 "answer's ETag (and error.etag) is the current one",
                 "content": _ERROR_REF,
             }
+    if doc_info.get(idempotency.KEY):
+        doc.setdefault("parameters", []).append(
+            {
+                "name": idempotency.HEADER,
+                "in": "header",
+                "required": False,
+                "description": "A unique string of yours (e.g. a UUID), at most 255 "
+                "characters: a retry with the same key and body gets the first answer again "
+                "(header `Idempotent-Replayed: true`) and creates nothing twice. Keys are kept "
+                "24 hours, per person; a refused request stores nothing.",
+                "schema": {"type": "string", "maxLength": idempotency.MAX_LENGTH},
+            }
+        )
+        for code, text in (
+            ("409", "idempotency_in_progress: a request with this Idempotency-Key is running"),
+            ("422", "idempotency_key_reused: the Idempotency-Key was used for another request"),
+        ):
+            described = responses.get(int(code)) or responses.get(code)
+            if described is None:
+                responses[code] = {"description": text, "content": _ERROR_REF}
+            elif isinstance(described, dict):  # (else a shared response, by reference)
+                described["description"] = f"{described.get('description', '')}; {text}"
     return doc
 
 

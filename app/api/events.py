@@ -16,6 +16,7 @@ from marshmallow.validate import OneOf
 
 from app.api import Blueprint, DateTime, ErrorSchema
 from app.api.accounts import BEARER, Prefecture
+from app.api.idempotency import idempotent
 from app.core.access import declare, public, require_user
 from app.core.errors import NotFound, ValidationFailed
 from app.core.prefectures import prefecture_code, prefecture_name
@@ -339,6 +340,7 @@ def get_series(series_id: int):
 
 
 @blp.route("/orgs/<int:org_id>/series", methods=["POST"])
+@idempotent
 @blp.arguments(SeriesCreate)
 @blp.response(201, SeriesOut)
 @errors(blp, {**ORGANIZER_ERRORS, 404: "Not a member of this organisation"})
@@ -353,6 +355,7 @@ def create_series(body, org_id: int):
 
 
 @blp.route("/series/<int:series_id>/sessions", methods=["POST"])
+@idempotent
 @blp.arguments(SessionCreate)
 @blp.response(201, OrganizerSession)
 @errors(blp, ORGANIZER_ERRORS)

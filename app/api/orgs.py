@@ -4,6 +4,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 
 from app.api import Blueprint
+from app.api.idempotency import idempotent
 from app.core.access import login_required
 from app.extensions import db
 from app.orgs import services
@@ -22,6 +23,7 @@ class OrgOut(Schema):
 
 
 @blp.route("/orgs", methods=["POST"])
+@idempotent
 @blp.arguments(OrgCreate)
 @blp.response(201, OrgOut)
 @blp.doc(security=[{"bearerAuth": []}])

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.api import Blueprint, ErrorSchema, PageQuery, requested_slice
 from app.api.accounts import BEARER, Prefecture
 from app.api.events import ORGANIZER_ERRORS, errors, prefecture_payload, series_organizer
+from app.api.idempotency import idempotent
 from app.core.access import login_required
 from app.core.errors import ValidationFailed
 from app.events import services as events
@@ -222,6 +223,7 @@ def _modes_by_session(modes):
 
 
 @blp.route("/series/<int:series_id>/registrations", methods=["POST"])
+@idempotent
 @blp.arguments(RegistrationRequest)
 @blp.response(201, RegistrationOut)
 @errors(blp, {401: "Not logged in", 404: "No such published series"})
@@ -282,6 +284,7 @@ def cancel_registration(registration_id: int):
 
 
 @blp.route("/registrations/<int:registration_id>/sessions", methods=["POST"])
+@idempotent
 @blp.arguments(AddSessionsRequest)
 @blp.response(200, RegistrationOut)
 @errors(blp, {401: "Not logged in", 404: "Not one of your registrations"})

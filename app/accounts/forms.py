@@ -99,8 +99,10 @@ class DeleteAccountForm(AppForm):
 
 
 class TokenForm(AppForm):
+    # its own id: the profile form above has a `name` (氏名) too
     name = StringField(
         _l("Token name"),
+        id="token-name",
         description=_l("What the token is for, e.g. 受付用スクリプト"),
         render_kw={"maxlength": 100},
     )

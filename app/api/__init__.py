@@ -16,6 +16,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.accounts.models import ApiToken
+from app.accounts.scopes import SCOPES
 from app.accounts.services import api_token_for, token_use_due
 from app.api import etags, idempotency
 from app.api.scopes import check_token_scope, needed_scope
@@ -321,4 +322,4 @@ def init_api(app) -> None:
     @app.route("/api/v1/docs", endpoint="api_docs")
     @public
     def api_docs():
-        return render_template("api/docs.html")
+        return render_template("api/docs.html", scopes=SCOPES)

@@ -18,7 +18,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from app.accounts.models import ApiToken
 from app.accounts.scopes import SCOPES
 from app.accounts.services import api_token_for, token_use_due
-from app.api import etags, idempotency
+from app.api import document
 from app.api.scopes import check_token_scope, needed_scope
 from app.core.access import public
 from app.core.errors import AuthenticationRequired, TokenExpired, ValidationFailed
@@ -113,7 +113,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._prepare_doc_cbks.append(_prepare_headers_doc)
+        self._prepare_doc_cbks.append(document.headers_doc)
 
     def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
@@ -124,64 +124,6 @@ class Blueprint(flask_smorest.Blueprint):
             manual = doc.setdefault("manual_doc", {})
             manual.setdefault("operationId", endpoint)
             manual["x-token-scope"] = scope
-
-
-_ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-
-
-def _prepare_headers_doc(doc, doc_info, *, method, **_kwargs):
-    """The headers of app.api.etags (`@versioned`) and app.api.idempotency (`@idempotent`)."""
-    responses = doc.setdefault("responses", {})
-    success = doc_info.get("success_status_codes", [])
-    if doc_info.get(etags.KEY):
-        for code in success:
-            for key in (code, str(code)):  # smorest keys them by number until the end
-                if key in responses:
-                    responses[key].setdefault("headers", {})["ETag"] = {
-                        "description": "The version of what was read or written: send it "
-                        "back as If-Match with an update",
-                        "schema": {"type": "string"},
-                    }
-        if method.upper() not in SAFE_METHODS:
-            doc.setdefault("parameters", []).append(
-                {
-                    "name": "If-Match",
-                    "in": "header",
-                    "required": False,
-                    "description": "The ETag you read: the update is made only if nobody "
-                    "changed it since (else 412 precondition_failed, with the current ETag). "
-                    "Without it the update is made whatever changed meanwhile.",
-                    "schema": {"type": "string"},
-                }
-            )
-            responses["412"] = {
-                "description": "precondition_failed: changed since the ETag in If-Match; the "
-                "answer's ETag (and error.etag) is the current one",
-                "content": _ERROR_REF,
-            }
-    if doc_info.get(idempotency.KEY):
-        doc.setdefault("parameters", []).append(
-            {
-                "name": idempotency.HEADER,
-                "in": "header",
-                "required": False,
-                "description": "A unique string of yours (e.g. a UUID), at most 255 "
-                "characters: a retry with the same key and body gets the first answer again "
-                "(header `Idempotent-Replayed: true`) and creates nothing twice. Keys are kept "
-                "24 hours, per person; a refused request stores nothing.",
-                "schema": {"type": "string", "maxLength": idempotency.MAX_LENGTH},
-            }
-        )
-        for code, text in (
-            ("409", "idempotency_in_progress: a request with this Idempotency-Key is running"),
-            ("422", "idempotency_key_reused: the Idempotency-Key was used for another request"),
-        ):
-            described = responses.get(int(code)) or responses.get(code)
-            if described is None:
-                responses[code] = {"description": text, "content": _ERROR_REF}
-            elif isinstance(described, dict):  # (else a shared response, by reference)
-                described["description"] = f"{described.get('description', '')}; {text}"
-    return doc
 
 
 class DateTime(fields.DateTime):
@@ -248,19 +190,6 @@ def _commit_token_use(response):
     return response
 
 
-BEARER_DESCRIPTION = (
-    "An API token: make one on your account page (アカウント → APIトークン) or with "
-    "`POST /api/v1/auth/token`, and send it as `Authorization: Bearer <token>`. "
-    "A token has a scope and an expiry (90 days unless chosen, at most 365). Scopes: "
-    "`read`: every GET your role allows; "
-    "`checkin`: the check-in operations (scan, offline sync, manual check-in, undo) and the "
-    "reads a scanner needs; "
-    "`organiser`: everything your role allows. Each operation's `x-token-scope` names the "
-    "scope it needs; a token without it gets 403 `token_scope`, an expired one 401 "
-    "`token_expired`. The browser's session (cookie + CSRF header) is not limited by scopes."
-)
-
-
 def init_api(app) -> None:
     api.init_app(
         app,
@@ -273,7 +202,7 @@ def init_api(app) -> None:
     )
     api.spec.components.security_scheme(
         "bearerAuth",
-        {"type": "http", "scheme": "bearer", "description": BEARER_DESCRIPTION},
+        {"type": "http", "scheme": "bearer", "description": document.BEARER_DESCRIPTION},
     )
     api.register_converter(BoundedIntConverter, bounded_int_schema)
 

@@ -67,6 +67,7 @@ def test_a_checkin_token_scans_and_reads_what_the_scanner_needs_and_nothing_else
     assert client.get(f"{base}/list", headers=auth).status_code == 200
     assert client.get(f"{base}/search?q=やまだ", headers=auth).status_code == 200
     assert client.get("/api/v1/me", headers=auth).status_code == 200
+    assert client.get("/api/v1/openapi.json", headers=auth).status_code == 200
     # reads beyond the scanner's, and writes beyond check-in, are not for this token
     assert _error(client.get(f"/api/v1/series/{door['series']}", headers=auth)) == (
         403,

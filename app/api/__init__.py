@@ -190,6 +190,7 @@ def init_api(app) -> None:
         events,
         history,
         orgs,
+        programme,
         records,
         registration,
         surveys,
@@ -206,6 +207,7 @@ def init_api(app) -> None:
         archive.blp,
         surveys.blp,
         records.blp,
+        programme.blp,
     )
     for blp in blps:
         csrf.exempt(blp)

@@ -133,9 +133,7 @@ def programme_year(orgs: list[Organization], year: int) -> ProgrammeYear:
         orgs=org_years,
         kpis=[_row(key, label, kpis[key]) for key, label in KPI_ROWS],
         prefectures=[
-            _row(code, code, prefectures[code])
-            for code in order
-            if any(prefectures.get(code, []))
+            _row(code, code, prefectures[code]) for code in order if any(prefectures.get(code, []))
         ],
         survey=[
             Row(
@@ -286,4 +284,3 @@ def _survey_line(survey: Survey) -> SurveyLine:
             scale = mean(points, answered)
         line.questions.append(QuestionLine(q.question.label, count(answered), options, scale))
     return line
-

@@ -66,7 +66,9 @@ def _leaks(text: str) -> list[str]:
     return [s for s in NEVER if s in text]
 
 
-def test_a_viewer_never_receives_a_name_or_a_small_figure(app, world, targets, planted):  # noqa: F811
+def _walk(app, targets, planted) -> tuple[list[str], set[str]]:  # noqa: F811
+    """Open every route the viewer may open, as the viewer (a page session and an API token);
+    what leaked where, and the endpoints opened."""
     client = app.test_client()
     login(client, VIEWER_EMAIL)
     token = _api_token(app, {"viewer": planted["viewer"]}, "viewer")
@@ -83,24 +85,47 @@ def test_a_viewer_never_receives_a_name_or_a_small_figure(app, world, targets, p
         ("api_programme.series", "/api/v1/programme/orgs/{org_a}/series/{series_a}"),
         ("api_programme.series", "/api/v1/programme/orgs/{org_b}/series/{series_b}"),
     ]
-    assert {"programme.overview", "programme.export_csv", "programme.series"} <= {
-        e for e, _p in pages
-    }
     leaked, opened = [], set()
-    for endpoint, path in pages:
-        response = client.get(path.format(**ids))
+    for endpoint, path, extra in [*((e, p, {}) for e, p in pages),
+                                  *((e, p, headers) for e, p in api)]:  # fmt: skip
+        response = client.get(path.format(**ids), headers=extra)
         assert response.status_code == 200, path
         opened.add(endpoint)
         if found := _leaks(response.get_data().decode("utf-8", "replace")):
             leaked.append(f"{path}: {found}")
-    for endpoint, path in api:
-        response = client.get(path.format(**ids), headers=headers)
-        assert response.status_code == 200, path
-        opened.add(endpoint)
-        if found := _leaks(response.get_data().decode("utf-8", "replace")):
-            leaked.append(f"{path}: {found}")
+    return leaked, opened
+
+
+def test_a_viewer_never_receives_a_name_or_free_text(app, world, targets, planted):  # noqa: F811
+    leaked, opened = _walk(app, targets, planted)
     assert not leaked, leaked
-    assert {"api_programme.programme", "api_programme.series", "main.mypage"} <= opened
+    assert {
+        "programme.overview",
+        "programme.export_csv",
+        "programme.series",
+        "api_programme.programme",
+        "api_programme.series",
+        "main.mypage",
+        "accounts.profile",
+    } <= opened
+
+
+def test_the_walk_sees_free_text_that_leaks(app, world, targets, planted, monkeypatch):  # noqa: F811
+    """The control: were the survey results read with their free text (the organisers' path)
+    and shown as a question, the walk would find the planted answer."""
+    from app.programme import figures
+    from app.surveys.results import results
+
+    shown = figures._survey_line
+
+    def with_texts(survey):
+        line = shown(survey)
+        line.title += " ".join(t for q in results(survey).questions for t, _name in q.texts)
+        return line
+
+    monkeypatch.setattr(figures, "_survey_line", with_texts)
+    leaked, _opened = _walk(app, targets, planted)
+    assert leaked and all(PLANTED_TEXT in line for line in leaked)
 
 
 def _row(page: str, key: str) -> list[str]:

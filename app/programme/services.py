@@ -6,9 +6,6 @@ link mailed through the outbox, its SHA-256 stored, valid INVITATION_MAX_AGE_DAY
 by the person with that address. A viewer is never a member of the organisation.
 """
 
-import secrets
-from datetime import timedelta
-
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -16,16 +13,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from app.accounts import validation as v
 from app.accounts.models import User
 from app.accounts.services import find_user_by_email
 from app.audit.services import record
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from app.core.secrets import hash_secret
 from app.core.types import utcnow
 from app.core.urls import external_url
 from app.extensions import db
 from app.mail import send_mail
+from app.orgs import services as orgs
 from app.orgs.models import Membership, Organization, Role
 from app.programme.models import ViewerGrant, ViewerInvitation
 
@@ -86,37 +82,24 @@ def grants_of(org: Organization) -> list[ViewerGrant]:
 
 
 def pending_invitations(org: Organization) -> list[ViewerInvitation]:
-    return db.session.scalars(
-        select(ViewerInvitation)
-        .where(
-            ViewerInvitation.org_id == org.id,
-            ViewerInvitation.accepted_at.is_(None),
-            ViewerInvitation.revoked_at.is_(None),
-            ViewerInvitation.expires_at > utcnow(),
-        )
-        .order_by(ViewerInvitation.created_at.desc())
-    ).all()
+    return orgs.pending_invitations(org, ViewerInvitation)
 
 
 def invite_viewer(org: Organization, inviter: User, email, for_org: bool) -> ViewerInvitation:
     """Mail an invitation to view the programme; only the person with that address accepts
     it (for an organisation they own when `for_org`). A new invitation replaces the old one."""
-    try:
-        email = v.clean_email(email)
-    except ValueError as exc:
-        raise ValidationFailed(fields={"email": [exc.args[0]]}) from None
+    email = orgs.clean_invited_email(email)
     for old in pending_invitations(org):
         if old.email == email:
             old.revoked_at = utcnow()
-    secret = secrets.token_urlsafe(32)
-    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+    secret, token_hash, expires_at = orgs.invitation_link_secret()
     invitation = ViewerInvitation(
         org=org,
         email=email,
         for_org=bool(for_org),
-        token_hash=hash_secret(secret),
+        token_hash=token_hash,
         invited_by=inviter,
-        expires_at=utcnow() + timedelta(days=days),
+        expires_at=expires_at,
     )
     db.session.add(invitation)
     record("programme.viewer_invited", actor=inviter, org=org, email=email, for_org=for_org)
@@ -130,7 +113,7 @@ def invite_viewer(org: Organization, inviter: User, email, for_org: bool) -> Vie
             "Open this link to accept (valid for %(days)d days):\n%(link)s\n\n— Kakawari",
             inviter=inviter.name,
             org=org.name,
-            days=days,
+            days=current_app.config["INVITATION_MAX_AGE_DAYS"],
             link=link,
         )
     send_mail(email, subject, body)  # committed with the invitation, by the caller
@@ -139,11 +122,7 @@ def invite_viewer(org: Organization, inviter: User, email, for_org: bool) -> Vie
 
 
 def invitation_for_token(secret: str) -> ViewerInvitation:
-    query = select(ViewerInvitation).where(ViewerInvitation.token_hash == hash_secret(secret))
-    invitation = db.session.scalar(query)
-    if invitation is None or not invitation.is_pending:
-        raise NotFound(_l("This invitation is invalid, was withdrawn or has expired."))
-    return invitation
+    return orgs.invitation_for_token(secret, ViewerInvitation)
 
 
 def owned_orgs(user: User) -> list[Organization]:

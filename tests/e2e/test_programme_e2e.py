@@ -5,6 +5,7 @@ for small groups, no names), opens a series' figures and its survey distribution
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import login
 from tests.e2e.journeys import AXE, LAPTOP, PHONE, Journey
 from tests.programme.factories import PLANTED_NAME, PLANTED_TEXT, VIEWER_EMAIL, two_programmes
 
@@ -42,5 +43,41 @@ def test_the_municipality_views_two_organisations_side_by_side(
         journey.step("series")
         body = page.content()
         assert PLANTED_NAME not in body and PLANTED_TEXT not in body
+    finally:
+        context.close()
+
+
+def test_the_owner_invites_a_viewer_and_sees_each_view_logged(app, browser, live_server, world):
+    """On a laptop: 主催団体 → the organisation → 委託元（閲覧者）, the programme's series listed,
+    an invitation sent; the security log shows the municipality's views."""
+    with app.app_context():
+        two_programmes(world)
+    viewer = app.test_client()
+    login(viewer, VIEWER_EMAIL)
+    viewer.get("/programme")  # a view to find in the log
+    context = browser.new_context(**LAPTOP, locale="ja-JP", base_url=live_server, bypass_csp=True)
+    page = context.new_page()
+    journey = Journey(page, "test_programme_e2e_owner")
+    try:
+        page.goto("/")
+        journey.log_in(world["emails"]["owner"])
+        journey.menu("主催団体")
+        page.get_by_role("link", name="しまね関係人口ラボ").click()
+        page.get_by_role("link", name="委託元（閲覧者）").click()
+        expect(page.get_by_test_id("programme-series")).to_contain_text("しまね関係人口ゼミ")
+        expect(page.get_by_test_id("viewer-grant")).to_contain_text("島根県 地域振興部")
+        journey.step("viewers")
+
+        page.get_by_label("メールアドレス").fill("kikaku@city.matsue.example.jp")
+        page.get_by_label("団体（事業を委託する県・市など）").check()
+        page.get_by_role("button", name="招待を送信").click()
+        expect(page.get_by_text("kikaku@city.matsue.example.jp").first).to_be_visible()
+        journey.step("invited")
+
+        page.get_by_role("link", name="しまね関係人口ラボ").first.click()
+        page.get_by_role("link", name="セキュリティログ").click()
+        expect(page.locator("table")).to_contain_text("programme.viewed")
+        expect(page.locator("table")).to_contain_text("programme.viewer_invited")
+        journey.step("security-log")
     finally:
         context.close()

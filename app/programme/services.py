@@ -157,13 +157,15 @@ def accept_invitation(invitation: ViewerInvitation, user: User, viewer_org_id=No
             message = _l("An organisation cannot view its own programme as a viewer.")
             raise Conflict(message, fields={"viewer_org": [message]})
     invitation.accepted_at = utcnow()
-    grant = ViewerGrant(
-        org_id=invitation.org_id,
-        viewer_org=viewer_org,
-        viewer_user=None if viewer_org else user,
-        granted_by_id=invitation.invited_by_id,
-    )
-    db.session.add(grant)
+    grant = _standing(invitation.org_id, viewer_org, user)
+    if grant is None:  # invited again while viewing: the standing grant stays the one
+        grant = ViewerGrant(
+            org_id=invitation.org_id,
+            viewer_org=viewer_org,
+            viewer_user=None if viewer_org else user,
+            granted_by_id=invitation.invited_by_id,
+        )
+        db.session.add(grant)
     record(
         "programme.viewer_joined",
         actor=user,
@@ -173,6 +175,19 @@ def accept_invitation(invitation: ViewerInvitation, user: User, viewer_org_id=No
     )
     db.session.flush()
     return grant
+
+
+def _standing(org_id: int, viewer_org: Organization | None, user: User) -> ViewerGrant | None:
+    viewer = (
+        ViewerGrant.viewer_org_id == viewer_org.id
+        if viewer_org
+        else ViewerGrant.viewer_user_id == user.id
+    )
+    return db.session.scalar(
+        select(ViewerGrant).where(
+            ViewerGrant.org_id == org_id, ViewerGrant.revoked_at.is_(None), viewer
+        )
+    )
 
 
 def revoke_grant(org: Organization, actor: User, grant_id: int) -> ViewerGrant:

@@ -182,3 +182,16 @@ def test_the_organiser_marks_a_series_as_part_of_the_programme(app, world, ctx):
     assert not db.session.get(Series, series.id).in_programme
     page = organiser.get(f"/orgs/{world['org']}/series/{series.id}").get_data(as_text=True)
     assert 'data-testid="series-in-programme"' in page
+
+
+def test_invited_again_while_viewing_keeps_one_grant(app, world, smtp, ctx):
+    owner = app.test_client()
+    login(owner, "owner@example.jp")
+    create_user("researcher@example.jp")
+    viewer = app.test_client()
+    login(viewer, "researcher@example.jp")
+    for _ in range(2):
+        _invite(owner, world["org"], "researcher@example.jp", kind="person")
+        link = _link(smtp)
+        assert post_form(viewer, link, token_from=link).status_code == 302
+    assert len(db.session.scalars(select(ViewerGrant)).all()) == 1

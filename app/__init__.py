@@ -184,6 +184,7 @@ def _init_extensions(app: Flask) -> None:
     from app.live import models as _live  # noqa: F401
     from app.mail import models as _mail  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
+    from app.programme import models as _programme  # noqa: F401
     from app.records import models as _records  # noqa: F401
     from app.registration import models as _registration  # noqa: F401
     from app.surveys import models as _surveys  # noqa: F401
@@ -214,6 +215,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.ops.health import bp as ops_bp
     from app.orgs.views import bp as orgs_bp
+    from app.programme.views import bp as programme_bp
     from app.records.org_views import bp as records_org_bp
     from app.records.views import bp as records_bp
     from app.registration import (
@@ -258,6 +260,7 @@ def _register_blueprints(app: Flask) -> None:
         surveys_respond_bp,
         records_bp,
         records_org_bp,
+        programme_bp,
         ops_bp,
         webhooks_bp,
     ):

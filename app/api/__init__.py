@@ -214,6 +214,7 @@ def init_api(app) -> None:
         events,
         history,
         orgs,
+        programme,
         records,
         registration,
         surveys,
@@ -230,6 +231,7 @@ def init_api(app) -> None:
         archive.blp,
         surveys.blp,
         records.blp,
+        programme.blp,
     )
     for blp in blps:
         csrf.exempt(blp)

@@ -116,6 +116,12 @@ class SeriesCreate(Schema):
             "and an hour before each session"
         }
     )
+    in_programme = fields.Boolean(
+        metadata={
+            "description": "Default false: part of the programme, whose figures the "
+            "organisation's viewers (委託元) see as aggregates"
+        }
+    )
     completion_min_sessions = fields.Integer(
         strict=True,
         allow_none=True,
@@ -224,6 +230,7 @@ class SeriesOut(SeriesSummary):
     description = fields.String(metadata={"description": "Markdown"})
     waitlist_enabled = fields.Boolean()
     reminders_enabled = fields.Boolean()
+    in_programme = fields.Boolean()
     completion_min_sessions = fields.Integer(strict=True, allow_none=True)
     archive_counts_minutes = fields.Integer(strict=True, allow_none=True)
     online_threshold_percent = fields.Integer()
@@ -291,6 +298,7 @@ def series_payload(series: Series) -> dict:
         "description": series.description,
         "waitlist_enabled": series.waitlist_enabled,
         "reminders_enabled": series.reminders_enabled,
+        "in_programme": series.in_programme,
         "completion_min_sessions": series.completion_min_sessions,
         "archive_counts_minutes": series.archive_counts_minutes,
         "online_threshold_percent": series.online_threshold_percent,

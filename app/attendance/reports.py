@@ -122,10 +122,11 @@ def year_sessions(org_id: int, year: int) -> list[Session]:
     )
 
 
-def _completed(org_id: int, year: int):
+def _completed(org_id: int, year: int, series_ids: list[int] | None = None):
     """(user id, series id) for each completion of a series whose last session is in the 年度,
     so a series that spans two years counts its completions once (a subquery; one query now
-    for the sessions of those series, one in figures.people_in)."""
+    for the sessions of those series, one in figures.people_in). `series_ids`: only those
+    series (a programme's), else every series of the organisation."""
     start, end = fiscal_year_bounds(year)
     ending = (
         select(Session.series_id)
@@ -138,6 +139,8 @@ def _completed(org_id: int, year: int):
         .group_by(Session.series_id)
         .having(func.max(Session.starts_at) >= start, func.max(Session.starts_at) < end)
     )
+    if series_ids is not None:
+        ending = ending.where(Session.series_id.in_(series_ids))
     held = list(
         db.session.scalars(
             select(Session).where(
@@ -153,13 +156,16 @@ def _people_where(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def org_report(org_id: int, year: int, sessions: list[Session]) -> OrgReport:
+def org_report(
+    org_id: int, year: int, sessions: list[Session], series_ids: list[int] | None = None
+) -> OrgReport:
     """The 関係人口 KPIs of a 年度 from `year_sessions`, in a handful of aggregate queries over
     the people's kept figures (figures.py), not over every record: the KPIs and prefectures,
-    completions, and per series."""
+    completions, and per series. With `series_ids` (a programme's series; `sessions` then
+    only theirs), completions count those series only. Figures only: no names."""
     people = figures.people_in(sessions)
     person = people.per_person()
-    completed = _completed(org_id, year)
+    completed = _completed(org_id, year, series_ids)
     kpis, found = Kpis(), {}
     fields = ("participants", "continuing_sessions", "continuing_series", "venue_only",
               "online_only", "both")  # fmt: skip

@@ -11,6 +11,7 @@ from app.demo.door import open_the_door
 from app.demo.people import demo_participants
 from app.demo.series import move_live_session_to_now, seed_series
 from app.demo.surveys import seed_surveys
+from app.demo.viewer import VIEWER_EMAIL, VIEWER_ORG, seed_viewer
 from app.extensions import db
 from app.orgs.models import Membership, Organization, Role
 
@@ -76,6 +77,7 @@ def seed_demo() -> dict:
     )
     for person in demo_participants():
         _upsert_user(**person, password_hash=password_hash)
+    viewer = _upsert_user(VIEWER_EMAIL, "竹下 みどり", "たけした みどり", "32", [], password_hash)
     db.session.commit()
     after = db.session.scalar(select(db.func.count()).select_from(User))
     seed_series(org)
@@ -85,6 +87,8 @@ def seed_demo() -> dict:
     door = open_the_door(org)  # a venue session with check-in open, whenever the demo loads
     db.session.commit()
     seed_surveys(org)  # a finished session's 事後アンケート with about 60 answers
+    db.session.commit()
+    seed_viewer(org, viewer)  # 島根県 views the programme's figures (委託元)
     db.session.commit()
     return {"users_created": after - before, "org_id": org.id, "door_session_id": door.id}
 
@@ -115,6 +119,7 @@ def logins_command() -> None:
         click.echo(f"  {email:<26} {role.value} of {DEMO_ORG}")
     click.echo(f"  {'participant@example.jp':<26} participant (東京都)")
     click.echo(f"  {'p001@example.jp … p120':<26} participants from 東京都, 大阪府, 島根県 …")
+    click.echo(f"  {VIEWER_EMAIL:<26} {VIEWER_ORG} (委託元): views {DEMO_ORG}'s programme")
     click.echo(f"  {'admin@example.jp':<26} site administrator")
 
 

@@ -169,6 +169,14 @@ class SeriesForm(ServiceForm):
         ),
         default=True,
     )
+    in_programme = BooleanField(
+        _l("Part of the programme (委託元 can see its figures)"),
+        description=_l(
+            "The organisation's viewers (the commissioning municipality) see this series' "
+            "figures as aggregates only: no names, and no figure of fewer than 5 people."
+        ),
+        default=False,
+    )
     privacy_notice = TextAreaField(
         _l("Privacy notice"),
         description=_l("Shown on the registration form: who uses the data, for what."),
@@ -203,6 +211,7 @@ class SeriesForm(ServiceForm):
             "online_threshold_percent": series.online_threshold_percent,
             "checkin_opens_minutes": series.checkin_opens_minutes,
             "reminders_enabled": series.reminders_enabled,
+            "in_programme": series.in_programme,
             "privacy_notice": series.privacy_notice,
         }
 

@@ -2,7 +2,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.types import UTCDateTime, str_enum, utcnow
@@ -94,6 +94,9 @@ class Series(db.Model):
     #: confirmed people get a reminder the day before and an hour before each session
     #: (app/registration/reminders.py)
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: part of the programme the organisation runs for a municipality (委託元): its figures,
+    #: as aggregates only, are seen by the organisation's viewers (app/programme)
+    in_programme: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: lottery: when it was drawn and with which seed (so a draw can be checked afterwards)
     lottery_drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lottery_seed: Mapped[str | None] = mapped_column(String(64))

@@ -55,6 +55,7 @@ SERIES_FIELDS = (
     "room_opens_minutes",
     "room_closes_minutes",
     "reminders_enabled",
+    "in_programme",
 )
 
 
@@ -71,6 +72,7 @@ def _clean_series(data: dict, series: Series | None = None) -> dict:
         "selection": choice_field(errors, merged, "selection", Selection, Selection.first_come),
         "waitlist_enabled": bool(merged.get("waitlist_enabled", True)),
         "reminders_enabled": bool(merged.get("reminders_enabled", True)),
+        "in_programme": bool(merged.get("in_programme", False)),
         "completion_min_sessions": int_field(
             errors, merged, "completion_min_sessions", minimum=1, maximum=100
         ),

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.core.access import login_required, public
 from app.main.home import home
+from app.programme.services import grants_for
 from app.registration.forms import MODE_LABELS
 from app.surveys.links import link_token
 from app.surveys.respond import open_surveys_for
@@ -31,7 +32,11 @@ def mypage():
 def _mypage():
     surveys = [(s, link_token(s.id, current_user.id)) for s in open_surveys_for(current_user.id)]
     return render_template(
-        "main/mypage.html", home=home(current_user), MODE_LABELS=MODE_LABELS, surveys=surveys
+        "main/mypage.html",
+        home=home(current_user),
+        MODE_LABELS=MODE_LABELS,
+        surveys=surveys,
+        viewing=grants_for(current_user),  # 委託元: organisations whose programme they view
     )
 
 

@@ -3,7 +3,7 @@
 Each function flushes; the edge (page, API operation) commits once."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -111,17 +111,34 @@ def members(org: Organization) -> list[Membership]:
     ).all()
 
 
-def pending_invitations(org: Organization) -> list[Invitation]:
+def pending_invitations(org: Organization, model=Invitation) -> list:
+    """The organisation's invitations still open, newest first. `model`: Invitation (members)
+    or another table of emailed invitations with the same columns (app/programme's viewers)."""
     return db.session.scalars(
-        select(Invitation)
+        select(model)
         .where(
-            Invitation.org_id == org.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > utcnow(),
+            model.org_id == org.id,
+            model.accepted_at.is_(None),
+            model.revoked_at.is_(None),
+            model.expires_at > utcnow(),
         )
-        .order_by(Invitation.created_at.desc())
+        .order_by(model.created_at.desc())
     ).all()
+
+
+def clean_invited_email(value) -> str:
+    try:
+        return v.clean_email(value)
+    except ValueError as exc:
+        raise ValidationFailed(fields={"email": [exc.args[0]]}) from None
+
+
+def invitation_link_secret() -> tuple[str, str, datetime]:
+    """A new invitation link: its secret (mailed, never stored), the hash stored, and when it
+    expires (INVITATION_MAX_AGE_DAYS)."""
+    secret = secrets.token_urlsafe(32)
+    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+    return secret, hash_secret(secret), utcnow() + timedelta(days=days)
 
 
 def _clean_role(value, *, allow_owner: bool = True) -> Role:
@@ -136,10 +153,7 @@ def _clean_role(value, *, allow_owner: bool = True) -> Role:
 
 def invite(org: Organization, inviter: User, email, role) -> Invitation:
     """Email an invitation link; only the person with that address can accept it."""
-    try:
-        email = v.clean_email(email)
-    except ValueError as exc:
-        raise ValidationFailed(fields={"email": [exc.args[0]]}) from None
+    email = clean_invited_email(email)
     role = _clean_role(role, allow_owner=False)
     existing = find_user_by_email(email)
     if existing and membership(existing, org.id):
@@ -150,15 +164,15 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
     for old in pending_invitations(org):
         if old.email == email:
             old.revoked_at = utcnow()  # a new invitation replaces the old link
-    secret = secrets.token_urlsafe(32)
+    secret, token_hash, expires_at = invitation_link_secret()
     days = current_app.config["INVITATION_MAX_AGE_DAYS"]
     invitation = Invitation(
         org=org,
         email=email,
         role=role,
-        token_hash=hash_secret(secret),
+        token_hash=token_hash,
         invited_by=inviter,
-        expires_at=utcnow() + timedelta(days=days),
+        expires_at=expires_at,
     )
     db.session.add(invitation)
     record("org.member_invited", actor=inviter, org=org, email=email, role=role.value)
@@ -179,8 +193,9 @@ def invite(org: Organization, inviter: User, email, role) -> Invitation:
     return invitation
 
 
-def invitation_for_token(secret: str) -> Invitation:
-    query = select(Invitation).where(Invitation.token_hash == hash_secret(secret))
+def invitation_for_token(secret: str, model=Invitation):
+    """The open invitation (of `model`, as pending_invitations) whose link holds `secret`."""
+    query = select(model).where(model.token_hash == hash_secret(secret))
     invitation = db.session.scalar(query)
     if invitation is None or not invitation.is_pending:
         raise NotFound(_l("This invitation is invalid, was withdrawn or has expired."))

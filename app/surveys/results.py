@@ -93,7 +93,9 @@ def _tally(rows) -> dict[str, int]:
     return dict(counts)
 
 
-def results(survey: Survey, *, with_names: bool = True) -> Results:
+def results(survey: Survey, *, with_names: bool = True, with_texts: bool = True) -> Results:
+    """Every question's distribution and the free text. `with_texts=False`: distributions
+    only, the free text never read (what a viewer, 委託元, may see)."""
     sent = _tally(
         db.session.execute(
             select(SurveyRecipient.attended_as, SurveyRecipient.returner, func.count())
@@ -136,17 +138,21 @@ def results(survey: Survey, *, with_names: bool = True) -> Results:
         .where(SurveyResponse.survey_id == survey.id)
         .group_by(SurveyAnswer.question_id, SurveyResponse.attended_as, SurveyResponse.returner)
     ).all()
-    text_rows = db.session.execute(
-        select(SurveyAnswer.question_id, SurveyAnswer.text, User.name)
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .outerjoin(User, User.id == SurveyResponse.user_id)
-        .where(
-            SurveyResponse.survey_id == survey.id,
-            SurveyAnswer.choice.is_(None),
-            SurveyAnswer.text != "",
-        )
-        .order_by(SurveyAnswer.question_id, SurveyAnswer.id)
-    ).all()
+    text_rows = (
+        []
+        if not with_texts
+        else db.session.execute(
+            select(SurveyAnswer.question_id, SurveyAnswer.text, User.name)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .outerjoin(User, User.id == SurveyResponse.user_id)
+            .where(
+                SurveyResponse.survey_id == survey.id,
+                SurveyAnswer.choice.is_(None),
+                SurveyAnswer.text != "",
+            )
+            .order_by(SurveyAnswer.question_id, SurveyAnswer.id)
+        ).all()
+    )
 
     per_question = {}
     for q in survey.questions:

@@ -133,11 +133,13 @@ def test_demo_seed_is_idempotent_and_has_the_documented_people(app, ctx):
         "participant@example.jp",
         "p001@example.jp",
         "p120@example.jp",
+        "viewer@example.jp",
     } <= emails
-    # 125 with a login, and one person the organiser added by phone, without an email
-    assert db.session.scalar(select(func.count()).select_from(User)) == 126
-    assert db.session.scalar(select(func.count()).select_from(Organization)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Membership)) == 3
+    # 126 with a login, and one person the organiser added by phone, without an email
+    assert db.session.scalar(select(func.count()).select_from(User)) == 127
+    # the demo organisation, and 島根県's desk that views its programme (委託元)
+    assert db.session.scalar(select(func.count()).select_from(Organization)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 4
     prefectures = set(db.session.scalars(select(User.prefecture)))
     assert {"13", "27", "32"} <= prefectures
     from app.accounts.services import authenticate

@@ -4,7 +4,24 @@ Each area lists its routes in tests/security/routes_<area>.py as ROWS (pages) an
 and may define `targets(app, world) -> dict` for the ids its paths need.
 """
 
-ROLES = ("anonymous", "participant", "staff", "organizer", "owner", "other", "admin")
+#: "viewer": views the first organisation's programme (委託元) through an organisation of its
+#: own; a row without a "viewer" status expects what "other" gets (with_viewer)
+ROLES = (
+    "anonymous",
+    "participant",
+    "staff",
+    "organizer",
+    "owner",
+    "other",
+    "admin",
+    "viewer",
+)
+
+
+def with_viewer(expected: dict) -> dict:
+    """A row's statuses, the viewer's defaulting to another organisation's member's: a viewer
+    is no member of the organisation it views."""
+    return {"viewer": expected["other"], **expected}
 
 
 def everyone(status):

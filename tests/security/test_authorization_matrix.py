@@ -15,16 +15,34 @@ import tests.security
 from app.accounts.services import create_api_token
 from app.core.access import policy_of
 from app.extensions import db
-from tests.conftest import csrf_token, login
-from tests.security.matrix import ROLES
+from app.programme.models import ViewerGrant
+from tests.conftest import create_org, create_user, csrf_token, login
+from tests.security.matrix import ROLES, with_viewer
 
 AREAS = [
     importlib.import_module(f"tests.security.{m.name}")
     for m in pkgutil.iter_modules(tests.security.__path__)
     if m.name.startswith("routes_")
 ]
-PAGES = [row for area in AREAS for row in getattr(area, "ROWS", [])]
-API = [row for area in AREAS for row in getattr(area, "API_ROWS", [])]
+PAGES = [(*row[:4], with_viewer(row[4])) for area in AREAS for row in getattr(area, "ROWS", [])]
+API = [(*row[:4], with_viewer(row[4])) for area in AREAS for row in getattr(area, "API_ROWS", [])]
+
+
+@pytest.fixture
+def world(world, app):
+    """The shared world and a viewer (委託元): the owner of 島根県's organisation, which views
+    the first organisation's programme. Not a member of it."""
+    with app.app_context():
+        viewer = create_user("viewer@example.jp", name="島根 県子", furigana="しまね けんこ")
+        pref = create_org("島根県 地域振興部", owner=viewer)
+        db.session.add(ViewerGrant(org_id=world["org"], viewer_org_id=pref.id))
+        db.session.commit()
+        return {
+            **world,
+            "viewer": viewer.id,
+            "viewer_org": pref.id,
+            "emails": {**world["emails"], "viewer": viewer.email},
+        }
 
 
 @pytest.fixture

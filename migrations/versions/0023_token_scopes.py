@@ -2,8 +2,8 @@
 version on the rows the API updates with If-Match (survey, attendance), and the answers kept
 for requests sent with an Idempotency-Key.
 
-Revision ID: 0022_token_scopes
-Revises: 0019_activity_record
+Revision ID: 0023_token_scopes
+Revises: 0022_programme_viewers
 Create Date: 2026-12-07 23:40:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 from app.core.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
-revision = "0022_token_scopes"
-down_revision = "0019_activity_record"
+revision = "0023_token_scopes"
+down_revision = "0022_programme_viewers"
 branch_labels = None
 depends_on = None
 

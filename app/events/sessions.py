@@ -149,7 +149,7 @@ def _apply_venues(session: Session, venues: list[dict] | None) -> set[str]:
     venue that holds places is refused by the listeners of venue_removing); what changed."""
     if venues is None:
         return set()
-    before = [(v.name, v.address, v.map_url) for v in session.venues]
+    before = [(v.name, v.address) for v in session.venues]  # a new map link is no news
     capacities = [(v.id, v.capacity) for v in session.venues]
     by_id = {v.id: v for v in session.venues}
     kept = {v["id"] for v in venues if v["id"] is not None}
@@ -167,7 +167,7 @@ def _apply_venues(session: Session, venues: list[dict] | None) -> set[str]:
             setattr(venue, field, values[field])
     db.session.flush()
     changes = set()
-    if [(v.name, v.address, v.map_url) for v in session.venues] != before:
+    if [(v.name, v.address) for v in session.venues] != before:
         changes.add("place")
     if [(v.id, v.capacity) for v in session.venues] != capacities:
         changes.add("capacity")

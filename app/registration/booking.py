@@ -300,14 +300,20 @@ def _decide_new_places(places, series: Series, now) -> None:
 
 @joins_unit_of_work
 def add_sessions(
-    registration: Registration, modes: dict, *, venues: dict | None = None, now=None
+    registration: Registration,
+    modes: dict,
+    *,
+    venues: dict | None = None,
+    venue_id=None,
+    now=None,
 ) -> Outcome:
     """Book more sessions in an existing registration: `modes` is {session_id: mode} (the mode
     matters for hybrid sessions only), `venues` {session_id: venue_id} the venue of a venue
-    place (needed where a session has several). A session never booked gets a new place, a cancelled
-    place is booked again; each is decided as a new registration's places are, under the
-    capacity lock: confirmed when its mode has room, else last in the waitlist (applied until
-    a lottery is drawn). A session already held is left as it is (a second click).
+    place (needed where a session has several; `venue_id` for any session it is one of).
+    A session never booked gets a new place, a cancelled place is booked again; each is
+    decided as a new registration's places are, under the capacity lock: confirmed when its
+    queue has room, else last in the waitlist (applied until a lottery is drawn). A session
+    already held is left as it is (a second click).
 
     Raises RegistrationNotOpen/Closed, SessionStarted, SessionCancelled, SessionFull (when the
     series takes no waitlist), AlreadyRegistered (booking in a cancelled registration while
@@ -318,7 +324,8 @@ def add_sessions(
     registration_window(series, now)
     sessions = _picked_sessions(series, list(modes or {}), now)
     errors = {}
-    wanted = {s.id: (m, v) for s, m, v in _wanted(sessions, modes, None, venues, None, errors)}
+    chosen = _wanted(sessions, modes, None, venues, venue_id, errors)
+    wanted = {s.id: (m, v) for s, m, v in chosen}
     if errors:
         raise ValidationFailed(fields=errors)
     lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None

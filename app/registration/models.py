@@ -101,6 +101,14 @@ class Place(db.Model):
     session: Mapped[Session] = relationship()
     venue: Mapped[SessionVenue | None] = relationship()
 
+    @property
+    def at_venue(self) -> SessionVenue | None:
+        """Where a venue place is held: its venue (or, for a place without one, the session's
+        only venue); None online. Tickets, calendars and mails name it."""
+        if self.mode is not Mode.venue:
+            return None
+        return self.venue if self.venue_id is not None else self.session.default_venue
+
     #: not stored: the waitlist position known when the place was just decided under the
     #: lock, so the answer and the email need not count it again (capacity.waitlist_positions)
     known_position = None

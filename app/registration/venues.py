@@ -34,14 +34,6 @@ def venue_for(session: Session, mode: Mode, venue_id=None) -> int | None:
     return venue.id
 
 
-def venue_label(place: Place) -> str:
-    """Where a place is: its venue's name (or the session's, for a one-venue place)."""
-    if place.mode is not Mode.venue:
-        return ""
-    venue = place.venue if place.venue_id is not None else None
-    return venue.name if venue is not None else place.session.venue_name
-
-
 # --- a person's choice of where, as one value ----------------------------------------------------
 # A form offers a session's choices as one radio group: "online", "venue" (a one-venue session)
 # or "venue-<id>" (one of several venues); split_choice turns it into (mode, venue_id).

@@ -1,6 +1,8 @@
 """サテライト会場: each venue of a session has its own places and waitlist; people choose a
 venue (or online) and may switch when there is room; a venue holding places stays."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -202,3 +204,40 @@ def test_an_organiser_adds_someone_by_hand_at_the_venue_they_choose(world, ctx):
     )
     db.session.commit()
     assert where(registration) == ("venue", matsue, "confirmed")
+
+
+def test_the_ticket_the_calendar_and_the_reminder_name_the_persons_venue(
+    app, client, world, ctx, smtp
+):
+    import icalendar
+
+    from app.registration import calendar
+    from app.registration.reminders import day_before_moment, queue_due_reminders
+    from tests.conftest import login
+
+    series = make_two_venue_series(world["org"])
+    _tokyo, matsue = venues_of(series)
+    session = series.sessions[0]
+    person = create_user("matsue@example.jp")
+    registration = reg.register(series, person, mode="venue", venue_id=matsue, consent=True)
+    db.session.commit()
+
+    login(client, "matsue@example.jp")
+    page = client.get(f"/registrations/{registration.id}/ticket").get_data(as_text=True)
+    assert "松江会場 · 島根県松江市白潟本町43" in page and "東京会場" not in page
+
+    def location(feed: bytes) -> str:
+        (event,) = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+        return str(event["LOCATION"])
+
+    mine = calendar.person_feed(person, reg.user_registrations(person))
+    assert location(mine) == "松江会場, 島根県松江市白潟本町43"
+    public = calendar.series_feed(db.session.get(Series, series.id))
+    assert location(public) == "東京会場 / 松江会場"  # the public entry names both
+
+    smtp.clear()
+    queue_due_reminders(day_before_moment(session.starts_at, 18 * 60) + timedelta(minutes=1))
+    db.session.commit()
+    (mail,) = [m for m in smtp if m["To"] == "matsue@example.jp"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "松江会場 島根県松江市白潟本町43" in text and "東京会場" not in text

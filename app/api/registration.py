@@ -85,6 +85,17 @@ class AddSessionsRequest(ModeChoice):
     )
 
 
+class SwitchRequest(Schema):
+    mode = fields.String(
+        required=True, metadata={"enum": MODES, "description": "Where to take part now"}
+    )
+    venue_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": "Which venue, where the session has several (サテライト会場)"},
+    )
+
+
 class PlaceOut(Schema):
     """A registration's place in one session."""
 
@@ -325,6 +336,32 @@ def add_sessions(body, registration_id: int):
     with one_unit_of_work():
         outcome = reg.add_sessions(
             registration, wanted, venues=venues, venue_id=body.get("venue_id")
+        )
+        answer = _one(outcome.registration)
+    return answer
+
+
+@blp.route(
+    "/registrations/<int:registration_id>/sessions/<int:session_id>/switch", methods=["POST"]
+)
+@blp.arguments(SwitchRequest)
+@blp.response(200, RegistrationOut)
+@errors(blp, {401: "Not logged in", 404: "Not one of your registrations, or no place there"})
+@blp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="`session_full` (no room there for a confirmed place), `session_started`",
+)
+@blp.doc(security=BEARER)
+@login_required
+def switch_place(body, registration_id: int, session_id: int):
+    """Move the caller's place in one session: venue ↔ online, or to another venue of the
+    session. A confirmed place moves only when there is room there (its old place goes at
+    once to the first person waiting for it); a waiting place queues there, last."""
+    registration = reg.own_registration(registration_id, current_user)
+    with one_unit_of_work():
+        outcome = reg.switch_mode(
+            registration, session_id, body["mode"], venue_id=body.get("venue_id")
         )
         answer = _one(outcome.registration)
     return answer

@@ -80,7 +80,7 @@ def build(app, participants: int, sessions: int, seed: int = 7) -> dict:
     from app.attendance.models import Attendance, AttendanceStatus, SessionAttendance
     from app.core.prefectures import PREFECTURES, RELATIONS
     from app.core.types import utcnow
-    from app.events.models import Mode, Series, SeriesStatus, Session, SessionFormat
+    from app.events.models import Mode, Series, SeriesStatus, Session, SessionFormat, SessionVenue
     from app.extensions import db
     from app.orgs.models import Membership, Organization, Role
     from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
@@ -147,7 +147,7 @@ def build(app, participants: int, sessions: int, seed: int = 7) -> dict:
                     starts_at=start,
                     ends_at=start + timedelta(hours=2),
                     format=SessionFormat.hybrid,
-                    venue_capacity=participants,
+                    venues=[SessionVenue(name="松江会場", capacity=participants)],
                 )
                 db.session.add(session)
                 found.append(session)

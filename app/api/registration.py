@@ -49,6 +49,19 @@ class ModeChoice(Schema):
         values=fields.String(metadata={"enum": MODES}),
         metadata={"description": "Per session, overriding `mode`: {session_id: mode}"},
     )
+    venue_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={
+            "description": "The venue of venue places, where a session has several "
+            "(サテライト会場); a session with one venue needs none"
+        },
+    )
+    venues = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(strict=True),
+        metadata={"description": "Per session, overriding `venue_id`: {session_id: venue_id}"},
+    )
 
 
 class RegistrationRequest(ModeChoice):
@@ -73,6 +86,17 @@ class AddSessionsRequest(ModeChoice):
     )
 
 
+class SwitchRequest(Schema):
+    mode = fields.String(
+        required=True, metadata={"enum": MODES, "description": "Where to take part now"}
+    )
+    venue_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": "Which venue, where the session has several (サテライト会場)"},
+    )
+
+
 class PlaceOut(Schema):
     """A registration's place in one session."""
 
@@ -80,6 +104,9 @@ class PlaceOut(Schema):
     title = fields.String(metadata={"description": "The session's"})
     starts_at = fields.DateTime()
     mode = fields.String(metadata={"enum": MODES})
+    venue_id = fields.Integer(
+        allow_none=True, metadata={"description": "The venue of a venue place; null online"}
+    )
     status = fields.String(metadata={"enum": PLACE_STATUSES})
     waitlist_position = fields.Integer(
         allow_none=True, metadata={"description": "1 is next in line; null unless waitlisted"}
@@ -178,6 +205,7 @@ def _places(registration: Registration, positions: dict[int, int]) -> list[dict]
             "title": p.session.title,
             "starts_at": p.session.starts_at,
             "mode": p.mode,
+            "venue_id": p.venue_id,
             "status": p.status,
             "waitlist_position": positions.get(p.id),
         }
@@ -210,12 +238,12 @@ def _one(registration: Registration) -> dict:
     return registration_payloads([registration])[0]
 
 
-def _modes_by_session(modes):
-    """JSON object keys are text; the service wants {session_id: mode}."""
+def _modes_by_session(modes, field="modes"):
+    """JSON object keys are text; the service wants {session_id: mode} (or venue_id)."""
     if not modes:
         return None
     if not all(k.isascii() and k.isdigit() for k in modes):
-        raise ValidationFailed(fields={"modes": [_l("Choose sessions of this series.")]})
+        raise ValidationFailed(fields={field: [_l("Choose sessions of this series.")]})
     return {int(k): v for k, v in modes.items()}
 
 
@@ -248,6 +276,8 @@ def register(body, series_id: int):
             current_user,
             mode=body.get("mode"),
             modes=_modes_by_session(body.get("modes")),
+            venue_id=body.get("venue_id"),
+            venues=_modes_by_session(body.get("venues"), "venues"),
             session_ids=body.get("session_ids"),
             answers=body.get("answers"),
             consent=body["consent"],
@@ -305,8 +335,38 @@ def add_sessions(body, registration_id: int):
     registration = reg.own_registration(registration_id, current_user)
     modes = _modes_by_session(body.get("modes")) or {}
     wanted = {sid: modes.get(sid, body.get("mode")) for sid in body["session_ids"]}
+    venues = _modes_by_session(body.get("venues"), "venues")
     with one_unit_of_work():
-        answer = _one(reg.add_sessions(registration, wanted).registration)
+        outcome = reg.add_sessions(
+            registration, wanted, venues=venues, venue_id=body.get("venue_id")
+        )
+        answer = _one(outcome.registration)
+    return answer
+
+
+@blp.route(
+    "/registrations/<int:registration_id>/sessions/<int:session_id>/switch", methods=["POST"]
+)
+@blp.arguments(SwitchRequest)
+@blp.response(200, RegistrationOut)
+@errors(blp, {401: "Not logged in", 404: "Not one of your registrations, or no place there"})
+@blp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="`session_full` (no room there for a confirmed place), `session_started`",
+)
+@blp.doc(security=BEARER)
+@login_required
+def switch_place(body, registration_id: int, session_id: int):
+    """Move the caller's place in one session: venue ↔ online, or to another venue of the
+    session. A confirmed place moves only when there is room there (its old place goes at
+    once to the first person waiting for it); a waiting place queues there, last."""
+    registration = reg.own_registration(registration_id, current_user)
+    with one_unit_of_work():
+        outcome = reg.switch_mode(
+            registration, session_id, body["mode"], venue_id=body.get("venue_id")
+        )
+        answer = _one(outcome.registration)
     return answer
 
 

@@ -216,6 +216,24 @@ class SeriesForm(ServiceForm):
         }
 
 
+class VenueRow(Form):
+    """One venue of a session (a second or third is a サテライト会場); a new row left empty is
+    no venue."""
+
+    id = HiddenField()
+    name = StringField(
+        _l("Venue"), description=_l("e.g. 東京会場, 松江会場"), render_kw={"maxlength": 200}
+    )
+    address = StringField(_l("Venue address"), render_kw={"maxlength": 300})
+    map_url = StringField(_l("Map link"), widget=URLInput(), render_kw={"maxlength": 500})
+    capacity = number(_l("Places at the venue"), min=0)
+    remove = BooleanField(_l("Remove this venue"))
+
+    def is_blank(self) -> bool:
+        fields = (self.id, self.name, self.address, self.map_url, self.capacity)
+        return not any(str(f.data or "").strip() for f in fields)
+
+
 class SessionForm(ServiceForm):
     title = StringField(
         _l("Title"), description=_l("e.g. 第1回 地域を知る"), render_kw={"maxlength": 200}
@@ -227,10 +245,7 @@ class SessionForm(ServiceForm):
         choices=choices((f.value, label) for f, label in FORMAT_LABELS.items()),
         validate_choice=False,
     )
-    venue_name = StringField(_l("Venue"), render_kw={"maxlength": 200})
-    venue_address = StringField(_l("Venue address"), render_kw={"maxlength": 300})
-    map_url = StringField(_l("Map link"), widget=URLInput(), render_kw={"maxlength": 500})
-    venue_capacity = number(_l("Places at the venue"), min=0)
+    venues = FieldList(FormField(VenueRow), min_entries=1)
     online_capacity = number(_l("Places online"), _l("Empty: unlimited."), min=0)
     stream_url = StringField(
         _l("Stream or meeting link"),
@@ -247,20 +262,74 @@ class SessionForm(ServiceForm):
     @staticmethod
     def initial(session) -> dict:
         if session is None:
-            return {"format": SessionFormat.hybrid.value}
+            return {"format": SessionFormat.hybrid.value, "venues": [{}]}
+        venues = [
+            {
+                "id": v.id,
+                "name": v.name,
+                "address": v.address,
+                "map_url": v.map_url,
+                "capacity": "" if v.capacity is None else v.capacity,
+            }
+            for v in session.venues
+        ]
         return {
             "title": session.title,
             "starts_at": local_input(session.starts_at),
             "ends_at": local_input(session.ends_at),
             "format": session.format.value,
-            "venue_name": session.venue_name,
-            "venue_address": session.venue_address,
-            "map_url": session.map_url,
-            "venue_capacity": "" if session.venue_capacity is None else session.venue_capacity,
+            "venues": venues or [{}],
             "online_capacity": "" if session.online_capacity is None else session.online_capacity,
             "stream_url": session.stream_url,
             "notes": session.notes,
         }
+
+    def _kept_rows(self) -> list[int]:
+        """The rows of the venues the session keeps: not new and empty, not removed."""
+        return [
+            i
+            for i, entry in enumerate(self.venues.entries)
+            if not entry.form.is_blank() and not entry.form.remove.data
+        ]
+
+    def service_data(self) -> dict:
+        """The session's fields, and its venues as a list: a venue left out is removed."""
+        data = {k: v for k, v in super().service_data().items() if k != "venues"}
+        data["venues"] = []
+        for i in self._kept_rows():
+            row = self.venues.entries[i].form
+            vid = str(row.id.data or "").strip()
+            data["venues"].append(
+                {
+                    "id": int(vid) if vid.isdigit() else None,
+                    "name": row.name.data,
+                    "address": row.address.data,
+                    "map_url": row.map_url.data,
+                    "capacity": row.capacity.data,
+                }
+            )
+        return data
+
+    def show_errors(self, fields: dict) -> None:
+        """Errors of a venue (venues.<n>.<field>, n among the kept rows) go beside its field;
+        the others as any service form's."""
+        rows, rest = self._kept_rows(), {}
+        for key, messages in fields.items():
+            parts = key.split(".")
+            row = None
+            if len(parts) == 3 and parts[0] == "venues" and parts[1].isdigit():
+                n = int(parts[1])
+                row = self.venues.entries[rows[n]].form if n < len(rows) else None
+            field = getattr(row, parts[2], None) if row is not None else None
+            if key == "venues" or (field is None and parts[0] == "venues"):
+                self.form_errors.extend(str(m) for m in messages)  # about the venues as a whole
+            elif field is None:
+                rest[key] = messages
+            else:
+                field.errors = [*field.errors, *(str(m) for m in messages)]
+        entries = [entry.errors for entry in self.venues.entries]
+        self.venues.errors = entries if any(entries) else []  # as FieldList.validate does
+        super().show_errors(rest)
 
 
 class QuestionRow(Form):

@@ -130,12 +130,7 @@ class Session(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     format: Mapped[SessionFormat] = mapped_column(str_enum(SessionFormat, "session_format"))
-    venue_name: Mapped[str] = mapped_column(String(200), default="")
-    venue_address: Mapped[str] = mapped_column(String(300), default="")
-    map_url: Mapped[str] = mapped_column(String(500), default="")
-    #: places at the venue (None when the session has no venue)
-    venue_capacity: Mapped[int | None] = mapped_column(Integer)
-    #: places online; None means unlimited
+    #: places online; None means unlimited (venue places are per venue: SessionVenue)
     online_capacity: Mapped[int | None] = mapped_column(Integer)
     #: YouTube/Zoom/Jitsi URL: only ever shown inside the live room, never publicly
     stream_url: Mapped[str] = mapped_column(String(500), default="")
@@ -150,6 +145,14 @@ class Session(db.Model):
     seats_version: Mapped[int] = mapped_column(Integer, default=0)
 
     series: Mapped[Series] = relationship(back_populates="sessions")
+    #: where a venue or hybrid session is held: one venue, or several (サテライト会場), each with
+    #: its own places and waitlist; loaded with the session (lists show them)
+    venues: Mapped[list["SessionVenue"]] = relationship(
+        back_populates="session",
+        order_by="[SessionVenue.position, SessionVenue.id]",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
 
     @property
     def modes(self) -> tuple["Mode", ...]:
@@ -159,11 +162,50 @@ class Session(db.Model):
             SessionFormat.hybrid: (Mode.venue, Mode.online),
         }[self.format]
 
-    def capacity(self, mode: "Mode") -> int | None:
-        """Places for `mode`; None is unlimited. 0 when the session does not offer the mode."""
+    def capacity(self, mode: "Mode", venue_id: int | None = None) -> int | None:
+        """Places for `mode` (at one venue, given `venue_id`; at all its venues together
+        without); None is unlimited. 0 when the session does not offer the mode (or venue)."""
+        mode = Mode(mode)
         if mode not in self.modes:
             return 0
-        return self.venue_capacity if mode is Mode.venue else self.online_capacity
+        if mode is Mode.online:
+            return self.online_capacity
+        if venue_id is not None:
+            venue = self.venue(venue_id)
+            return 0 if venue is None else venue.capacity
+        return self.venue_capacity
+
+    def venue(self, venue_id) -> "SessionVenue | None":
+        """The session's venue with this id (None for another session's, or none)."""
+        return next((v for v in self.venues if v.id == venue_id), None)
+
+    @property
+    def default_venue(self) -> "SessionVenue | None":
+        """The venue a venue place goes to when nobody chose one: the only venue, if just one."""
+        return self.venues[0] if Mode.venue in self.modes and len(self.venues) == 1 else None
+
+    # Read-only views over the venues, for what shows a session in one line: with one venue
+    # they are that venue's, with several the names are joined and the capacities summed.
+    @property
+    def venue_name(self) -> str:
+        return " / ".join(v.name for v in self.venues if v.name)
+
+    @property
+    def venue_address(self) -> str:
+        return self.venues[0].address if len(self.venues) == 1 else ""
+
+    @property
+    def map_url(self) -> str:
+        return self.venues[0].map_url if len(self.venues) == 1 else ""
+
+    @property
+    def venue_capacity(self) -> int | None:
+        """Places at all venues together: None (unlimited) when one venue is unlimited, or when
+        the session has no venue."""
+        capacities = [v.capacity for v in self.venues]
+        if not capacities or None in capacities:
+            return None
+        return sum(capacities)
 
     @property
     def is_cancelled(self) -> bool:
@@ -171,6 +213,31 @@ class Session(db.Model):
 
     def __repr__(self) -> str:
         return f"<Session {self.id}>"
+
+
+class SessionVenue(db.Model):
+    """One place a session is held at (会場): its address, map and places, with its own
+    waitlist. A venue or hybrid session has one or more; a second or third is a サテライト会場
+    (e.g. 東京会場 and 松江会場 at once). Venue places (Place.venue_id) are counted per venue."""
+
+    __tablename__ = "session_venue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), index=True
+    )
+    #: the order venues are shown in (the first is the main venue)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    map_url: Mapped[str] = mapped_column(String(500), default="")
+    #: places at this venue; None means unlimited
+    capacity: Mapped[int | None] = mapped_column(Integer)
+
+    session: Mapped[Session] = relationship(back_populates="venues")
+
+    def __repr__(self) -> str:
+        return f"<SessionVenue {self.id}>"
 
 
 class Question(db.Model):

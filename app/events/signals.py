@@ -15,3 +15,7 @@ series_cancelled = _signals.signal("series-cancelled")
 #: sent with the Session and changes (as session_changed) inside the change's transaction,
 #: before the commit: receivers only add rows that commit with it (the webhooks outbox)
 session_changing = _signals.signal("session-changing")
+
+#: sent with a SessionVenue an organiser removes, inside the change's transaction, before it
+#: goes: a receiver refuses (raises) while the venue holds places, and lets go of the others
+venue_removing = _signals.signal("venue-removing")

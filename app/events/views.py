@@ -6,7 +6,7 @@ events does not read registrations. Each POST is one unit of work: the services 
 commits once (what participants hear of a change follows that commit).
 """
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -167,11 +167,21 @@ def questions(org_id: int, series_id: int):
 # --- sessions ----------------------------------------------------------------------------------
 
 
+def _another_venue(form) -> bool:
+    """「会場を追加」 (サテライト会場): the form comes back with one more venue row, unsaved."""
+    if "add_venue" in request.form and form.validate_on_submit():
+        form.venues.append_entry()
+        return True
+    return False
+
+
 @bp.route(f"{SERIES}/sessions/new", methods=["GET", "POST"])
 @organizers
 def new_session(org_id: int, series_id: int):
     series = services.get_series(series_id, org_id=org_id)
     form = SessionForm(data=SessionForm.initial(None))
+    if _another_venue(form):
+        return _page("events/session_form.html", form, series=series, session=None)
     done = _submitted(
         form,
         lambda data: services.add_session(series, current_user, data),
@@ -194,6 +204,8 @@ def edit_session(org_id: int, series_id: int, session_id: int):
     session = _session(org_id, series_id, session_id)
     series = session.series
     form = SessionForm(data=SessionForm.initial(session))
+    if _another_venue(form):
+        return _page("events/session_form.html", form, series=series, session=session)
     done = _submitted(
         form,
         lambda data: services.update_session(session, current_user, data),

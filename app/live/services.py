@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.accounts.models import User
 from app.audit.services import record
@@ -73,7 +73,10 @@ class Viewer:
 
 def get_room_session(session_id) -> Session:
     session = (
-        db.session.get(Session, session_id, options=[joinedload(Session.series)])
+        # the room never shows a venue: its venues are not loaded with it (Session.venues)
+        db.session.get(
+            Session, session_id, options=[joinedload(Session.series), lazyload(Session.venues)]
+        )
         if isinstance(session_id, int)
         else None
     )

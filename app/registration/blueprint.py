@@ -4,8 +4,8 @@ and the person's registrations); app.registration.views brings them together."""
 
 from flask import Blueprint
 
-from app.registration import capacity, next_steps
-from app.registration.forms import FORMAT_LABELS, MODE_LABELS
+from app.registration import capacity, next_steps, venues
+from app.registration.forms import FORMAT_LABELS, MODE_LABELS, option_label
 
 bp = Blueprint("registration", __name__)
 
@@ -16,10 +16,15 @@ def _labels():
         "MODE_LABELS": MODE_LABELS,
         "FORMAT_LABELS": FORMAT_LABELS,
         "availability_of": capacity.availability,
+        "choice_infos": venues.choice_infos,
+        "place_options": venues.place_options,
+        "place_choice": venues.place_choice,
+        "option_label": option_label,
     }
 
 
 @bp.app_context_processor
 def _next_steps():
-    """The buttons of next_actions (templates/registration/_macros.html), on any area's page."""
-    return {"next_step": next_steps.next_step}
+    """The buttons of next_actions (templates/registration/_macros.html), on any area's page,
+    and whether a session has several venues (a place then names its venue)."""
+    return {"next_step": next_steps.next_step, "several_venues": venues.several_venues}

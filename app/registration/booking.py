@@ -23,10 +23,11 @@ from app.events.models import Mode, QuestionKind, Selection, Series, Session
 from app.extensions import db
 from app.registration import capacity
 from app.registration.models import Place, PlaceStatus, Registration, RegistrationStatus
-from app.registration.places import Outcome, announce, mode_label, refresh_status
+from app.registration.places import Outcome, announce, place_label, refresh_status
 from app.registration.queries import active_registration, registration_window
 from app.registration.signals import places_changed, places_changing
 from app.registration.unit import joins_unit_of_work
+from app.registration.venues import venue_for
 
 ANSWER_MAX = 2000
 
@@ -110,6 +111,34 @@ def _mode_for(session: Session, modes, default) -> Mode:
     return mode
 
 
+def _venue_of(session: Session, mode: Mode, venues, default) -> int | None:
+    """The venue of a venue place: chosen per session (`venues` {session_id: venue_id}), or the
+    default when it is one of the session's, or the session's only venue."""
+    chosen = venues.get(session.id) if isinstance(venues, dict) else None
+    if chosen in (None, "") and default not in (None, ""):
+        chosen = default if session.venue(_as_int(default)) is not None else None
+    return venue_for(session, mode, chosen)
+
+
+def _as_int(value):
+    try:
+        return int(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _wanted(sessions, modes, mode, venues, venue_id, errors: dict) -> list:
+    """(session, mode, venue_id) for each session; the errors of all of them at once."""
+    wanted = []
+    for s in sessions:
+        m = _collect(errors, _mode_for, s, modes, mode)
+        if m is None:
+            continue
+        v = _collect(errors, _venue_of, s, m, venues, venue_id)
+        wanted.append((s, m, v))
+    return wanted
+
+
 def _collect(errors: dict, check, *args):
     """Run one check; its field errors join the others', so a form shows them all at once."""
     try:
@@ -128,6 +157,8 @@ def register(
     *,
     mode=None,
     modes: dict | None = None,
+    venue_id=None,
+    venues: dict | None = None,
     session_ids=None,
     answers=None,
     consent: bool = False,
@@ -138,7 +169,9 @@ def register(
     """Register `user` for `series`; each place is confirmed, waitlisted or (lottery) applied.
 
     `mode` is the default for hybrid sessions, `modes` {session_id: mode} overrides it per
-    session. Raises RegistrationNotOpen/Closed, SessionFull (when the series takes no waitlist),
+    session; a venue place goes to `venues` {session_id: venue_id}, else to `venue_id` when it
+    is the session's, else to the session's only venue (サテライト会場: a choice is needed).
+    Raises RegistrationNotOpen/Closed, SessionFull (when the series takes no waitlist),
     AlreadyRegistered or ValidationFailed; the edge then rolls back what it wrote. Flushes;
     the edge commits once (the ticket and the mail of "registered" with it).
     """
@@ -150,9 +183,9 @@ def register(
         errors["consent"] = [_l("Please agree to the privacy notice to register.")]
     cleaned = _collect(errors, clean_answers, series, answers)
     sessions = _collect(errors, _chosen_sessions, series, session_ids, now)
+    wanted = _wanted(sessions or [], modes, mode, venues, venue_id, errors)
     if errors:
         raise ValidationFailed(fields=errors)
-    wanted = [(s, _mode_for(s, modes, mode)) for s in sessions]
     series_id, user_id = series.id, user.id
     lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None
 
@@ -187,7 +220,7 @@ def register(
             source=source,
         )
 
-    with capacity.locked([s.id for s, _ in wanted], keep_loaded=True, prepare=write):
+    with capacity.locked([s.id for s, _, _ in wanted], keep_loaded=True, prepare=write):
         if registration is None:
             existing = active_registration(series_id, user_id)
             raise AlreadyRegistered(registration_id=existing.id if existing else None)
@@ -203,7 +236,7 @@ def register(
 def _insert_registration(
     series: Series, user: User, wanted, status: PlaceStatus, **columns
 ) -> Registration | None:
-    """INSERT the registration and its places (`wanted`: (session, mode) pairs), all in
+    """INSERT the registration and its places (`wanted`: (session, mode, venue_id)), all in
     `status`, in two statements; or nothing, and None, when the person has an active
     registration for the series already (uq_registration_active). The objects come back
     persistent and linked to the series, person and sessions given, as if loaded: no flush,
@@ -229,13 +262,20 @@ def _insert_registration(
     rows = db.session.scalars(
         insert(Place).returning(Place, sort_by_parameter_order=True),
         [
-            {"registration_id": registration.id, "session_id": s.id, "mode": m, "status": status}
-            for s, m in wanted
+            {
+                "registration_id": registration.id,
+                "session_id": s.id,
+                "mode": m,
+                "venue_id": v,
+                "status": status,
+            }
+            for s, m, v in wanted
         ],
     ).all()
-    for place, (session, _mode) in zip(rows, wanted, strict=True):
+    for place, (session, _mode, venue_id) in zip(rows, wanted, strict=True):
         set_committed_value(place, "registration", registration)
         set_committed_value(place, "session", session)
+        set_committed_value(place, "venue", session.venue(venue_id))
     set_committed_value(registration, "places", list(rows))
     set_committed_value(registration, "series", series)
     set_committed_value(registration, "user", user)
@@ -253,18 +293,27 @@ def _decide_new_places(places, series: Series, now) -> None:
                 _l(
                     "%(s)s is full (%(m)s) and takes no waitlist.",
                     s=place.session.title,
-                    m=mode_label(place.mode),
+                    m=place_label(place),
                 )
             )
 
 
 @joins_unit_of_work
-def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcome:
+def add_sessions(
+    registration: Registration,
+    modes: dict,
+    *,
+    venues: dict | None = None,
+    venue_id=None,
+    now=None,
+) -> Outcome:
     """Book more sessions in an existing registration: `modes` is {session_id: mode} (the mode
-    matters for hybrid sessions only). A session never booked gets a new place, a cancelled
-    place is booked again; each is decided as a new registration's places are, under the
-    capacity lock: confirmed when its mode has room, else last in the waitlist (applied until
-    a lottery is drawn). A session already held is left as it is (a second click).
+    matters for hybrid sessions only), `venues` {session_id: venue_id} the venue of a venue
+    place (needed where a session has several; `venue_id` for any session it is one of).
+    A session never booked gets a new place, a cancelled place is booked again; each is
+    decided as a new registration's places are, under the capacity lock: confirmed when its
+    queue has room, else last in the waitlist (applied until a lottery is drawn). A session
+    already held is left as it is (a second click).
 
     Raises RegistrationNotOpen/Closed, SessionStarted, SessionCancelled, SessionFull (when the
     series takes no waitlist), AlreadyRegistered (booking in a cancelled registration while
@@ -274,12 +323,16 @@ def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcom
     series = registration.series
     registration_window(series, now)
     sessions = _picked_sessions(series, list(modes or {}), now)
-    wanted = {s.id: _mode_for(s, modes, None) for s in sessions}
+    errors = {}
+    chosen = _wanted(sessions, modes, None, venues, venue_id, errors)
+    wanted = {s.id: (m, v) for s, m, v in chosen}
+    if errors:
+        raise ValidationFailed(fields=errors)
     lottery = series.selection is Selection.lottery and series.lottery_drawn_at is None
     waiting = PlaceStatus.applied if lottery else PlaceStatus.waitlisted
     reg_id, user_id = registration.id, registration.user_id
     new = [
-        Place(session=s, mode=wanted[s.id], status=waiting)
+        Place(session=s, mode=wanted[s.id][0], venue_id=wanted[s.id][1], status=waiting)
         for s in sessions
         if registration.place_for(s.id) is None
     ]
@@ -296,7 +349,9 @@ def add_sessions(registration: Registration, modes: dict, *, now=None) -> Outcom
             for place in again:  # every change of a place happens under its session's lock
                 db.session.refresh(place)
                 if place.status is PlaceStatus.cancelled:
-                    place.mode, place.status = wanted[place.session_id], waiting
+                    place.mode, place.venue_id = wanted[place.session_id]
+                    place.status = waiting
+                    db.session.expire(place, ["venue"])
                     place.cancelled_at = place.confirmed_at = None
                     added.append(place)
             added += new

@@ -20,6 +20,7 @@ from app.registration.browse_views import booking_forms, window_of
 from app.registration.forms import AddSessionForm, ClaimForm, ModeForm, registration_form
 from app.registration.models import Place, PlaceStatus, Registration
 from app.registration.unit import one_unit_of_work
+from app.registration.venues import several_venues, split_choice
 
 #: tries at a claim code per account (codes are random: guessing is cut short)
 claim_limit = limiter.limit(
@@ -54,6 +55,7 @@ def register(series_id: int):
                     series,
                     current_user,
                     modes=form.modes(),
+                    venues=form.venues(),
                     session_ids=form.session_ids(),
                     answers=form.answers(),
                     consent=bool(form.consent.data),
@@ -219,7 +221,8 @@ def switch_mode(registration_id: int, session_id: int):
         title = place.session.title
         try:
             with one_unit_of_work():
-                services.switch_mode(registration, session_id, form.mode.data)
+                mode, venue_id = split_choice(form.mode.data)
+                services.switch_mode(registration, session_id, mode, venue_id=venue_id)
         except KakawariError as exc:
             flash(_("%(session)s: %(reason)s", session=title, reason=exc.message), "error")
         else:
@@ -229,6 +232,11 @@ def switch_mode(registration_id: int, session_id: int):
 
 def _switched_message(place: Place) -> str:
     title = place.session.title
+    if place.mode is Mode.venue and several_venues(place.session):
+        where = place.venue.name if place.venue else ""
+        if place.status is PlaceStatus.confirmed:
+            return _("%(session)s: you now take part at %(venue)s.", session=title, venue=where)
+        return _("%(session)s: you now wait for a place at %(venue)s.", session=title, venue=where)
     if place.status is PlaceStatus.confirmed:
         if place.mode is Mode.online:
             return _("%(session)s: you now take part online.", session=title)
@@ -250,7 +258,9 @@ def add_session(registration_id: int, session_id: int):
     if form.validate_on_submit():
         try:
             with one_unit_of_work():
-                outcome = services.add_sessions(registration, {session_id: form.mode.data})
+                outcome = services.add_sessions(
+                    registration, form.modes(session_id), venues=form.venues(session_id)
+                )
         except KakawariError as exc:
             reason = " ".join(str(m) for ms in exc.fields.values() for m in ms) or exc.message
             flash(_("%(session)s: %(reason)s", session=session.title, reason=reason), "error")

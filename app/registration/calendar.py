@@ -23,7 +23,7 @@ from app.accounts.models import User
 from app.core.errors import NotFound
 from app.core.timefmt import TOKYO
 from app.core.urls import external_url
-from app.events.models import Mode, Series, Session
+from app.events.models import Mode, Series, Session, SessionVenue
 from app.extensions import db
 from app.registration.models import CalendarFeed, PlaceStatus
 from app.registration.unit import joins_unit_of_work
@@ -41,11 +41,13 @@ class Entry:
     mode: Mode | None = None
     #: waiting for a place or for the lottery
     tentative: bool = False
+    #: the person's venue (サテライト会場: one of several); None: the session's venues
+    venue: SessionVenue | None = None
 
 
 def place_entries(places) -> list[Entry]:
     """Entries for a person's places (waiting for a place or the lottery: tentative)."""
-    return [Entry(p.session, p.mode, p.status in TENTATIVE) for p in places]
+    return [Entry(p.session, p.mode, p.status in TENTATIVE, p.at_venue) for p in places]
 
 
 def build_calendar(
@@ -94,10 +96,17 @@ def _event(entry: Entry, method: str, now: datetime, attendee, zone=TOKYO) -> ic
     event.add("dtend", session.ends_at.astimezone(zone))
     event.add("summary", f"{series.title} {session.title}")
     description = [series.org.name]
-    if Mode.venue in modes and session.venue_name:
-        event.add("location", ", ".join(filter(None, (session.venue_name, session.venue_address))))
-        if session.map_url:
-            description.append(_("Map: %(url)s", url=session.map_url))
+    venues = [entry.venue] if entry.venue else session.venues
+    if Mode.venue in modes and venues:
+        # the person's own venue; a public entry of several venues names them all
+        if len(venues) == 1:
+            location = ", ".join(filter(None, (venues[0].name, venues[0].address)))
+        else:
+            location = " / ".join(v.name for v in venues)
+        event.add("location", location)
+        for v in venues:
+            if v.map_url:
+                description.append(_("Map: %(url)s", url=v.map_url))
     if Mode.online in modes:
         event.add("url", page)
         description.append(_("Take part online from this page: %(url)s", url=page))

@@ -16,6 +16,7 @@ from app.registration.places import (
     Outcome,
     announce,
     own_place,
+    promote_freed,
     promote_from_waitlist,
     refresh_status,
 )
@@ -48,12 +49,11 @@ def cancel(
             if place.id not in wanted or place.status is PlaceStatus.cancelled:
                 continue
             if place.status is PlaceStatus.confirmed:
-                freed.add((place.session, place.mode))
+                freed.add((place.session, *capacity.queue_of(place)))
             place.status = PlaceStatus.cancelled
             place.cancelled_at = now
         refresh_status(registration)
-        for session, m in sorted(freed, key=lambda x: (x[0].id, x[1])):
-            outcome.promoted += promote_from_waitlist(session, m, now)
+        outcome.promoted += promote_freed(freed, now)
         record(
             "registration.cancelled",
             actor=actor,
@@ -94,15 +94,16 @@ def release_places_of(user: User, now=None) -> list[Outcome]:
     outcomes = []
     for places in by_registration.values():
         registration = places[0].registration
-        freed = {(p.session, p.mode) for p in places if p.status is PlaceStatus.confirmed}
+        freed = {
+            (p.session, *capacity.queue_of(p)) for p in places if p.status is PlaceStatus.confirmed
+        }
         for place in places:
             place.status = PlaceStatus.cancelled
             place.cancelled_at = now
         refresh_status(registration)
         db.session.flush()
         outcome = Outcome(registration=registration)
-        for session, m in sorted(freed, key=lambda x: (x[0].id, x[1])):
-            outcome.promoted += promote_from_waitlist(session, m, now)
+        outcome.promoted += promote_freed(freed, now)
         record(
             "registration.cancelled",
             actor=user,
@@ -123,8 +124,8 @@ def capacity_changed(session: Session, now=None) -> list[Place]:
     promoted = []
     with capacity.locked([session.id]):
         session = db.session.get(Session, session.id)
-        for m in session.modes:
-            promoted += promote_from_waitlist(session, m, now)
+        for mode, venue_id in capacity.queues(session):
+            promoted += promote_from_waitlist(session, mode, now, venue_id)
     for place in promoted:
         announce(place.registration, "promoted", [place])
     return promoted

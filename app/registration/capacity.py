@@ -113,11 +113,16 @@ UNLIMITED = 2**31 - 1
 
 @cache
 def _decision():
-    """UPDATE place SET status = confirmed when its mode has room, else waitlisted, with the
-    session's next queue key, RETURNING the outcome and how many wait ahead (built once)."""
+    """UPDATE place SET status = confirmed when its queue (mode, and venue) has room, else
+    waitlisted, with the session's next queue key, RETURNING the outcome and how many wait
+    ahead (built once)."""
     place = Place.__table__
     other = place.alias("other")
-    same_queue = (other.c.session_id == bindparam("s_id")) & (other.c.mode == bindparam("m"))
+    same_queue = (
+        (other.c.session_id == bindparam("s_id"))
+        & (other.c.mode == bindparam("m"))
+        & other.c.venue_id.is_not_distinct_from(bindparam("v", type_=Integer))
+    )
     taken = select(func.count()).select_from(other)
     taken = taken.where(same_queue, other.c.status == PlaceStatus.confirmed.value)
     room = taken.scalar_subquery() < bindparam("cap", type_=Integer)
@@ -142,17 +147,19 @@ def _decision():
 
 
 def decide(place: Place, session: Session, now) -> PlaceStatus:
-    """Under the lock: a new place is confirmed when its mode has room, or else waits, last in
-    line (its position is kept as `known_position`). One statement: it starts after the lock
-    was taken, so its counts see every decision committed before, and nothing can be decided
-    between counting and writing."""
-    capacity = session.capacity(place.mode)
+    """Under the lock: a new place is confirmed when its queue (its mode; for a venue place,
+    its venue) has room, or else waits, last in line (its position is kept as
+    `known_position`). One statement: it starts after the lock was taken, so its counts see
+    every decision committed before, and nothing can be decided between counting and
+    writing."""
+    capacity = session.capacity(place.mode, place.venue_id)
     status, confirmed_at, queue_key, ahead = db.session.execute(
         _decision(),
         {
             "p_id": place.id,
             "s_id": session.id,
             "m": place.mode.value,
+            "v": place.venue_id,
             "cap": UNLIMITED if capacity is None else capacity,
             "now_": now,
         },
@@ -173,27 +180,51 @@ def next_queue_key(session_id: int) -> int:
     return (last or 0) + 1
 
 
-def confirmed_counts(session_ids) -> dict[tuple[int, Mode], int]:
+#: one waiting line of a session: its mode, and for venue places the venue (None online)
+Queue = tuple[Mode, int | None]
+
+
+def queue_of(place: Place) -> Queue:
+    return (Mode(place.mode), place.venue_id if place.mode is Mode.venue else None)
+
+
+def queues(session: Session) -> list[Queue]:
+    """Every waiting line of a session: one per venue, and online."""
+    found = []
+    for mode in session.modes:
+        if mode is Mode.venue:
+            found += [(mode, v.id) for v in session.venues]
+        else:
+            found.append((mode, None))
+    return found
+
+
+def confirmed_counts(session_ids) -> dict[tuple[int, Mode, int | None], int]:
+    """{(session_id, mode, venue_id): confirmed places}; venue_id is None online."""
     rows = db.session.execute(
-        select(Place.session_id, Place.mode, func.count())
+        select(Place.session_id, Place.mode, Place.venue_id, func.count())
         .where(Place.session_id.in_(list(session_ids)), Place.status == PlaceStatus.confirmed)
-        .group_by(Place.session_id, Place.mode)
+        .group_by(Place.session_id, Place.mode, Place.venue_id)
     )
-    return {(sid, Mode(mode)): n for sid, mode, n in rows}
+    return {(sid, Mode(mode), venue_id): n for sid, mode, venue_id, n in rows}
 
 
-def has_room(session: Session, mode: Mode, confirmed: int) -> bool:
-    capacity = session.capacity(mode)
+def has_room(session: Session, mode: Mode, confirmed: int, venue_id: int | None = None) -> bool:
+    capacity = session.capacity(mode, venue_id)
     return capacity is None or confirmed < capacity
 
 
-def waitlist(session_id: int, mode: Mode) -> list[Place]:
-    """Waiting places for one session and mode, first in line first."""
+def _same_queue(table, mode: Mode, venue_id: int | None):
+    return (table.mode == mode) & table.venue_id.is_not_distinct_from(venue_id)
+
+
+def waitlist(session_id: int, mode: Mode, venue_id: int | None = None) -> list[Place]:
+    """Waiting places for one session and queue (mode, and venue), first in line first."""
     return db.session.scalars(
         select(Place)
         .where(
             Place.session_id == session_id,
-            Place.mode == mode,
+            _same_queue(Place, mode, venue_id),
             Place.status == PlaceStatus.waitlisted,
         )
         .order_by(Place.queue_key, Place.id)
@@ -208,7 +239,7 @@ def waitlist_position(place: Place) -> int | None:
         .select_from(Place)
         .where(
             Place.session_id == place.session_id,
-            Place.mode == place.mode,
+            _same_queue(Place, place.mode, place.venue_id),
             Place.status == PlaceStatus.waitlisted,
             (Place.queue_key < place.queue_key)
             | ((Place.queue_key == place.queue_key) & (Place.id < place.id)),
@@ -225,7 +256,8 @@ def waitlist_positions(places) -> dict[int, int]:
     if not waiting:
         return known
     position = func.row_number().over(
-        partition_by=(Place.session_id, Place.mode), order_by=(Place.queue_key, Place.id)
+        partition_by=(Place.session_id, Place.mode, Place.venue_id),
+        order_by=(Place.queue_key, Place.id),
     )
     ranked = (
         select(Place.id, position.label("position"))
@@ -241,36 +273,51 @@ def waitlist_positions(places) -> dict[int, int]:
     return known | {place_id: n for place_id, n in rows}
 
 
-def summary(sessions) -> dict[int, dict[Mode, dict]]:
-    """{session_id: {mode: {capacity, confirmed, waitlisted, left}}} in one query."""
+class Summary(dict):
+    """{session_id: {mode: {capacity, confirmed, waitlisted, applied, left}}} (venue: all the
+    session's venues together), and `venues`: {venue_id: the same, for one venue}."""
+
+    venues: dict[int, dict]
+
+
+def _info(capacity: int | None, counts, key) -> dict:
+    confirmed = counts[(*key, PlaceStatus.confirmed)]
+    return {
+        "capacity": capacity,
+        "confirmed": confirmed,
+        "waitlisted": counts[(*key, PlaceStatus.waitlisted)],
+        "applied": counts[(*key, PlaceStatus.applied)],
+        "left": None if capacity is None else max(capacity - confirmed, 0),
+    }
+
+
+def summary(sessions) -> Summary:
+    """Places per session and mode, and per venue (Summary), in one query."""
     ids = [s.id for s in sessions]
     counts = defaultdict(int)
     if ids:
         rows = db.session.execute(
-            select(Place.session_id, Place.mode, Place.status, func.count())
+            select(Place.session_id, Place.mode, Place.venue_id, Place.status, func.count())
             .where(
                 Place.session_id.in_(ids),
                 Place.status.in_(
                     [PlaceStatus.confirmed, PlaceStatus.waitlisted, PlaceStatus.applied]
                 ),
             )
-            .group_by(Place.session_id, Place.mode, Place.status)
+            .group_by(Place.session_id, Place.mode, Place.venue_id, Place.status)
         )
-        for sid, mode, status, n in rows:
-            counts[(sid, Mode(mode), PlaceStatus(status))] = n
-    result = {}
+        for sid, mode, venue_id, status, n in rows:
+            status = PlaceStatus(status)
+            counts[(sid, Mode(mode), status)] += n
+            if venue_id is not None:
+                counts[("venue", venue_id, status)] += n
+    result = Summary()
+    result.venues = {}
     for s in sessions:
-        result[s.id] = {}
-        for mode in s.modes:
-            capacity = s.capacity(mode)
-            confirmed = counts[(s.id, mode, PlaceStatus.confirmed)]
-            result[s.id][mode] = {
-                "capacity": capacity,
-                "confirmed": confirmed,
-                "waitlisted": counts[(s.id, mode, PlaceStatus.waitlisted)],
-                "applied": counts[(s.id, mode, PlaceStatus.applied)],
-                "left": None if capacity is None else max(capacity - confirmed, 0),
-            }
+        result[s.id] = {m: _info(s.capacity(m), counts, (s.id, m)) for m in s.modes}
+        if Mode.venue in s.modes:
+            for v in s.venues:
+                result.venues[v.id] = _info(v.capacity, counts, ("venue", v.id))
     return result
 
 

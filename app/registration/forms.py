@@ -15,10 +15,17 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from app.core.forms import AppForm, MultiCheckboxField, Needed, choices
-from app.core.prefectures import prefecture_choices, prefecture_code
+from app.core.prefectures import prefecture_choices, prefecture_code, prefecture_name
 from app.events.models import Mode, QuestionKind, Scope, SessionFormat
 from app.registration.capacity import availability
 from app.registration.portal import MAX_KEYWORD, Search
+from app.registration.venues import (
+    choice_infos,
+    needs_choice,
+    place_options,
+    several_venues,
+    split_choice,
+)
 
 MODE_LABELS = {Mode.venue: _l("At the venue"), Mode.online: _l("Online")}
 FORMAT_LABELS = {
@@ -80,11 +87,16 @@ class SeriesFilterForm(AppForm):
 
 
 class RegistrationForm(AppForm):
-    """Built per series by registration_form(): a mode per hybrid session, the sessions (when
-    people choose them), one field per question, and `consent` to the series' privacy notice."""
+    """Built per series by registration_form(): where to take part for each session that
+    offers a choice (venue or online, or which venue), the sessions (when people choose them),
+    one field per question, and `consent` to the series' privacy notice."""
 
     def modes(self) -> dict[int, str]:
-        return {s.id: self[f"mode_{s.id}"].data for s in self.hybrid_sessions}
+        return {s.id: split_choice(self[f"mode_{s.id}"].data)[0] for s in self.hybrid_sessions}
+
+    def venues(self) -> dict[int, int]:
+        chosen = {s.id: split_choice(self[f"mode_{s.id}"].data)[1] for s in self.hybrid_sessions}
+        return {sid: v for sid, v in chosen.items() if v is not None}
 
     def session_ids(self) -> list[int] | None:
         if "sessions" not in self:
@@ -104,31 +116,52 @@ class RegistrationForm(AppForm):
         }
 
 
-def default_mode(session, info: dict, user, series) -> Mode:
-    """People near the region come to the venue, the others join online; a full mode gives way
-    to the other when that one has room."""
+def option_label(mode: Mode, venue) -> str:
+    """A choice's label: the venue's name where a session has several, else the mode."""
+    return venue.name if venue is not None and mode is Mode.venue else MODE_LABELS[mode]
+
+
+def where_choices(session) -> list[tuple[str, str]]:
+    several = several_venues(session)
+    return [
+        (value, option_label(mode, venue if several else None))
+        for value, mode, venue in place_options(session)
+    ]
+
+
+def default_choice(session, summary, user, series) -> str:
+    """People near the region come to the venue (to a venue in their prefecture, where a
+    session has several), the others join online; a full choice gives way to one with room."""
     preferred = Mode.venue if user.prefecture == series.prefecture else Mode.online
-    other = Mode.online if preferred is Mode.venue else Mode.venue
-    if availability(info[preferred]) == "full" and availability(info[other]) != "full":
-        return other
-    return preferred
+    home = prefecture_name(user.prefecture, "ja") if several_venues(session) else None
+    options = place_options(session)
+    infos = choice_infos(summary, session)
+    if home and any(v and v.address.startswith(home) for _, _, v in options):
+        # a venue in the person's prefecture first: 東京会場 for someone in Tokyo
+        ranked = sorted(options, key=lambda o: not (o[2] and o[2].address.startswith(home)))
+    else:
+        ranked = sorted(options, key=lambda o: o[1] is not preferred)
+    for value, _mode, _venue in ranked:
+        if availability(infos[value]) != "full":
+            return value
+    return ranked[0][0]
 
 
-def registration_form(series, sessions, summary: dict, user, **kwargs) -> RegistrationForm:
+def registration_form(series, sessions, summary, user, **kwargs) -> RegistrationForm:
     """The form for `series`. sessions: the upcoming ones people can register for."""
 
     class Form(RegistrationForm):
         pass
 
-    hybrid = [s for s in sessions if s.format is SessionFormat.hybrid]
-    for s in hybrid:
+    choosing = [s for s in sessions if needs_choice(s)]
+    for s in choosing:
         setattr(
             Form,
             f"mode_{s.id}",
             RadioField(
                 _l("How you take part in %(session)s", session=s.title),
-                choices=choices(MODE_LABELS.items()),
-                default=default_mode(s, summary[s.id], user, series).value,
+                choices=choices(where_choices(s)),
+                default=default_choice(s, summary, user, series),
                 validate_choice=False,
             ),
         )
@@ -147,7 +180,7 @@ def registration_form(series, sessions, summary: dict, user, **kwargs) -> Regist
         )
     )
     form = Form(**kwargs)
-    form.hybrid_sessions = hybrid
+    form.hybrid_sessions = choosing
     form.questions = list(series.questions)
     return form
 
@@ -164,26 +197,35 @@ def _question_field(question):
 
 
 class AddSessionForm(AppForm):
-    """Book one more session in an existing registration: the mode, for a hybrid session."""
+    """Book one more session in an existing registration: where, when the session offers a
+    choice (venue or online, or which venue)."""
 
     mode = RadioField(choices=choices(MODE_LABELS.items()), validate_choice=False)
 
+    def modes(self, session_id: int) -> dict[int, str]:
+        return {session_id: split_choice(self.mode.data)[0]}
 
-def add_session_forms(sessions, summary: dict, user, series) -> dict[int, AddSessionForm]:
+    def venues(self, session_id: int) -> dict[int, int]:
+        venue_id = split_choice(self.mode.data)[1]
+        return {} if venue_id is None else {session_id: venue_id}
+
+
+def add_session_forms(sessions, summary, user, series) -> dict[int, AddSessionForm]:
     """{session_id: form} for the sessions a registered person can still book; each form has
-    its own prefix (several on one page), a hybrid session's mode chosen as on registering."""
+    its own prefix (several on one page), the choice of where made as on registering."""
     forms = {}
     for s in sessions:
         form = AddSessionForm(prefix=f"add-{s.id}")
         form.mode.label.text = _l("How you take part in %(session)s", session=s.title)
-        if form.mode.data is None and s.format is SessionFormat.hybrid:
-            form.mode.data = default_mode(s, summary[s.id], user, series).value
+        form.mode.choices = choices(where_choices(s))
+        if form.mode.data is None and needs_choice(s):
+            form.mode.data = default_choice(s, summary, user, series)
         forms[s.id] = form
     return forms
 
 
 class ModeForm(AppForm):
-    """Switch one session's place to the other mode."""
+    """Switch one session's place to another choice: the other mode, or another venue."""
 
     mode = HiddenField()
 

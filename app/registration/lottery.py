@@ -49,8 +49,9 @@ def draw_lottery(series: Series, *, seed: str | None = None, actor=None, now=Non
             for place in registration.places:
                 if place.status is not PlaceStatus.applied:
                     continue
-                key = (place.session_id, place.mode)
-                if capacity.has_room(place.session, place.mode, counts.get(key, 0)):
+                mode, venue_id = capacity.queue_of(place)
+                key = (place.session_id, mode, venue_id)
+                if capacity.has_room(place.session, mode, counts.get(key, 0), venue_id):
                     place.status = PlaceStatus.confirmed
                     place.confirmed_at = now
                     counts[key] = counts.get(key, 0) + 1

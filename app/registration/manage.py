@@ -329,6 +329,7 @@ def add_participant(org_id: int, series_id: int):
                     current_user,
                     form.person(),
                     modes=modes,
+                    venues=form.venues(),
                     session_ids=session_ids,
                     answers=form.answers(),
                     consent=form.consent.data,

@@ -12,6 +12,7 @@ from app.core.prefectures import prefecture_choices
 from app.events.models import QuestionKind
 from app.registration.manage_services import STATUS_LABELS
 from app.registration.services import mode_label
+from app.registration.venues import place_options, several_venues, split_choice
 
 #: the status filter: "" is everyone not cancelled, "all" includes the cancelled
 STATUS_FILTERS = (
@@ -93,24 +94,34 @@ class _AddParticipantBase(_PersonFields, AppForm):
         for session in self.sessions:
             value = getattr(self, f"mode_{session.id}").data or ""
             if value:
-                modes[session.id] = value
+                modes[session.id] = split_choice(value)[0]
                 session_ids.append(session.id)
         return modes, session_ids
+
+    def venues(self) -> dict[int, int]:
+        """{session_id: venue_id} where the organiser chose one of several venues."""
+        chosen = {s.id: split_choice(getattr(self, f"mode_{s.id}").data)[1] for s in self.sessions}
+        return {sid: v for sid, v in chosen.items() if v is not None}
 
     def answers(self) -> dict:
         return {str(q.id): getattr(self, f"q_{q.id}").data for q in self.questions}
 
 
 def add_participant_form(series, sessions, **kwargs) -> _AddParticipantBase:
-    """The add-by-hand form for this series: a mode for each upcoming session (or "does not
-    come" when people choose their sessions) and a field per question."""
+    """The add-by-hand form for this series: where, for each upcoming session (venue or online,
+    or which venue; or "does not come" when people choose their sessions), and a field per
+    question."""
     choose = series.scope.value == "session"
 
     class AddParticipantForm(_AddParticipantBase):
         pass
 
     for session in sessions:
-        options = [(m.value, mode_label(m)) for m in session.modes]
+        several = several_venues(session)
+        options = [
+            (value, venue.name if several and venue is not None else mode_label(mode))
+            for value, mode, venue in place_options(session)
+        ]
         if choose:
             options = [("", _l("Does not come")), *options]
         elif len(options) == 1:

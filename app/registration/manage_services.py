@@ -147,11 +147,13 @@ def add_participant(
     person: dict,
     *,
     modes=None,
+    venues=None,
     session_ids=None,
     answers=None,
     consent=False,
 ) -> Registration:
-    """Register someone who signed up by phone or at the desk; the organiser records that they
+    """Register someone who signed up by phone or at the desk, where the organiser chose
+    (`modes`, and `venues` where a session has several); the organiser records that they
     agreed to the privacy notice (`consent`). Always a new hand-made record with what the
     organiser typed, whether or not an account has the email typed (nothing says which); with
     an email, the person is mailed a link to confirm and take it into their account. Raises
@@ -173,6 +175,7 @@ def add_participant(
         series,
         user,
         modes=modes or {},
+        venues=venues or {},
         session_ids=session_ids,
         answers=answers,
         consent=True,

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.types import UTCDateTime, str_enum, utcnow
-from app.events.models import Mode, Series, Session
+from app.events.models import Mode, Series, Session, SessionVenue
 from app.extensions import db
 
 
@@ -85,6 +85,11 @@ class Place(db.Model):
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     mode: Mapped[Mode] = mapped_column(str_enum(Mode, "place_mode"))
+    #: the venue of a venue place (one of the session's SessionVenue); None for online. Venue
+    #: places are counted, and wait, per venue
+    venue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_venue.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[PlaceStatus] = mapped_column(str_enum(PlaceStatus, "place_status"))
     #: the waitlist order: lower first (insertion order, or the lottery's random order)
     queue_key: Mapped[int] = mapped_column(Integer, default=0)
@@ -94,6 +99,15 @@ class Place(db.Model):
 
     registration: Mapped[Registration] = relationship(back_populates="places")
     session: Mapped[Session] = relationship()
+    venue: Mapped[SessionVenue | None] = relationship()
+
+    @property
+    def at_venue(self) -> SessionVenue | None:
+        """Where a venue place is held: its venue (or, for a place without one, the session's
+        only venue); None online. Tickets, calendars and mails name it."""
+        if self.mode is not Mode.venue:
+            return None
+        return self.venue if self.venue_id is not None else self.session.default_venue
 
     #: not stored: the waitlist position known when the place was just decided under the
     #: lock, so the answer and the email need not count it again (capacity.waitlist_positions)

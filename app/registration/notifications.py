@@ -257,8 +257,9 @@ def _place_line(place: Place, positions: dict) -> str:
         PlaceStatus.cancelled: _("cancelled"),
     }.get(place.status) or _("waitlist number %(n)d", n=positions.get(place.id, 0))
     lines = [_session_line(session), f"  {mode} — {status}"]
-    if place.mode is Mode.venue and session.venue_name:
-        lines.append(f"  {session.venue_name} {session.venue_address}".rstrip())
+    venue = place.at_venue
+    if venue is not None:
+        lines.append(f"  {venue.name} {venue.address}".rstrip())
     # Straight to what the person needs that day: the live room or the QR ticket.
     what, link = mail_link(place)
     if what == "room":

@@ -54,18 +54,23 @@ def own_place(registration: Registration, session_id: int) -> Place:
     return place
 
 
-def promote_from_waitlist(session: Session, mode: Mode, now=None) -> list[Place]:
-    """Confirm waiting people, first in line first, while the mode has room.
+def promote_from_waitlist(
+    session: Session, mode: Mode, now=None, venue_id: int | None = None
+) -> list[Place]:
+    """Confirm waiting people of one queue (a mode; for the venue, one venue), first in line
+    first, while it has room.
 
     Must run inside capacity.locked() for this session.
     """
     now = now or utcnow()
     if session.is_cancelled:
         return []
-    confirmed = capacity.confirmed_counts([session.id]).get((session.id, mode), 0)
+    mode = Mode(mode)
+    venue_id = venue_id if mode is Mode.venue else None
+    confirmed = capacity.confirmed_counts([session.id]).get((session.id, mode, venue_id), 0)
     promoted = []
-    for place in capacity.waitlist(session.id, mode):
-        if not capacity.has_room(session, mode, confirmed):
+    for place in capacity.waitlist(session.id, mode, venue_id):
+        if not capacity.has_room(session, mode, confirmed, venue_id):
             break
         place.status = PlaceStatus.confirmed
         place.confirmed_at = now
@@ -73,6 +78,22 @@ def promote_from_waitlist(session: Session, mode: Mode, now=None) -> list[Place]
         refresh_status(place.registration)
         promoted.append(place)
     return promoted
+
+
+def promote_freed(freed, now=None) -> list[Place]:
+    """The waitlists of the queues places were freed in ({(session, mode, venue_id)}), in a
+    fixed order (session, then queue): under the lock of those sessions."""
+    promoted = []
+    for session, mode, venue_id in sorted(freed, key=lambda x: (x[0].id, x[1], x[2] or 0)):
+        promoted += promote_from_waitlist(session, mode, now, venue_id)
+    return promoted
+
+
+def place_label(place: Place):
+    """How a place is held, for a message: 「オンライン」, 「会場」 or the venue's name."""
+    if place.mode is Mode.venue and place.venue is not None and len(place.session.venues) > 1:
+        return place.venue.name
+    return mode_label(place.mode)
 
 
 def announce(registration: Registration, kind: str, promoted=(), **extra) -> None:

@@ -231,10 +231,11 @@ def _compose(kind: ReminderKind, place: Place) -> tuple[str, str]:
         ]
     else:
         lines.append("  " + _("at the venue"))
-        if session.venue_name:
-            lines.append(f"  {session.venue_name} {session.venue_address}".rstrip())
-        if session.map_url:
-            lines.append("  " + _("Map: %(url)s", url=session.map_url))
+        venue = place.at_venue
+        if venue is not None:
+            lines.append(f"  {venue.name} {venue.address}".rstrip())
+            if venue.map_url:
+                lines.append("  " + _("Map: %(url)s", url=venue.map_url))
         lines.append("  " + _("Your QR code for the reception: %(url)s", url=link))
     detail = external_url("registration.registration_detail", registration_id=registration.id)
     lines += [

@@ -67,7 +67,14 @@ class CountQueries:
 # --- registering -------------------------------------------------------------------------------
 
 
-def test_first_come_confirms_then_waitlists_in_order(client, series_factory, people):
+def only_venue(app, session_id: int) -> int:
+    from app.events.models import Session
+
+    with app.app_context():
+        return db.session.get(Session, session_id).venues[0].id
+
+
+def test_first_come_confirms_then_waitlists_in_order(app, client, series_factory, people):
     series_id, (session_id,) = series_factory(sessions=[("hybrid", 2, 5)])
     results = [register(client, series_id, h, mode="venue") for _, h in people(4)]
     assert [r.status_code for r in results] == [201] * 4
@@ -85,6 +92,7 @@ def test_first_come_confirms_then_waitlists_in_order(client, series_factory, peo
             "title": "第1回",
             "starts_at": first["sessions"][0]["starts_at"],
             "mode": "venue",
+            "venue_id": only_venue(app, session_id),  # a one-venue session needs no choice
             "status": "confirmed",
             "waitlist_position": None,
         }
@@ -274,7 +282,7 @@ def test_malformed_json_never_500(client, series_factory, people, body):
 # --- my registrations --------------------------------------------------------------------------
 
 
-def test_my_registrations_list_places_and_positions(client, series_factory, people):
+def test_my_registrations_list_places_and_positions(app, client, series_factory, people):
     a_series, (a_session,) = series_factory(sessions=[("venue", 1, None)])
     b_series, _ = series_factory(sessions=[("online", None, None), ("online", None, None)])
     (_, first), (_, me) = people(2)
@@ -292,6 +300,7 @@ def test_my_registrations_list_places_and_positions(client, series_factory, peop
         "title": "第1回",
         "starts_at": mine.json[0]["sessions"][0]["starts_at"],
         "mode": "venue",
+        "venue_id": only_venue(app, a_session),
         "status": "waitlisted",
         "waitlist_position": 1,
     }

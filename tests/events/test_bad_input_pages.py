@@ -14,8 +14,9 @@ SERIES_FIELDS = [
     "privacy_notice",
 ]  # fmt: skip
 SESSION_FIELDS = [
-    "title", "starts_at", "ends_at", "format", "venue_name", "venue_address", "map_url",
-    "venue_capacity", "online_capacity", "stream_url", "notes",
+    "title", "starts_at", "ends_at", "format", "venues-0-id", "venues-0-name",
+    "venues-0-address", "venues-0-map_url", "venues-0-capacity", "venues-0-remove",
+    "venues-1-name", "venues-1-capacity", "add_venue", "online_capacity", "stream_url", "notes",
 ]  # fmt: skip
 QUESTION_FIELDS = [
     f"questions-{i}-{f}"

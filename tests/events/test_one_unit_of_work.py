@@ -98,8 +98,8 @@ def test_adding_changing_and_cancelling_a_session_commit_once_each(
         "starts_at": "2030-08-24T13:30",
         "ends_at": "2030-08-24T17:30",
         "format": "venue",
-        "venue_name": "松江市市民活動センター",
-        "venue_capacity": "30",
+        "venues-0-name": "松江市市民活動センター",
+        "venues-0-capacity": "30",
     }
     assert counted_post(client, commits, new, form, token_from=new).status_code == 302
     assert commits.edge == 1
@@ -108,7 +108,7 @@ def test_adding_changing_and_cancelling_a_session_commit_once_each(
     db.session.commit()
 
     edit = f"{base}/sessions/{session.id}/edit"
-    moved = {**form, "starts_at": "2030-08-24T14:00"}
+    moved = {**form, "starts_at": "2030-08-24T14:00", "venues-0-id": str(session.venues[0].id)}
     assert counted_post(client, commits, edit, moved, token_from=edit).status_code == 302
     assert commits.edge == 1 and commits.after >= 1  # the mail about the new time follows
     assert heard == [("Session", {"time"}, ["scheduled"])]
@@ -149,8 +149,8 @@ def test_a_change_that_fails_leaves_nothing_and_nobody_hears_of_it(
         "starts_at": "2030-08-24T14:00",
         "ends_at": "2030-08-24T17:30",
         "format": "venue",
-        "venue_name": "松江テルサ",
-        "venue_capacity": "5",
+        "venues-0-name": "松江テルサ",
+        "venues-0-capacity": "5",
     }
     assert counted_post(client, commits, edit, form, token_from=edit).status_code == 500
     assert commits.edge == 0 and heard == []

@@ -17,10 +17,10 @@ HYBRID = {
     "starts_at": "2030-08-24T13:30",
     "ends_at": "2030-08-24T17:30",
     "format": "hybrid",
-    "venue_name": "松江市市民活動センター",
-    "venue_address": "島根県松江市白潟本町43",
-    "map_url": "https://maps.example.jp/matsue",
-    "venue_capacity": "40",
+    "venues-0-name": "松江市市民活動センター",
+    "venues-0-address": "島根県松江市白潟本町43",
+    "venues-0-map_url": "https://maps.example.jp/matsue",
+    "venues-0-capacity": "40",
     "online_capacity": "",
     "stream_url": "https://www.youtube.com/watch?v=zemi1",
     "notes": "筆記用具をお持ちください。",
@@ -54,8 +54,9 @@ def test_session_errors_are_shown_beside_their_fields(client, world, ctx):
     cases = [
         ({"ends_at": "2030-08-24T12:00"}, "ends_at"),  # ends before it starts
         ({"starts_at": "8月24日 午後"}, "starts_at"),  # no time at all
-        ({"venue_capacity": ""}, "venue_capacity"),  # hybrid needs venue places
-        ({"venue_name": ""}, "venue_name"),
+        ({"venues-0-capacity": ""}, "venues-0-capacity"),  # hybrid needs venue places
+        ({"venues-0-name": ""}, "venues-0-name"),
+        ({"venues-0-map_url": "javascript:alert(1)"}, "venues-0-map_url"),
         ({"online_capacity": "-3"}, "online_capacity"),
         ({"stream_url": "javascript:alert(1)"}, "stream_url"),
         ({"format": "zoom"}, "format"),
@@ -71,7 +72,7 @@ def test_session_errors_are_shown_beside_their_fields(client, world, ctx):
 def test_an_online_session_needs_no_venue(client, world, ctx):
     series = make_series(world["org"], sessions=[])
     login(client, "organizer@example.jp")
-    data = {**HYBRID, "format": "online", "venue_name": "", "venue_capacity": ""}
+    data = {**HYBRID, "format": "online", "venues-0-name": "", "venues-0-capacity": ""}
     data["online_capacity"] = "200"
     assert _add(client, world["org"], series.id, data).status_code == 302
     session = db.session.scalar(select(Session))
@@ -105,8 +106,9 @@ def test_editing_a_session_shows_japan_time_and_raising_capacity_promotes(client
         "starts_at": "2030-08-24T14:00",
         "ends_at": "2030-08-24T17:30",
         "format": "venue",
-        "venue_name": "松江テルサ",
-        "venue_capacity": "2",
+        "venues-0-id": str(session.venues[0].id),
+        "venues-0-name": "松江テルサ",
+        "venues-0-capacity": "2",
     }
     response = post_form(client, path, data, token_from=path)
     assert response.status_code == 302

@@ -44,3 +44,27 @@ def make_series(org_id: int, *, sessions=(("hybrid", 2, 5),), published=True, **
         )
         db.session.commit()
     return series
+
+
+TOKYO = {"name": "東京会場", "address": "東京都千代田区有楽町2-10-1", "map_url": ""}
+MATSUE = {"name": "松江会場", "address": "島根県松江市白潟本町43", "map_url": ""}
+
+
+def make_two_venue_series(
+    org_id: int, *, tokyo=2, matsue=2, online=2, fmt="hybrid", **fields
+) -> Series:
+    """One session held in 東京会場 and 松江会場 at once (サテライト会場), plus online."""
+    series = make_series(org_id, sessions=[(fmt, tokyo, online)], **fields)
+    session = series.sessions[0]
+    events.update_session(
+        session,
+        None,
+        {
+            "venues": [
+                {**TOKYO, "id": session.venues[0].id, "capacity": tokyo},
+                {**MATSUE, "capacity": matsue},
+            ]
+        },
+    )
+    db.session.commit()
+    return series

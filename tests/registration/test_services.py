@@ -230,7 +230,8 @@ def test_the_position_told_on_registering_is_the_position_in_the_queue(world, ct
         told.append(registration_payloads([registration])[0]["waitlist_position"])
     assert told == [None, 1, 2, 3]
     db.session.expire_all()
-    queued = capacity.waitlist(series.sessions[0].id, Mode.venue)
+    session = series.sessions[0]
+    queued = capacity.waitlist(session.id, Mode.venue, session.venues[0].id)
     assert [capacity.waitlist_position(p) for p in queued] == [1, 2, 3]
 
 
@@ -244,7 +245,8 @@ def test_someone_added_after_a_lottery_waits_behind_the_drawn_order(world, ctx):
     late = reg.register(series, create_user("late@example.jp"), source="manual")
     assert late.status is RegistrationStatus.waitlisted
     db.session.expire_all()
-    queued = capacity.waitlist(series.sessions[0].id, Mode.venue)
+    session = series.sessions[0]
+    queued = capacity.waitlist(session.id, Mode.venue, session.venues[0].id)
     assert [p.registration_id for p in queued][-1] == late.id
     assert capacity.waitlist_position(queued[-1]) == 4
 

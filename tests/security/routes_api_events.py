@@ -31,6 +31,10 @@ API_ROWS = [
     ("api_registration.register", "POST", "/api/v1/series/{series}/registrations",
      {"mode": "online", "consent": True}, {**everyone(201), "anonymous": 401}),
     ("api_registration.my_registrations", "GET", "/api/v1/me/registrations", None, API_USER),
+    # the participant's own place, switched before the registration is cancelled below
+    ("api_registration.switch_place", "POST",
+     "/api/v1/registrations/{registration}/sessions/{registered_session}/switch",
+     {"mode": "online"}, {**everyone(404), "anonymous": 401, "participant": 200}),
     ("api_registration.cancel_registration", "DELETE", "/api/v1/registrations/{registration}",
      None, {**everyone(404), "anonymous": 401, "participant": 200}),  # the participant's own
     ("api_registration.add_sessions", "POST", "/api/v1/registrations/{registration}/sessions",
@@ -48,4 +52,9 @@ def targets(app, world):
         registered = make_series(world["org"], title="申込済みの講座")
         participant = db.session.get(User, world["participant"])
         registration = reg.register(registered, participant, mode="venue", consent=True)
-        return {"org": world["org"], "series": series.id, "registration": registration.id}
+        return {
+            "org": world["org"],
+            "series": series.id,
+            "registration": registration.id,
+            "registered_session": registered.sessions[0].id,
+        }

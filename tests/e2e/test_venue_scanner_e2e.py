@@ -1,0 +1,101 @@
+"""サテライト会場 at the door, on a phone, by clicking only: staff of 東京会場 open 受付, the
+session held in 松江会場 and 東京会場, choose 東京会場 (the scanner's address names it, so a
+bookmark reopens it there); the fake camera shows a ticket for 松江会場: a red verdict naming
+it, with 「この会場で受付」; one tap lets the person in here, green, and the latest check-ins
+say it was a ticket for another venue. Screenshots: test-results/journeys/test_venue_scanner/.
+"""
+
+from playwright.sync_api import expect
+
+from app.checkin import services as checkin
+from app.extensions import db
+from tests.checkin.helpers import place_at, two_venue_series
+from tests.e2e.journeys import PHONE, Journey
+from tests.e2e.test_journey_staff import SCAN_TIMEOUT, _registered, write_ticket_video
+
+
+def test_staff_at_tokyo_see_a_matsue_ticket_refused_naming_matsue_and_let_it_in_with_one_tap(
+    app, browser_type, browser_type_launch_args, live_server, world, tmp_path
+):
+    with app.app_context():
+        series, session, matsue, tokyo = two_venue_series(world["org"])
+        hanako = _registered(series, "hanako@example.jp", "山田 花子", "やまだ はなこ")
+        ken = _registered(series, "ken@example.jp", "林 健", "はやし けん")
+        place_at(hanako, session, matsue)
+        place_at(ken, session, tokyo)
+        secret = checkin.issue_ticket(hanako).secret
+        db.session.commit()
+        session_title, tokyo_id = session.title, tokyo.id
+    video = write_ticket_video(tmp_path / "matsue.y4m", [(secret, 1.6), (None, 16)])
+    browser = browser_type.launch(
+        **{
+            **browser_type_launch_args,
+            "args": [
+                *browser_type_launch_args["args"],
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        }
+    )
+    context = browser.new_context(
+        **PHONE, locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server, bypass_csp=True
+    )
+    page = context.new_page()
+    journey = Journey(page, "test_venue_scanner")
+    main = page.get_by_role("main")
+    try:
+        page.goto("/")  # the only address typed
+        journey.log_in("staff@example.jp")
+        journey.menu("主催団体")
+        main.get_by_role("link", name="しまね関係人口ラボ").click()
+        main.get_by_role("link", name="受付", exact=True).click()
+        main.get_by_role("link", name=session_title).click()
+        expect(main.get_by_text("どの会場で受付をしますか")).to_be_visible()
+        journey.step("choose-venue")
+        main.get_by_role("link", name="東京会場").click()
+        scanner = page.locator("#scanner")
+        expect(scanner).to_have_attribute("data-ready", "true")
+        assert page.url.endswith(f"/venues/{tokyo_id}"), page.url  # a bookmark reopens here
+        expect(page.locator("#scanner-venue")).to_have_text("東京会場")
+        # the phone's offline list: Tokyo's people only (no one registered online here)
+        expect(scanner).to_have_attribute("data-list-size", "1")
+        journey.step("scanner-tokyo")
+
+        main.get_by_role("button", name="読み取りを開始").click()
+        verdict = page.locator("#verdict")
+        expect(scanner).to_have_attribute("data-last-status", "rejected", timeout=SCAN_TIMEOUT)
+        expect(verdict).to_have_attribute("data-status", "rejected")
+        expect(page.locator("#verdict-message")).to_have_text("松江会場のチケットです。")
+        override = page.get_by_role("button", name="この会場で受付")
+        expect(override).to_be_visible()
+        journey.step("red-matsue-ticket", settle=False)
+        override.click()
+        expect(scanner).to_have_attribute("data-last-status", "ok")
+        expect(verdict).to_have_attribute("data-status", "ok")
+        expect(page.locator("#verdict-name")).to_have_text("山田 花子")
+        expect(override).to_be_hidden()
+        journey.step("green-let-in-here", settle=False)
+        verdict.click()
+        main.get_by_role("button", name="一時停止").click()
+        recent = page.locator("#recent")
+        expect(recent.get_by_text("山田 花子")).to_be_visible()
+        expect(recent.get_by_text("別会場のチケット（この会場で受付）")).to_be_visible()
+        expect(page.locator("#count-checked-in")).to_have_text("1")
+        journey.step("recent-with-override")
+    finally:
+        context.close()
+        browser.close()
+
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.audit.models import AuditEvent
+        from app.checkin.models import CheckIn
+
+        row = db.session.scalar(select(CheckIn))
+        assert (row.venue_id, row.venue_override) == (tokyo_id, True)
+        logged = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.event == "checkin.venue_override")
+        )
+        assert logged.details["ticket_venue"] == "松江会場" and logged.actor_id == world["staff"]

@@ -12,6 +12,7 @@ from app.extensions import db
 from tests.checkin.helpers import place_at, two_venue_series
 from tests.e2e.journeys import PHONE, Journey
 from tests.e2e.test_journey_staff import SCAN_TIMEOUT, _registered, write_ticket_video
+from tests.e2e.test_scanner_e2e import camera_phone  # noqa: F401 (a fixture)
 
 
 def test_staff_at_tokyo_see_a_matsue_ticket_refused_naming_matsue_and_let_it_in_with_one_tap(
@@ -99,3 +100,56 @@ def test_staff_at_tokyo_see_a_matsue_ticket_refused_naming_matsue_and_let_it_in_
             select(AuditEvent).where(AuditEvent.event == "checkin.venue_override")
         )
         assert logged.details["ticket_venue"] == "松江会場" and logged.actor_id == world["staff"]
+
+
+def test_an_offline_phone_at_tokyo_names_matsue_and_its_override_syncs_once(
+    app,
+    world,
+    camera_phone,  # noqa: F811 (the fixture imported above)
+):
+    """The Wi-Fi is down at 東京会場: the phone's list holds Matsue's tickets only as hash and
+    venue, so the red verdict still names 松江会場; 「この会場で受付」 queues the admission, and
+    the sync records it at Tokyo, with the override logged, once."""
+    from sqlalchemy import select
+
+    from app.audit.models import AuditEvent
+    from app.checkin.models import CheckIn
+    from tests.e2e.test_scanner_e2e import log_in
+
+    with app.app_context():
+        series, session, matsue, tokyo = two_venue_series(world["org"])
+        hanako = _registered(series, "hanako@example.jp", "山田 花子", "やまだ はなこ")
+        place_at(hanako, session, matsue)
+        secret = checkin.issue_ticket(hanako).secret
+        db.session.commit()
+        path = f"/orgs/{world['org']}/checkin/sessions/{session.id}/venues/{tokyo.id}"
+        tokyo_id = tokyo.id
+
+    with camera_phone(secret) as page:
+        log_in(page, world["emails"]["staff"])
+        page.goto(path)
+        scanner = page.locator("#scanner")
+        expect(scanner).to_have_attribute("data-ready", "true")
+        expect(scanner).to_have_attribute("data-list-size", "0")  # nobody of Tokyo's yet
+        page.context.set_offline(True)
+        page.locator("#scan-toggle").click()
+        expect(scanner).to_have_attribute("data-last-status", "rejected", timeout=SCAN_TIMEOUT)
+        expect(page.locator("#verdict-message")).to_have_text("松江会場のチケットです。")
+        page.get_by_role("button", name="この会場で受付").click()
+        expect(scanner).to_have_attribute("data-last-status", "ok")
+        expect(page.locator("#verdict-offline")).to_be_visible()
+        expect(page.locator("#queue-length")).to_have_text("1")
+        with app.app_context():
+            assert db.session.scalars(select(CheckIn)).all() == []
+        page.context.set_offline(False)
+        expect(page.locator("#queue-length")).to_have_text("0", timeout=15_000)
+        page.locator("#sync-now").click()  # nothing left to send: nothing changes
+        page.wait_for_timeout(500)
+
+    with app.app_context():
+        (row,) = db.session.scalars(select(CheckIn)).all()
+        assert (row.venue_id, row.venue_override, row.source) == (tokyo_id, True, "offline")
+        logged = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "checkin.venue_override")
+        ).all()
+        assert len(logged) == 1 and logged[0].details["ticket_venue"] == "松江会場"

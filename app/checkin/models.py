@@ -88,11 +88,9 @@ class CheckIn(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="scan")
     #: the place's mode was online and the person came to the venue (let in, mode changed)
     mode_changed: Mapped[bool] = mapped_column(default=False)
-    #: the venue the person was admitted at (サテライト会場: the scanner's venue); None only for a
-    #: check-in whose venue was removed since
-    venue_id: Mapped[int | None] = mapped_column(
-        ForeignKey("session_venue.id", ondelete="SET NULL"), index=True
-    )
+    #: the venue the person was admitted at (サテライト会場: the scanner's venue). A venue people
+    #: were checked in at is not removed (checkin.receivers); it goes with its session
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("session_venue.id"), index=True)
     #: staff let in a ticket for another venue of the session here (「この会場で受付」); logged
     venue_override: Mapped[bool] = mapped_column(default=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(

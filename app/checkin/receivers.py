@@ -2,11 +2,14 @@
 The participant list of a series held at several venues says where each person is."""
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
 
 from app.checkin.models import CheckIn
 from app.checkin.tickets import issue_ticket, new_ticket, revoke_tickets, ticket_attachments
-from app.events.models import Mode
+from app.core.errors import ValidationFailed
+from app.events.models import Mode, SessionVenue
+from app.events.signals import venue_removing
 from app.extensions import db
 from app.registration.models import Place, Registration, RegistrationStatus
 from app.registration.next_steps import needs_ticket
@@ -83,3 +86,24 @@ def _venue_column(series, **_extra):
     if any(Mode.venue in s.modes and len(s.venues) > 1 for s in series.sessions):
         return VenueColumn
     return None
+
+
+@venue_removing.connect
+def _keep_a_venue_people_were_checked_in_at(venue: SessionVenue) -> None:
+    """An organiser removing a venue: refused once people were checked in there (who came where
+    is kept)."""
+    came = db.session.scalar(
+        select(func.count()).select_from(CheckIn).where(CheckIn.venue_id == venue.id)
+    )
+    if came:
+        raise ValidationFailed(
+            fields={
+                "venues": [
+                    _l(
+                        "%(v)s cannot be removed: %(n)d people were checked in there.",
+                        v=venue.name,
+                        n=came,
+                    )
+                ]
+            }
+        )

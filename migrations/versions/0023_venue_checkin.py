@@ -21,18 +21,17 @@ _FK = "fk_checkin_venue_id_session_venue"
 
 def upgrade():
     # A plain ALTER TABLE, never a batch copy of `checkin` (its rows point at each other, and
-    # on SQLite with foreign keys on, dropping the old copy would act on them). SQLite takes a
-    # column with an inline REFERENCES when its default is NULL.
+    # on SQLite with foreign keys on, dropping the old copy would set them to NULL). SQLite
+    # takes a column with an inline REFERENCES when its default is NULL. No ON DELETE: a venue
+    # people were checked in at is kept (checkin.receivers), and goes only with its session.
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
             "ALTER TABLE checkin ADD COLUMN venue_id INTEGER"
-            f" CONSTRAINT {_FK} REFERENCES session_venue (id) ON DELETE SET NULL"
+            f" CONSTRAINT {_FK} REFERENCES session_venue (id)"
         )
     else:
         op.add_column("checkin", sa.Column("venue_id", sa.Integer(), nullable=True))
-        op.create_foreign_key(
-            _FK, "checkin", "session_venue", ["venue_id"], ["id"], ondelete="SET NULL"
-        )
+        op.create_foreign_key(_FK, "checkin", "session_venue", ["venue_id"], ["id"])
     op.create_index(op.f("ix_checkin_venue_id"), "checkin", ["venue_id"])
     op.add_column(
         "checkin",

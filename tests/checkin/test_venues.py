@@ -154,3 +154,18 @@ def test_a_one_venue_session_needs_no_venue_and_records_it(world, ctx):
     db.session.commit()
     assert verdict.status == "ok" and verdict.checkin.venue_id == session.venues[0].id
     assert verdict.checkin.checked_in_at <= utcnow()
+
+
+def test_a_venue_people_were_checked_in_at_is_not_removed(world, ctx):
+    from app.checkin.receivers import _keep_a_venue_people_were_checked_in_at as keep
+
+    _, session, matsue, tokyo, _, in_tokyo, _ = _setup(world)
+    checkin.decide(session, staff_user(world), registration=in_tokyo, venue_id=tokyo.id)
+    db.session.commit()
+    keep(matsue)  # nobody was checked in there: check-ins do not hold it
+    try:
+        keep(tokyo)
+    except ValidationFailed as exc:
+        assert "東京会場" in str(exc.fields["venues"][0])
+    else:
+        raise AssertionError("a venue with check-ins was let go")

@@ -114,7 +114,8 @@ def door_venue(session: Session, venue_id=None) -> SessionVenue:
             return session.venues[0]
         message = _l("Choose the venue you are checking people in at.")
     else:
-        venue = session.venue(venue_id) if isinstance(venue_id, int) else None
+        usable = isinstance(venue_id, int) and not isinstance(venue_id, bool)
+        venue = session.venue(venue_id) if usable else None
         if venue is not None:
             return venue
         message = _l("That is not one of this session's venues.")

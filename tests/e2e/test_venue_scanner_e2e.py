@@ -153,3 +153,45 @@ def test_an_offline_phone_at_tokyo_names_matsue_and_its_override_syncs_once(
             select(AuditEvent).where(AuditEvent.event == "checkin.venue_override")
         ).all()
         assert len(logged) == 1 and logged[0].details["ticket_venue"] == "松江会場"
+
+
+def test_an_organiser_on_a_laptop_finds_the_figures_per_venue_by_clicking(
+    app, browser, live_server, world
+):
+    """From the home page: 年度報告 shows the session per venue, its series' dashboard the
+    line 東京会場 3 / 松江会場 2 / オンライン 1, and the session's 出席状況 the table per venue.
+    Screenshots: test-results/journeys/test_venue_figures/."""
+    from tests.attendance.test_venue_figures import _held
+    from tests.e2e.journeys import LAPTOP
+
+    with app.app_context():
+        series, session, *_ = _held(world["org"])
+        series_title, session_title = series.title, session.title
+    context = browser.new_context(**LAPTOP, locale="ja-JP", base_url=live_server, bypass_csp=True)
+    page = context.new_page()
+    journey = Journey(page, "test_venue_figures")
+    main = page.get_by_role("main")
+    try:
+        page.goto("/")
+        journey.log_in("organizer@example.jp")
+        journey.menu("主催団体")
+        main.get_by_role("link", name="しまね関係人口ラボ").click()
+        main.get_by_role("link", name="年度報告").click()
+        venues = page.get_by_test_id("report-venues")
+        expect(venues.get_by_role("row", name="東京会場")).to_contain_text("3")
+        journey.step("report-per-venue")
+        main.get_by_role("link", name=series_title).click()
+        expect(main).to_contain_text("出席: 松江会場 2 / 東京会場 3 / オンライン 1")
+        journey.step("series-dashboard")
+        journey.menu("主催団体")
+        main.get_by_role("link", name="しまね関係人口ラボ").click()
+        main.get_by_role("link", name="連続講座・イベント").click()
+        main.get_by_role("link", name=series_title).first.click()
+        main.get_by_role("link", name="出席状況").first.click()
+        figures = page.get_by_test_id("venue-figures")
+        expect(figures.get_by_role("row", name="松江会場")).to_contain_text("4")
+        expect(figures.get_by_role("row", name="オンライン")).to_be_visible()
+        journey.step("session-per-venue")
+        assert session_title
+    finally:
+        context.close()

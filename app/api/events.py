@@ -293,21 +293,25 @@ PUBLIC_SESSION_FIELDS = (
 
 
 def venue_places(sessions) -> dict[tuple[int, PlaceStatus], int]:
-    """(venue id, place status) -> places, for every venue of `sessions`: one query."""
-    ids = [s.id for s in sessions if s.venues]
-    if not ids:
+    """(venue id, place status) -> places, for every venue of `sessions`: one query. A venue
+    place without a venue is at its session's first venue."""
+    first = {s.id: s.venues[0].id for s in sessions if s.venues}
+    if not first:
         return {}
     rows = db.session.execute(
-        select(Place.venue_id, Place.status, func.count())
+        select(Place.session_id, Place.venue_id, Place.status, func.count())
         .where(
-            Place.session_id.in_(ids),
+            Place.session_id.in_(first),
             Place.mode == Mode.venue,
-            Place.venue_id.is_not(None),
             Place.status.in_([PlaceStatus.confirmed, PlaceStatus.waitlisted]),
         )
-        .group_by(Place.venue_id, Place.status)
+        .group_by(Place.session_id, Place.venue_id, Place.status)
     )
-    return {(venue_id, status): n for venue_id, status, n in rows}
+    found: dict[tuple[int, PlaceStatus], int] = {}
+    for session_id, venue_id, status, n in rows:
+        key = (venue_id or first[session_id], status)
+        found[key] = found.get(key, 0) + n
+    return found
 
 
 def session_payload(session, places: dict, at_venues: dict | None = None) -> dict:

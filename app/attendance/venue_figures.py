@@ -43,13 +43,15 @@ def venue_figures(sessions) -> dict[int, list[VenueFigure]]:
     if not split:
         return {}
     ids = [s.id for s in split]
+    # a venue place (or check-in) without a venue is at the session's first venue
+    first = {s.id: s.venues[0].id for s in split}
     places: dict[tuple[int, int | None], int] = {}
     for session_id, mode, venue_id, n in db.session.execute(
         select(Place.session_id, Place.mode, Place.venue_id, func.count())
         .where(Place.session_id.in_(ids), Place.status == PlaceStatus.confirmed)
         .group_by(Place.session_id, Place.mode, Place.venue_id)
     ):
-        key = (session_id, venue_id if mode is Mode.venue else None)
+        key = (session_id, (venue_id or first[session_id]) if mode is Mode.venue else None)
         places[key] = places.get(key, 0) + n
     standing = (
         select(CheckIn.session_id, CheckIn.registration_id, CheckIn.venue_id)
@@ -90,6 +92,7 @@ def venue_figures(sessions) -> dict[int, list[VenueFigure]]:
             func.coalesce(standing.c.venue_id, Place.venue_id),
         )
     ):
+        venue_id = venue_id or first[session_id]
         key = (session_id, venue_id if status is AttendanceStatus.attended_venue else None)
         attended[key] = attended.get(key, 0) + n
     figures = {}

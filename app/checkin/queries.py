@@ -4,7 +4,7 @@ manual search, and the lookups of the API's routes. Reads only."""
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import and_, bindparam, false, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from app.accounts.models import User
@@ -88,9 +88,15 @@ def registration_in_series(session: Session, registration_id: int) -> Registrati
     return registration
 
 
-def _at_venue(column, venue: SessionVenue | None):
-    """Rows of `venue` (サテライト会場): each venue counts its own; None is the whole session."""
-    return column == venue.id if venue is not None else True
+def _at_venue(column, session: Session, venue: SessionVenue | None):
+    """Rows of `venue` (サテライト会場): each venue counts its own; None is the whole session.
+    A row without a venue counts at the session's first venue (as 0020_session_venues made
+    every venue place the first venue's)."""
+    if venue is None:
+        return true()
+    if session.venues and session.venues[0].id == venue.id:
+        return or_(column == venue.id, column.is_(None))
+    return column == venue.id
 
 
 def status(session: Session, venue: SessionVenue | None = None) -> dict:
@@ -103,7 +109,7 @@ def status(session: Session, venue: SessionVenue | None = None) -> dict:
             Place.session_id == session.id,
             Place.mode == Mode.venue,
             Place.status == PlaceStatus.confirmed,
-            _at_venue(Place.venue_id, venue),
+            _at_venue(Place.venue_id, session, venue),
         )
     )
     rows = db.session.execute(
@@ -115,7 +121,7 @@ def status(session: Session, venue: SessionVenue | None = None) -> dict:
         ).where(
             CheckIn.session_id == session.id,
             CheckIn.undone_at.is_(None),
-            _at_venue(CheckIn.venue_id, venue),
+            _at_venue(CheckIn.venue_id, session, venue),
         )
     ).one()
     return {
@@ -137,7 +143,7 @@ def recent(
         .where(
             CheckIn.session_id == session.id,
             CheckIn.undone_at.is_(None),
-            _at_venue(CheckIn.venue_id, venue),
+            _at_venue(CheckIn.venue_id, session, venue),
         )
         .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
         .limit(limit)

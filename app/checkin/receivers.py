@@ -57,6 +57,8 @@ class VenueColumn:
         if not ids:
             return {}
         names = {v.id: v.name for s in series.sessions for v in s.venues}
+        # a venue place without a venue is at its session's first venue
+        first = {s.id: s.venues[0].id for s in series.sessions if s.venues}
         rows = db.session.execute(
             select(Place.session_id, Registration.user_id, Place.venue_id, CheckIn.venue_id)
             .join(Registration, Registration.id == Place.registration_id)
@@ -72,6 +74,7 @@ class VenueColumn:
         )
         values = {}
         for session_id, user_id, venue_id, checked_in_at in rows:
+            venue_id = venue_id or first.get(session_id)
             value = names.get(venue_id, "")
             if checked_in_at is not None and checked_in_at != venue_id:
                 value = _("%(venue)s (checked in at %(at)s)", venue=value, at=names[checked_in_at])

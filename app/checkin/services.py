@@ -373,7 +373,7 @@ def decide(
                 _arrived_at(venue, registration, place)
                 warning = "registered_online"
             if overriding:
-                _log_override(checkin, session, venue, registration, place, staff, note)
+                log_venue_override(checkin, session, venue, registration, place, staff, note)
             check_in_recorded.send(session, checkin=checkin, undone=False)
             _announce_after_commit(session, checkin, registration)
             return Verdict(
@@ -432,7 +432,7 @@ def _arrived_at(venue, registration: Registration, place: Place) -> None:
         db.session.flush()
 
 
-def _log_override(
+def log_venue_override(
     checkin: CheckIn, session: Session, venue, registration, place: Place, staff, note: str
 ) -> None:
     """A ticket for another venue let in here (「この会場で受付」): who, where, and why, in the

@@ -13,9 +13,8 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.attendance import services as attendance
-from app.audit.services import record
 from app.checkin.models import CheckIn
-from app.checkin.services import issue_ticket
+from app.checkin.services import issue_ticket, log_venue_override
 from app.core.types import utcnow
 from app.events import services as events
 from app.events.models import Series, SessionVenue
@@ -188,20 +187,8 @@ def seed_satellite(org: Organization) -> Series:
                 held, place, venues["tokyo"], staff, "demo-phone-tokyo", 8, venue_override=True
             )
             db.session.flush()
-            record(
-                "checkin.venue_override",
-                actor=staff,
-                subject=r.user,
-                org_id=org.id,
-                session_id=held.id,
-                checkin_id=let_in_at_tokyo.id,
-                venue_id=venues["tokyo"].id,
-                venue=venues["tokyo"].name,
-                ticket_venue_id=venues["matsue"].id,
-                ticket_venue=venues["matsue"].name,
-                reason="wrong_venue",
-                note="出張で東京にいたため",
-                source="scan",
+            log_venue_override(
+                let_in_at_tokyo, held, venues["tokyo"], r, place, staff, "出張で東京にいたため"
             )
             continue
         phone = "demo-phone-tokyo" if where == "tokyo" else "demo-phone-matsue"

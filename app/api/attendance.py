@@ -24,7 +24,8 @@ from app.archive.services import figures as archive_figures
 from app.attendance import dashboards
 from app.attendance import services as attendance
 from app.attendance.models import Attendance, AttendanceStatus
-from app.attendance.schemas import ArchiveFiguresOut
+from app.attendance.schemas import ArchiveFiguresOut, VenueFigureOut, venue_figures_payload
+from app.attendance.venue_figures import venue_figures
 from app.core.access import declare, require_user
 from app.core.errors import NotFound
 from app.events.models import Mode, Series, Session, SessionStatus
@@ -171,6 +172,11 @@ class SessionAttendanceOut(Schema):
         ArchiveFiguresOut,
         metadata={"description": "アーカイブ視聴, apart from attendance (not in `counts`)"},
     )
+    venues = fields.List(
+        fields.Nested(VenueFigureOut),
+        metadata={"description": "Per venue, then online, for a session held at several venues"
+                  " (サテライト会場); empty otherwise"},
+    )  # fmt: skip
     records = fields.List(
         fields.Nested(RecordOut),
         metadata={"description": "By furigana: all of them, or those the query asks for "
@@ -188,6 +194,11 @@ class SeriesSessionOut(Schema):
         ArchiveFiguresOut,
         metadata={"description": "アーカイブ視聴, apart from attendance (not in `counts`)"},
     )
+    venues = fields.List(
+        fields.Nested(VenueFigureOut),
+        metadata={"description": "Per venue, then online, for a session held at several venues"
+                  " (サテライト会場); empty otherwise"},
+    )  # fmt: skip
 
 
 class SeriesPersonOut(Schema):
@@ -321,6 +332,7 @@ def session_attendance(query, session: Session):
         "counts": summary.counts,
         "by_mode": _by_mode(summary),
         "archive": _archive(archive_figures([session.id]).get(session.id)),
+        "venues": venue_figures_payload(venue_figures([session]).get(session.id, [])),
         "records": [record_payload(r) for r in _asked_records(session.id, query)],
     }
 
@@ -337,6 +349,7 @@ def series_attendance(series: Series):
     sessions = series.sessions
     counts = dashboards.session_counts([s.id for s in sessions])
     watched = archive_figures([s.id for s in sessions])
+    per_venue = venue_figures(sessions)
     required = series.completion_min_sessions
     people = []
     for person in dashboards.series_people(series):
@@ -363,6 +376,7 @@ def series_attendance(series: Series):
                 "status": s.status.value,
                 "counts": counts[s.id],
                 "archive": _archive(watched.get(s.id)),
+                "venues": venue_figures_payload(per_venue.get(s.id, [])),
             }
             for s in sessions
         ],

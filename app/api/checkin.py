@@ -12,6 +12,11 @@ staff) work a session only around it (checkin.rules.door_window: from a day befo
 opens until the sync deadline after it ends), else 403 `outside_checkin_hours`; organisers and
 owners at any time. A session without a venue takes no check-in (`rejected`, `no_venue`) and has
 no list, counter or search (404).
+
+サテライト会場: a scanner works at one venue of the session (`venue_id`; a session of one
+venue needs none). Its list, counter, latest check-ins and check-ins are that venue's; a ticket
+for another venue is `rejected` with `wrong_venue` naming it, which staff may let in anyway by
+sending the scan again with `override` (logged). A missing or foreign `venue_id` is 422.
 """
 
 import logging
@@ -38,6 +43,7 @@ from app.checkin.schemas import (
     StatusOut,
     SyncRequest,
     SyncResults,
+    VenueQuery,
     VerdictOut,
 )
 from app.checkin.sync import decide_queued, item_nonce
@@ -101,12 +107,12 @@ def _staff_of_checkin(view):
 # --- the offline sync --------------------------------------------------------------------------
 
 
-def _sync_one(session: Session, item) -> dict:
+def _sync_one(session: Session, item, venue_id: int | None) -> dict:
     """One queued scan (checkin.sync.decide_queued), its own unit of work: its verdict, or its
     own error (never the whole batch's)."""
     result = {"nonce": item_nonce(item)}
     try:
-        verdict = decide_queued(session, current_user, item)
+        verdict = decide_queued(session, current_user, item, venue_id)
         db.session.commit()  # each scan its own unit of work: one failing keeps the others
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
@@ -143,7 +149,9 @@ def _documented_errors(view):
 @needs_scope(CHECKIN)
 @blp.arguments(ScanRequest)
 @blp.response(200, VerdictOut)
-@blp.alt_response(422, schema=ErrorSchema, description="No `secret`, or a malformed field")
+@blp.alt_response(
+    422, schema=ErrorSchema, description="No `secret`, a malformed field, or no usable `venue_id`"
+)
 @_documented_errors
 @session_staff
 def scan(body, session: Session):
@@ -153,7 +161,12 @@ def scan(body, session: Session):
     the `reason`; also for anything that is not a ticket). Idempotent by `nonce` within the
     session; a nonce already used at another session, or for another person, is `rejected`
     with `nonce_reused`. Two phones scanning the same ticket at once get one `ok` and one
-    `already_checked_in`."""
+    `already_checked_in`.
+
+    At the scanner's `venue_id`: a ticket for another venue of the session is `rejected` with
+    `wrong_venue` (its `ticket_venue` named, `overridable` true); the same scan sent with
+    `override` (and an optional `override_note`) lets the person in at this venue, logged in
+    the organisation's log with who and why."""
     secret = body["secret"] if isinstance(body["secret"], str) else ""
     verdict = checkin.decide(
         session,
@@ -163,6 +176,9 @@ def scan(body, session: Session):
         scanned_at=body.get("scanned_at"),
         device_id=printable(body["device_id"], 64),
         source="scan",
+        venue_id=body.get("venue_id"),
+        override=body["override"],
+        note=printable(body["override_note"], 200),
     )
     answer = verdict.to_dict()  # from the rows the decision read and wrote: nothing read again
     db.session.commit()  # the check-in and the place it moved: one unit of work
@@ -184,15 +200,18 @@ def sync(body, session: Session):
     nonce). A ticket let in offline on two phones counts once; the second admission is kept
     with `duplicate: true` for the organiser. A scan that cannot be read gets `status: "error"`
     with its own `error` and does not affect the others; an `internal_error` one may be sent
-    again, the others not."""
-    return {"results": [_sync_one(session, item) for item in body["scans"]]}
+    again, the others not. Each scan is decided at its own `venue_id`, else the batch's."""
+    venue_id = body.get("venue_id")
+    return {"results": [_sync_one(session, item, venue_id) for item in body["scans"]]}
 
 
 @blp.route("/sessions/<int:session_id>/checkins/manual", methods=["POST"])
 @needs_scope(CHECKIN)
 @blp.arguments(ManualRequest)
 @blp.response(200, VerdictOut)
-@blp.alt_response(422, schema=ErrorSchema, description="No `registration_id`")
+@blp.alt_response(
+    422, schema=ErrorSchema, description="No `registration_id`, or no usable `venue_id`"
+)
 @_documented_errors
 @session_staff
 def manual(body, session: Session):
@@ -201,23 +220,37 @@ def manual(body, session: Session):
     The scan's rules apply. 404 unless the registration belongs to the session's series."""
     registration = queries.registration_in_series(session, body["registration_id"])
     verdict = checkin.decide(
-        session, current_user, registration=registration, nonce=body.get("nonce"), source="manual"
+        session,
+        current_user,
+        registration=registration,
+        nonce=body.get("nonce"),
+        source="manual",
+        venue_id=body.get("venue_id"),
+        override=body["override"],
+        note=printable(body["override_note"], 200),
     )
     answer = verdict.to_dict()
     db.session.commit()
     return answer
 
 
+VENUE_ERROR = (422, "A session of several venues without `venue_id`, or another's venue")
+
+
 @blp.route("/sessions/<int:session_id>/checkins/list", methods=["GET"])
 @needs_scope(CHECKIN)
+@blp.arguments(VenueQuery, location="query")
 @blp.response(200, OfflineList)
+@blp.alt_response(VENUE_ERROR[0], schema=ErrorSchema, description=VENUE_ERROR[1])
 @_documented_errors
 @session_staff(venue_only=True)
-def offline_list(session: Session):
-    """The session's list for offline scanning.
+def offline_list(query, session: Session):
+    """The list of one venue of the session for offline scanning.
 
-    Each ticket as the SHA-256 (hex) of its secret, with name, ふりがな, mode, place status and
-    whether already in. No secrets, no emails."""
+    Each ticket of the venue's people and of those registered online as the SHA-256 (hex) of
+    its secret, with name, ふりがな, mode, place status and whether already in; the other
+    venues' confirmed tickets only as hash and venue (`elsewhere`). No secrets, no emails."""
+    venue = rules.door_venue(session, query.get("venue_id"))
     opens, closes = rules.checkin_window(session)
     return {
         "session": {
@@ -229,22 +262,29 @@ def offline_list(session: Session):
             "ends_at": session.ends_at,
             "checkin_opens_at": opens,
             "checkin_closes_at": closes,
+            "venue": {"id": venue.id, "name": venue.name},
+            "venues": [{"id": v.id, "name": v.name} for v in session.venues],
         },
         "generated_at": utcnow(),
-        "entries": queries.offline_list(session),
+        "entries": queries.offline_list(session, venue),
+        "elsewhere": queries.elsewhere_list(session, venue),
     }
 
 
 @blp.route("/sessions/<int:session_id>/checkins/status", methods=["GET"])
 @needs_scope(CHECKIN)
+@blp.arguments(VenueQuery, location="query")
 @blp.response(200, StatusOut)
+@blp.alt_response(VENUE_ERROR[0], schema=ErrorSchema, description=VENUE_ERROR[1])
 @_documented_errors
 @session_staff(venue_only=True)
-def status(session: Session):
-    """The live counter (checked in / expected at the venue) and the latest check-ins.
+def status(query, session: Session):
+    """The live counter of one venue (checked in there / expected there) and its latest
+    check-ins.
 
-    `recent`: the last 20 standing or flagged check-ins, newest scan time first."""
-    return {**queries.status(session), "recent": queries.recent(session)}
+    `recent`: the last 20 standing or flagged check-ins at the venue, newest scan time first."""
+    venue = rules.door_venue(session, query.get("venue_id"))
+    return {**queries.status(session, venue), "recent": queries.recent(session, venue)}
 
 
 @blp.route("/sessions/<int:session_id>/checkins/search", methods=["GET"])

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields
 from marshmallow.validate import OneOf
+from sqlalchemy import func, select
 
 from app.api import Blueprint, DateTime, ErrorSchema
 from app.api.accounts import BEARER, Prefecture
@@ -21,12 +22,13 @@ from app.core.access import declare, public, require_user
 from app.core.errors import NotFound, ValidationFailed
 from app.core.prefectures import prefecture_code, prefecture_name
 from app.events import services
-from app.events.models import Scope, Selection, Series, SeriesStatus, SessionFormat
+from app.events.models import Mode, Scope, Selection, Series, SeriesStatus, SessionFormat
 from app.extensions import db
 from app.orgs.access import load_org_for, org_role_required
 from app.orgs.models import Role
 from app.orgs.services import membership
 from app.registration import capacity
+from app.registration.models import Place, PlaceStatus
 
 blp = Blueprint("api_events", __name__, description="Series (連続講座) and sessions (回)")
 
@@ -188,15 +190,33 @@ class SessionBrief(Schema):
     status = fields.String(metadata={"enum": ["scheduled", "cancelled"]})
 
 
-class SessionOut(SessionBrief):
-    venue_name = fields.String()
-    venue_address = fields.String()
+class VenueOut(Schema):
+    """One of a session's venues (サテライト会場: a session may be held at several at once)."""
+
+    id = fields.Integer(metadata={"description": "Choose it by this id (`venue_id`)"})
+    name = fields.String(metadata={"example": "松江会場"})
+    address = fields.String()
     map_url = fields.String()
+    capacity = fields.Integer(allow_none=True, metadata={"description": "null: unlimited"})
+    taken = fields.Integer(metadata={"description": "Confirmed places at this venue"})
+    waiting = fields.Integer(metadata={"description": "On this venue's waitlist"})
+
+
+class SessionOut(SessionBrief):
+    venue_name = fields.String(
+        metadata={"description": "The venue's name; with several venues, their names joined"}
+    )
+    venue_address = fields.String(metadata={"description": "With one venue; see `venues`"})
+    map_url = fields.String(metadata={"description": "With one venue; see `venues`"})
     notes = fields.String()
     places = fields.Dict(
         keys=fields.String(metadata={"enum": ["venue", "online"]}),
         values=fields.Nested(ModePlaces),
-        metadata={"description": "Per mode the session offers"},
+        metadata={"description": "Per mode the session offers (venue: all its venues together)"},
+    )
+    venues = fields.List(
+        fields.Nested(VenueOut),
+        metadata={"description": "Where a venue or hybrid session is held, each with its places"},
     )
 
 
@@ -280,19 +300,56 @@ PUBLIC_SESSION_FIELDS = (
 )
 
 
-def session_payload(session, places: dict) -> dict:
-    """Everything public about a session (never the stream URL) with its places per mode."""
+def venue_places(sessions) -> dict[tuple[int, PlaceStatus], int]:
+    """(venue id, place status) -> places, for every venue of `sessions`: one query. A venue
+    place without a venue is at its session's first venue."""
+    first = {s.id: s.venues[0].id for s in sessions if s.venues}
+    if not first:
+        return {}
+    rows = db.session.execute(
+        select(Place.session_id, Place.venue_id, Place.status, func.count())
+        .where(
+            Place.session_id.in_(first),
+            Place.mode == Mode.venue,
+            Place.status.in_([PlaceStatus.confirmed, PlaceStatus.waitlisted]),
+        )
+        .group_by(Place.session_id, Place.venue_id, Place.status)
+    )
+    found: dict[tuple[int, PlaceStatus], int] = {}
+    for session_id, venue_id, status, n in rows:
+        key = (venue_id or first[session_id], status)
+        found[key] = found.get(key, 0) + n
+    return found
+
+
+def session_payload(session, places: dict, at_venues: dict | None = None) -> dict:
+    """Everything public about a session (never the stream URL) with its places per mode and
+    its venues with theirs (`at_venues`: venue_places)."""
+    at_venues = at_venues or {}
     return {
         **{f: getattr(session, f) for f in PUBLIC_SESSION_FIELDS},
         "places": {
             mode.value: {**info, "availability": capacity.availability(info)}
             for mode, info in places.items()
         },
+        "venues": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "address": v.address,
+                "map_url": v.map_url,
+                "capacity": v.capacity,
+                "taken": at_venues.get((v.id, PlaceStatus.confirmed), 0),
+                "waiting": at_venues.get((v.id, PlaceStatus.waitlisted), 0),
+            }
+            for v in session.venues
+        ],
     }
 
 
 def series_payload(series: Series) -> dict:
     places = capacity.summary(series.sessions)
+    at_venues = venue_places(series.sessions)
     return {
         **series_summary(series),
         "description": series.description,
@@ -305,7 +362,7 @@ def series_payload(series: Series) -> dict:
         "privacy_notice": series.privacy_notice,
         "lottery_drawn_at": series.lottery_drawn_at,
         "questions": series.questions,
-        "sessions": [session_payload(s, places[s.id]) for s in series.sessions],
+        "sessions": [session_payload(s, places[s.id], at_venues) for s in series.sessions],
     }
 
 

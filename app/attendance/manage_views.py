@@ -26,6 +26,7 @@ from app.attendance.forms import (
     status_label,
 )
 from app.attendance.models import Attendance
+from app.attendance.venue_figures import venue_figures
 from app.core.errors import NotFound, ValidationFailed
 from app.core.forms import apply_errors
 from app.core.types import utcnow
@@ -109,6 +110,7 @@ def session_dashboard(org_id: int, series_id: int, session_id: int):
         is_final=attendance.is_final(session.id),
         api_url=API_SESSION.format(id=session.id),
         archive=archive_figures([session.id]).get(session.id, (0, 0)),
+        venues=venue_figures([session]).get(session.id, []),
     )
 
 

@@ -17,8 +17,9 @@ from app.attendance.reports import OrgReport, ParticipantLine
 from app.core import csvfile
 from app.core.csvfile import cell
 from app.core.prefectures import prefecture_name
+from app.core.timefmt import to_local
 
-TABLES = ("summary", "prefectures", "series", "participants")
+TABLES = ("summary", "prefectures", "series", "venues", "participants")
 
 KPI_LABELS = (
     ("participants", "参加者数（1回以上出席）"),
@@ -42,6 +43,7 @@ HEADERS = {
         "アーカイブ視聴者数",
         "アーカイブ視聴分数",
     ),
+    "venues": ("講座", "回", "開催日", "会場", "申込（確定）", "参加者数"),
     "participants": (
         "氏名",
         "ふりがな",
@@ -56,6 +58,7 @@ SHEET_NAMES = {
     "summary": "概要",
     "prefectures": "都道府県別",
     "series": "講座別",
+    "venues": "会場別",
     "participants": "参加者",
 }
 
@@ -81,6 +84,12 @@ def rows(table: str, report: OrgReport | None, people: Iterable[ParticipantLine]
             (s.title, s.sessions, s.participants, s.completions, s.archive_viewers,
              s.archive_minutes)
             for s in report.series
+        ]  # fmt: skip
+    if table == "venues":
+        return [
+            (v.series_title, v.session_title, to_local(v.starts_at).strftime("%Y-%m-%d"), v.venue,
+             v.places, v.attended)
+            for v in report.venues
         ]  # fmt: skip
     return (
         (p.name, p.furigana, prefecture_name(p.prefecture, "ja"), *p.figures) for p in people or ()

@@ -7,7 +7,7 @@ the sessions not final yet counted from their records, as in series_dashboard.py
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ from app.accounts.models import User
 from app.archive.models import ArchiveViewing
 from app.attendance import archive_credit, figures
 from app.attendance.figures import fiscal_year_bounds, fiscal_year_of
+from app.attendance.venue_figures import venue_figures
 from app.core.errors import ValidationFailed
 from app.core.prefectures import PREFECTURES
 from app.core.types import utcnow
@@ -94,6 +95,18 @@ class ParticipantLine:
 
 
 @dataclass
+class VenueLine:
+    """One venue (or online) of a session of the year held at several venues (サテライト会場)."""
+
+    series_title: str
+    session_title: str
+    starts_at: datetime
+    venue: str
+    places: int  # confirmed places there
+    attended: int  # people who attended there
+
+
+@dataclass
 class OrgReport:
     year: int
     kpis: Kpis
@@ -101,6 +114,8 @@ class OrgReport:
     #: people whose prefecture is unknown (only when there are some)
     prefectures: list[tuple[str, int, int]]
     series: list[SeriesLine]
+    #: per venue, for the sessions held at several venues (e.g. 東京会場 and 松江会場)
+    venues: list[VenueLine] = field(default_factory=list)
 
 
 def year_sessions(org_id: int, year: int) -> list[Session]:
@@ -217,7 +232,13 @@ def org_report(
                 *watched.get(s.series_id, (0, 0)),
             )
         line.sessions += 1
-    return OrgReport(year, kpis, prefectures, list(lines.values()))
+    per_venue = venue_figures(sessions)  # two queries for every session of the year
+    venues = [
+        VenueLine(s.series.title, s.title, s.starts_at, v.name, v.places, v.attended)
+        for s in sessions
+        for v in per_venue.get(s.id, [])
+    ]
+    return OrgReport(year, kpis, prefectures, list(lines.values()), venues)
 
 
 def _archive_viewing(sessions: list[Session]) -> tuple[dict[int, tuple[int, int]], int, int]:

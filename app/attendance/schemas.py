@@ -69,3 +69,21 @@ class ArchiveFiguresOut(Schema):
 
     people = fields.Integer(metadata={"description": "People who watched the archive"})
     minutes = fields.Integer(metadata={"description": "Their viewing minutes in all"})
+
+
+class VenueFigureOut(Schema):
+    """One venue's figures (or online's) of a session held at several venues (サテライト会場)."""
+
+    venue_id = fields.Integer(allow_none=True, metadata={"description": "null: online"})
+    name = fields.String(metadata={"example": "東京会場"})
+    places = fields.Integer(metadata={"description": "Confirmed places there"})
+    attended = fields.Integer(
+        metadata={"description": "Attended there: at a venue, where they were checked in"}
+    )
+
+
+def venue_figures_payload(lines) -> list[dict]:
+    return [
+        {"venue_id": v.venue_id, "name": v.name, "places": v.places, "attended": v.attended}
+        for v in lines
+    ]

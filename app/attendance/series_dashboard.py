@@ -22,6 +22,7 @@ from app.attendance.dashboards import session_counts
 from app.attendance.figures import ATTENDED
 from app.attendance.models import Attendance, PersonFigures
 from app.attendance.models import SessionFigures as KeptFigures
+from app.attendance.venue_figures import VenueFigure, venue_figures
 from app.core.prefectures import RELATIONS
 from app.core.types import utcnow
 from app.events.models import Series, Session, SessionStatus
@@ -41,6 +42,8 @@ class SessionFigures:
     #: アーカイブ視聴, apart from attendance: people who watched the archive, their minutes
     archive_people: int = 0
     archive_minutes: int = 0
+    #: サテライト会場: per venue, then online, for a session held at several venues (else empty)
+    venues: list[VenueFigure] = field(default_factory=list)
 
     @property
     def attended(self) -> int:
@@ -92,8 +95,10 @@ def series_dashboard(series: Series, now: datetime | None = None) -> SeriesDashb
         counts[session_id][mode.value] += n
         counts[session_id]["registered"] += n
     watched = archive_figures(all_ids)
+    per_venue = venue_figures(series.sessions)
     board_sessions = [
-        SessionFigures(s, counts[s.id], None, *watched.get(s.id, (0, 0))) for s in series.sessions
+        SessionFigures(s, counts[s.id], None, *watched.get(s.id, (0, 0)), per_venue.get(s.id, []))
+        for s in series.sessions
     ]
 
     cohort = 0

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.types import UTCDateTime, utcnow
-from app.events.models import Session
+from app.events.models import Session, SessionVenue
 from app.extensions import db
 from app.registration.models import Registration
 
@@ -88,6 +88,11 @@ class CheckIn(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="scan")
     #: the place's mode was online and the person came to the venue (let in, mode changed)
     mode_changed: Mapped[bool] = mapped_column(default=False)
+    #: the venue the person was admitted at (サテライト会場: the scanner's venue). A venue people
+    #: were checked in at is not removed (checkin.receivers); it goes with its session
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("session_venue.id"), index=True)
+    #: staff let in a ticket for another venue of the session here (「この会場で受付」); logged
+    venue_override: Mapped[bool] = mapped_column(default=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("checkin.id", ondelete="SET NULL")
     )
@@ -95,6 +100,7 @@ class CheckIn(db.Model):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     session: Mapped[Session] = relationship()
+    venue: Mapped[SessionVenue | None] = relationship()
     registration: Mapped[Registration] = relationship()
     staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
 

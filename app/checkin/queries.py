@@ -4,7 +4,7 @@ manual search, and the lookups of the API's routes. Reads only."""
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import and_, bindparam, false, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from app.accounts.models import User
@@ -12,7 +12,7 @@ from app.checkin.models import CheckIn, Ticket
 from app.core.errors import NotFound
 from app.core.secrets import hash_secret
 from app.core.text import name_matches
-from app.events.models import Mode, Series, Session
+from app.events.models import Mode, Series, Session, SessionVenue
 from app.extensions import db
 from app.orgs.models import Membership
 from app.registration.models import Place, PlaceStatus, Registration
@@ -88,8 +88,20 @@ def registration_in_series(session: Session, registration_id: int) -> Registrati
     return registration
 
 
-def status(session: Session) -> dict:
-    """Counters for the scanner: expected at the venue, checked in, and so on."""
+def _at_venue(column, session: Session, venue: SessionVenue | None):
+    """Rows of `venue` (サテライト会場): each venue counts its own; None is the whole session.
+    A row without a venue counts at the session's first venue (as 0020_session_venues made
+    every venue place the first venue's)."""
+    if venue is None:
+        return true()
+    if session.venues and session.venues[0].id == venue.id:
+        return or_(column == venue.id, column.is_(None))
+    return column == venue.id
+
+
+def status(session: Session, venue: SessionVenue | None = None) -> dict:
+    """Counters for the scanner at `venue`: expected there (its confirmed places), checked in
+    there, and so on."""
     expected = db.session.scalar(
         select(func.count())
         .select_from(Place)
@@ -97,6 +109,7 @@ def status(session: Session) -> dict:
             Place.session_id == session.id,
             Place.mode == Mode.venue,
             Place.status == PlaceStatus.confirmed,
+            _at_venue(Place.venue_id, session, venue),
         )
     )
     rows = db.session.execute(
@@ -104,21 +117,34 @@ def status(session: Session) -> dict:
             func.count().filter(CheckIn.standing),
             func.count().filter(CheckIn.duplicate_of_id.is_not(None)),
             func.count().filter(CheckIn.mode_changed.is_(True), CheckIn.standing),
-        ).where(CheckIn.session_id == session.id, CheckIn.undone_at.is_(None))
+            func.count().filter(CheckIn.venue_override.is_(True), CheckIn.standing),
+        ).where(
+            CheckIn.session_id == session.id,
+            CheckIn.undone_at.is_(None),
+            _at_venue(CheckIn.venue_id, session, venue),
+        )
     ).one()
     return {
         "expected": expected,
         "checked_in": rows[0],
         "duplicates": rows[1],
         "came_instead_of_online": rows[2],
+        "from_other_venues": rows[3],
     }
 
 
-def recent(session: Session, limit: int = RECENT_CHECKINS) -> list[dict]:
-    """The latest check-ins not undone (standing or flagged), newest scan time first."""
+def recent(
+    session: Session, venue: SessionVenue | None = None, limit: int = RECENT_CHECKINS
+) -> list[dict]:
+    """The latest check-ins at `venue` not undone (standing or flagged), newest scan time
+    first."""
     rows = db.session.scalars(
         select(CheckIn)
-        .where(CheckIn.session_id == session.id, CheckIn.undone_at.is_(None))
+        .where(
+            CheckIn.session_id == session.id,
+            CheckIn.undone_at.is_(None),
+            _at_venue(CheckIn.venue_id, session, venue),
+        )
         .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
         .limit(limit)
         .options(joinedload(CheckIn.registration).joinedload(Registration.user))
@@ -135,13 +161,23 @@ def recent(session: Session, limit: int = RECENT_CHECKINS) -> list[dict]:
             "source": c.source,
             "mode_changed": c.mode_changed,
             "duplicate": c.duplicate_of_id is not None,
+            "venue_override": c.venue_override,
         }
         for c in rows
     ]
 
 
-def offline_list(session: Session) -> list[dict]:
-    """What a scanner needs to decide offline: no secrets (only their SHA-256), no emails."""
+def _for_venue(venue: SessionVenue | None):
+    """Whose names a scanner at `venue` holds: the venue's own people and those registered
+    online (who may come to any venue), not another venue's."""
+    if venue is None:
+        return True
+    return or_(Place.mode == Mode.online, Place.venue_id.is_(None), Place.venue_id == venue.id)
+
+
+def offline_list(session: Session, venue: SessionVenue | None = None) -> list[dict]:
+    """What a scanner at `venue` needs to decide offline: its own people and those registered
+    online; no secrets (only their SHA-256), no emails."""
     rows = db.session.execute(
         select(
             Ticket.secret,
@@ -161,7 +197,7 @@ def offline_list(session: Session) -> list[dict]:
             & (CheckIn.session_id == session.id)
             & CheckIn.standing,
         )
-        .where(Ticket.revoked_at.is_(None))
+        .where(Ticket.revoked_at.is_(None), _for_venue(venue))
     ).all()
     return [
         {
@@ -175,6 +211,24 @@ def offline_list(session: Session) -> list[dict]:
         }
         for secret, reg_id, name, furigana, mode, st, checkin_id in rows
     ]
+
+
+def elsewhere_list(session: Session, venue: SessionVenue) -> list[dict]:
+    """Confirmed tickets for the session's other venues, as their hash and venue only: offline,
+    the scanner names the venue a ticket is for without holding anyone's name."""
+    rows = db.session.execute(
+        select(Ticket.secret, Place.venue_id)
+        .join(Place, Place.registration_id == Ticket.registration_id)
+        .where(
+            Place.session_id == session.id,
+            Place.mode == Mode.venue,
+            Place.status == PlaceStatus.confirmed,
+            Place.venue_id.is_not(None),
+            Place.venue_id != venue.id,
+            Ticket.revoked_at.is_(None),
+        )
+    ).all()
+    return [{"hash": hash_secret(secret), "venue_id": venue_id} for secret, venue_id in rows]
 
 
 def search(session: Session, query: str, limit: int = 20) -> list[Registration]:
@@ -225,6 +279,7 @@ def search_people(session: Session, query: str) -> list[dict]:
     people = []
     for r in found:
         place = r.place_for(session.id)
+        venue = session.venue(place.venue_id) if place.mode is Mode.venue else None
         people.append(
             {
                 "id": r.id,
@@ -234,6 +289,8 @@ def search_people(session: Session, query: str) -> list[dict]:
                 "status": place.status.value,
                 "checked_in": r.id in standing,
                 "checkin_id": standing.get(r.id),
+                "venue": venue.name if venue is not None else None,
+                "venue_id": venue.id if venue is not None else None,
             }
         )
     return people

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.core.errors import OutsideCheckinHours
+from app.core.errors import OutsideCheckinHours, ValidationFailed
 from app.core.types import utcnow
-from app.events.models import Session, SessionFormat
+from app.events.models import Mode, Session, SessionFormat, SessionVenue
 from app.orgs.models import Role
 from app.registration.models import Place, PlaceStatus, Registration
 
@@ -33,6 +33,7 @@ class Reason(enum.StrEnum):
     too_early = "too_early"
     closed = "closed"
     no_venue = "no_venue"
+    wrong_venue = "wrong_venue"
     nonce_reused = "nonce_reused"
     synced_too_late = "synced_too_late"
 
@@ -51,6 +52,8 @@ REASON_MESSAGES = {
     Reason.too_early: _l("Check-in has not opened yet."),
     Reason.closed: _l("Check-in has closed: the session is over."),
     Reason.no_venue: _l("This session is online only: there is no venue to check in to."),
+    # the verdict names the venue (Verdict.message); this is what a page shows without it
+    Reason.wrong_venue: _l("This ticket is for another venue of this session."),
     Reason.nonce_reused: _l(
         "This scan's key was already used for another scan. Scan the ticket again."
     ),
@@ -102,6 +105,23 @@ def require_at_the_door(session: Session, role: Role, now: datetime | None = Non
         raise OutsideCheckinHours()
 
 
+def door_venue(session: Session, venue_id=None) -> SessionVenue:
+    """The venue a scanner works at (サテライト会場): the chosen one of the session's venues, or
+    its only venue when none was chosen. ValidationFailed (`venue_id`) when a session of several
+    venues gets no choice, or a venue that is not one of its own."""
+    if venue_id is None:
+        if len(session.venues) == 1:
+            return session.venues[0]
+        message = _l("Choose the venue you are checking people in at.")
+    else:
+        usable = isinstance(venue_id, int) and not isinstance(venue_id, bool)
+        venue = session.venue(venue_id) if usable else None
+        if venue is not None:
+            return venue
+        message = _l("That is not one of this session's venues.")
+    raise ValidationFailed(fields={"venue_id": [message]})
+
+
 def scan_time(scanned_at: datetime | None, now: datetime) -> datetime:
     """The time a scan is decided as: the device's, unless its clock is ahead of the server's."""
     return scanned_at if scanned_at and scanned_at <= now + CLOCK_SKEW else now
@@ -125,6 +145,22 @@ def place_reason(
     }.get(place.status)
 
 
+def venue_reason(place: Place | None, venue: SessionVenue | None) -> Reason | None:
+    """A confirmed venue place at another venue of the session than the scanner's `venue`
+    (サテライト会場): `wrong_venue`. People registered online may come to any venue (they are
+    moved there); a venue place without a venue goes anywhere."""
+    if place is None or venue is None or place.mode is not Mode.venue:
+        return None
+    if place.venue_id is not None and place.venue_id != venue.id:
+        return Reason.wrong_venue
+    return None
+
+
+#: what staff may let in anyway with one tap, logged (pretix's override): only a ticket for
+#: another venue of the same session; every other reason stands
+OVERRIDABLE = frozenset({Reason.wrong_venue})
+
+
 def reject_reason(
     session: Session,
     registration: Registration,
@@ -133,6 +169,7 @@ def reject_reason(
     *,
     offline: bool = False,
     now: datetime | None = None,
+    venue: SessionVenue | None = None,
 ) -> Reason | None:
     """Why `registration` (holding `place` in `session`, or none) may not be admitted to the
     session at `at`; None when they may. Reads only what it is given (and the app's config):
@@ -142,7 +179,8 @@ def reject_reason(
     In this order: a session without a venue, a registration of another organisation, a
     cancelled session, outside the check-in window, an offline scan (`offline`) arriving after
     the session's sync deadline (`now`, the server's time), then the place: none (another
-    series or not registered), cancelled, waitlisted or not yet drawn."""
+    series or not registered), cancelled, waitlisted or not yet drawn, and last a confirmed
+    place at another venue of the session than the scanner's `venue` (venue_reason)."""
     if not has_venue(session):
         return Reason.no_venue
     if registration.series.org_id != session.series.org_id:
@@ -156,4 +194,4 @@ def reject_reason(
         return Reason.closed
     if offline and (now or utcnow()) > sync_deadline(session):
         return Reason.synced_too_late
-    return place_reason(session, registration, place)
+    return place_reason(session, registration, place) or venue_reason(place, venue)

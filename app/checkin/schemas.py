@@ -39,6 +39,37 @@ def _scanned_at(**kwargs):
     )
 
 
+def _venue_id(strict=True, **kwargs):
+    return fields.Integer(
+        strict=strict,
+        validate=Range(1, MAX_ID),
+        metadata={
+            "description": "The venue the scanner works at (サテライト会場): one of the session's"
+            " venues; needed when the session has several, else its only venue"
+        },
+        **kwargs,
+    )
+
+
+def _override():
+    return fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Staff let a ticket for another venue of the session in here"
+            " (「この会場で受付」): admitted at this venue and logged. Overrides only"
+            " `wrong_venue`"
+        },
+    )
+
+
+def _override_note():
+    return fields.String(
+        load_default="",
+        validate=Length(max=200),
+        metadata={"description": "Why, for the organisation's log (optional)"},
+    )
+
+
 def _device_id():
     return fields.String(
         load_default="", metadata={"description": "The scanning phone (kept, at most 64 chars)"}
@@ -57,6 +88,9 @@ class ScanRequest(Schema):
     )
     scanned_at = _scanned_at()
     device_id = _device_id()
+    venue_id = _venue_id()
+    override = _override()
+    override_note = _override_note()
 
 
 class SyncScan(Schema):
@@ -71,6 +105,9 @@ class SyncScan(Schema):
     nonce = fields.String(required=True, validate=NONCE)
     scanned_at = _scanned_at(required=True)
     device_id = _device_id()
+    venue_id = _venue_id()
+    override = _override()
+    override_note = _override_note()
     offline_verdict = fields.String(
         allow_none=True,
         metadata={
@@ -99,11 +136,25 @@ class SyncRequest(Schema):
         validate=Length(max=MAX_SYNC_BATCH),
         metadata={"description": f"At most {MAX_SYNC_BATCH} per request; see SyncScan"},
     )
+    venue_id = _venue_id(
+        load_default=None,
+        allow_none=True,
+    )
 
 
 class ManualRequest(Schema):
     registration_id = fields.Integer(strict=True, required=True, validate=Range(1, MAX_ID))
     nonce = fields.String(validate=NONCE)
+    venue_id = _venue_id()
+    override = _override()
+    override_note = _override_note()
+
+
+class VenueQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    venue_id = _venue_id(strict=False)  # from the query string
 
 
 class RegistrationBrief(Schema):
@@ -136,6 +187,19 @@ class VerdictOut(Schema):
         metadata={"format": "date-time", "description": "When the standing check-in happened"},
     )
     checked_in_by = fields.String(allow_none=True)
+    checked_in_venue = fields.String(
+        allow_none=True, metadata={"description": "The venue the standing check-in was made at"}
+    )
+    venue_override = fields.Boolean(
+        metadata={"description": "Let in here with a ticket for another venue (logged)"}
+    )
+    ticket_venue = fields.String(
+        allow_none=True,
+        metadata={"description": "`wrong_venue`: the venue the ticket is for (e.g. 松江会場)"},
+    )
+    overridable = fields.Boolean(
+        metadata={"description": "Staff may let the person in here anyway: send `override`"}
+    )
     answers = fields.List(
         fields.Nested(Answer), metadata={"description": "Answers shown at check-in"}
     )
@@ -159,6 +223,11 @@ class SyncResults(Schema):
     results = fields.List(fields.Nested(SyncResult), metadata={"description": "In scan order"})
 
 
+class VenueBrief(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
 class OfflineSession(Schema):
     id = fields.Integer()
     title = fields.String()
@@ -168,6 +237,13 @@ class OfflineSession(Schema):
     ends_at = fields.DateTime()
     checkin_opens_at = fields.DateTime()
     checkin_closes_at = fields.DateTime()
+    venue = fields.Nested(VenueBrief, metadata={"description": "The venue this list is for"})
+    venues = fields.List(fields.Nested(VenueBrief), metadata={"description": "All its venues"})
+
+
+class ElsewhereEntry(Schema):
+    hash = fields.String(metadata={"description": "SHA-256 (hex) of the ticket's secret"})
+    venue_id = fields.Integer(metadata={"description": "The venue the ticket is for"})
 
 
 class OfflineEntry(Schema):
@@ -183,7 +259,17 @@ class OfflineEntry(Schema):
 class OfflineList(Schema):
     session = fields.Nested(OfflineSession)
     generated_at = fields.DateTime()
-    entries = fields.List(fields.Nested(OfflineEntry))
+    entries = fields.List(
+        fields.Nested(OfflineEntry),
+        metadata={"description": "People of this venue, and people registered online"},
+    )
+    elsewhere = fields.List(
+        fields.Nested(ElsewhereEntry),
+        metadata={
+            "description": "Confirmed tickets for another venue of the session: only their hash"
+            " and venue, so an offline scan names the right venue and shows nobody's name"
+        },
+    )
 
 
 class RecentCheckIn(Schema):
@@ -196,6 +282,7 @@ class RecentCheckIn(Schema):
     source = fields.String(metadata={"enum": ["scan", "manual", "offline"]})
     mode_changed = fields.Boolean()
     duplicate = fields.Boolean()
+    venue_override = fields.Boolean()
 
 
 class StatusOut(Schema):
@@ -203,6 +290,9 @@ class StatusOut(Schema):
     checked_in = fields.Integer()
     duplicates = fields.Integer(metadata={"description": "Flagged offline double admissions"})
     came_instead_of_online = fields.Integer()
+    from_other_venues = fields.Integer(
+        metadata={"description": "Let in here with a ticket for another venue (overrides)"}
+    )
     recent = fields.List(fields.Nested(RecentCheckIn), metadata={"description": "Newest first"})
 
 
@@ -226,3 +316,7 @@ class Person(Schema):
     status = fields.String(metadata={"enum": [s.value for s in PlaceStatus]})
     checked_in = fields.Boolean()
     checkin_id = fields.Integer(allow_none=True, metadata={"description": "To undo it"})
+    venue = fields.String(
+        allow_none=True, metadata={"description": "The venue of a venue place (its name)"}
+    )
+    venue_id = fields.Integer(allow_none=True)

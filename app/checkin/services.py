@@ -31,10 +31,12 @@ from app.checkin.models import CheckIn
 from app.checkin.queries import ScanFacts, get_checkin, offline_list, scan_facts, search, status
 from app.checkin.rules import (
     CLOCK_SKEW,
+    OVERRIDABLE,
     REASON_MESSAGES,
     Reason,
     at_the_door,
     checkin_window,
+    door_venue,
     door_window,
     has_venue,
     reject_reason,
@@ -66,6 +68,7 @@ __all__ = [
     "at_the_door",
     "checkin_window",
     "decide",
+    "door_venue",
     "door_window",
     "get_checkin",
     "has_venue",
@@ -99,9 +102,18 @@ class Verdict:
     answers: list = field(default_factory=list)
     #: the registration's place in the session, when the decision read it (else looked up)
     place: Place | None = None
+    #: `wrong_venue`: the venue the ticket is for (サテライト会場), named in the red verdict
+    ticket_venue: str | None = None
+
+    @property
+    def overridable(self) -> bool:
+        """Staff may let the person in here anyway, with one tap (logged): 「この会場で受付」."""
+        return self.reason in OVERRIDABLE and self.registration is not None
 
     @property
     def message(self) -> str:
+        if self.reason is Reason.wrong_venue and self.ticket_venue:
+            return str(_l("This ticket is for %(venue)s.", venue=self.ticket_venue))
         if self.reason is Reason.other_series and self.registration is not None:
             # Staff of the same organisation may know which of its series the ticket is for.
             return str(
@@ -142,8 +154,20 @@ class Verdict:
             "checked_in_by": (
                 self.checkin.staff.name if self.checkin and self.checkin.staff else None
             ),
+            "checked_in_venue": _venue_name(self.checkin),
+            "venue_override": bool(self.checkin and self.checkin.venue_override),
+            "ticket_venue": self.ticket_venue,
+            "overridable": self.overridable,
             "answers": self.answers,
         }
+
+
+def _venue_name(checkin: CheckIn | None) -> str | None:
+    """Where a check-in was made, from its session's venues (loaded with the session)."""
+    if checkin is None or checkin.venue_id is None:
+        return None
+    venue = checkin.session.venue(checkin.venue_id)
+    return venue.name if venue is not None else None
 
 
 def _answers_for_checkin(registration: Registration) -> list[dict]:
@@ -250,6 +274,9 @@ def decide(
     device_id: str = "",
     source: str = "scan",
     admitted_offline: bool = False,
+    venue_id: int | None = None,
+    override: bool = False,
+    note: str = "",
 ) -> Verdict:
     """Decide a scan (by ticket secret) or a manual check-in (by registration) and record it,
     in the caller's transaction: flushes, the caller commits once. A person registered online
@@ -261,10 +288,18 @@ def decide(
     person, answers the verdict it was given; a nonce used at another session of the
     organisation, or for someone else, is refused (`nonce_reused`). An offline scan
     (`source="offline"`) is accepted only when its scan time lies in the check-in window and it
-    reaches the server by the session's sync deadline."""
+    reaches the server by the session's sync deadline.
+
+    サテライト会場: the check-in is made at `venue_id` (the scanner's venue; the session's only
+    venue when none is given; ValidationFailed for a session of several without one). A
+    confirmed place at another venue is `wrong_venue`, naming that venue, unless `override`
+    (staff tapped 「この会場で受付」): then the person is let in here, the check-in says so
+    and the organisation's log records who let them in, at which venue, and why (`note`).
+    Someone registered online is let in at any venue, their place moved there."""
     nonce = (nonce or uuid.uuid4().hex)[:64]
     if not has_venue(session):
         return Verdict("rejected", reason=Reason.no_venue)
+    venue = door_venue(session, venue_id)
     text = None
     if registration is None:
         text = str(secret or "").strip()
@@ -289,12 +324,18 @@ def decide(
     place = facts.place
     if reason is None:
         reason = reject_reason(
-            session, registration, place, at, offline=source == "offline", now=now
+            session, registration, place, at, offline=source == "offline", now=now, venue=venue
         )
     if reason is Reason.other_org:
         registration = None  # another organisation's person: nothing of them is shown
-    if reason is not None:
-        return Verdict("rejected", reason=reason, registration=registration)
+    overriding = reason in OVERRIDABLE and override
+    if reason is not None and not overriding:
+        ticket_venue = None
+        if reason is Reason.wrong_venue:
+            ticket_venue = session.venue(place.venue_id).name
+        return Verdict(
+            "rejected", reason=reason, registration=registration, ticket_venue=ticket_venue
+        )
 
     standing = facts.standing
     if standing is not None and standing.nonce == nonce:  # this scan's retry, committed meanwhile
@@ -312,6 +353,8 @@ def decide(
             device_id=str(device_id or "")[:64],
             source=source,
             mode_changed=place.mode is Mode.online,
+            venue_id=venue.id,
+            venue_override=overriding,
         )
         db.session.add(checkin)
         try:
@@ -327,8 +370,10 @@ def decide(
         else:
             warning = None
             if checkin.mode_changed:  # in this transaction: both are kept, or neither
-                registration_services.arrived_at_venue(registration, session.id, within=True)
+                _arrived_at(venue, registration, place)
                 warning = "registered_online"
+            if overriding:
+                log_venue_override(checkin, session, venue, registration, place, staff, note)
             check_in_recorded.send(session, checkin=checkin, undone=False)
             _announce_after_commit(session, checkin, registration)
             return Verdict(
@@ -352,6 +397,8 @@ def decide(
             device_id=str(device_id or "")[:64],
             source=source,
             duplicate_of_id=standing.id,
+            venue_id=venue.id,
+            venue_override=overriding,
         )
         db.session.add(duplicate)
         try:
@@ -371,6 +418,38 @@ def decide(
             place=place,
         )
     return Verdict("already_checked_in", registration=registration, checkin=standing, place=place)
+
+
+def _arrived_at(venue, registration: Registration, place: Place) -> None:
+    """Someone registered online was let in at `venue`: their place becomes a place there, in
+    the check-in's transaction (registration.services.arrived_at_venue, under the session's
+    lock, which it holds until the commit)."""
+    registration_services.arrived_at_venue(
+        registration, venue.session_id, within=True, venue_id=venue.id
+    )
+
+
+def log_venue_override(
+    checkin: CheckIn, session: Session, venue, registration, place: Place, staff, note: str
+) -> None:
+    """A ticket for another venue let in here (「この会場で受付」): who, where, and why, in the
+    organisation's log, in the check-in's transaction. The place stays where it was booked."""
+    ticket_venue = session.venue(place.venue_id)
+    record(
+        "checkin.venue_override",
+        actor=staff,
+        subject=registration.user,
+        org_id=session.series.org_id,
+        session_id=checkin.session_id,
+        checkin_id=checkin.id,
+        venue_id=venue.id,
+        venue=venue.name,
+        ticket_venue_id=place.venue_id,
+        ticket_venue=ticket_venue.name if ticket_venue is not None else "",
+        reason=Reason.wrong_venue.value,
+        note=note,
+        source=checkin.source,
+    )
 
 
 def undo(checkin: CheckIn, staff: User) -> None:

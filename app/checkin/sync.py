@@ -22,7 +22,7 @@ def item_nonce(item) -> str | None:
     return nonce if isinstance(nonce, str) and len(nonce) <= 64 else None
 
 
-def decide_queued(session: Session, staff: User, item) -> Verdict:
+def decide_queued(session: Session, staff: User, item, venue_id: int | None = None) -> Verdict:
     """One queued scan's verdict, recorded in the caller's transaction (flushed, not
     committed). Raises ValidationError for a scan that cannot be read, NotFound for a
     registration outside the session's series.
@@ -33,7 +33,11 @@ def decide_queued(session: Session, staff: User, item) -> Verdict:
     must lie in the session's check-in window (`too_early` / `closed` otherwise, as on the
     phone), and the sync must arrive by the session's sync deadline (CHECKIN_SYNC_GRACE_HOURS
     after check-in closed; `synced_too_late` after). A `registration_id` must hold a place in
-    this session (a place elsewhere in the series is `not_registered`)."""
+    this session (a place elsewhere in the series is `not_registered`).
+
+    A scan is decided at the venue it names (`venue_id`; else the batch's `venue_id`; else the
+    session's only venue), with `override` when staff let a ticket for another venue in there:
+    the batch of one phone at one venue reconciles as that venue's, exactly once (by nonce)."""
     scan = SyncScan().load(item)
     if ("secret" in scan) == ("registration_id" in scan):
         raise ValidationError(_l("Send either secret or registration_id."), "_schema")
@@ -50,4 +54,7 @@ def decide_queued(session: Session, staff: User, item) -> Verdict:
         device_id=printable(scan["device_id"], 64),
         source="offline",
         admitted_offline=scan.get("offline_verdict") == "ok",
+        venue_id=scan.get("venue_id", venue_id),
+        override=scan["override"],
+        note=printable(scan["override_note"], 200),
     )

@@ -88,18 +88,44 @@ def start(org_id: int):
     return render_template("checkin/start.html", org=g.org, groups=groups, organizer=organizer)
 
 
-@bp.route("/orgs/<int:org_id>/checkin/sessions/<int:session_id>")
-@staff_only
-def scanner(org_id: int, session_id: int):
+def _door_session(org_id: int, session_id: int) -> Session:
     session = events.get_session(session_id, org_id=org_id)
     if not has_venue(session):  # nothing to scan: an online session's scanner does not exist
         raise NotFound()
     require_at_the_door(session, g.membership.role)
+    return session
+
+
+@bp.route("/orgs/<int:org_id>/checkin/sessions/<int:session_id>")
+@staff_only
+def scanner(org_id: int, session_id: int):
+    """A session's scanner; for a session of several venues (サテライト会場), first the choice
+    of the venue staff work at (each venue's scanner has its own address, to bookmark)."""
+    session = _door_session(org_id, session_id)
+    if len(session.venues) > 1:
+        return render_template("checkin/venues.html", org=g.org, session=session)
+    return _scanner_page(session, session.venues[0] if session.venues else None)
+
+
+@bp.route("/orgs/<int:org_id>/checkin/sessions/<int:session_id>/venues/<int:venue_id>")
+@staff_only
+def venue_scanner(org_id: int, session_id: int, venue_id: int):
+    """The scanner of one venue of a session: its list, its counter, its check-ins."""
+    session = _door_session(org_id, session_id)
+    venue = session.venue(venue_id)
+    if venue is None:
+        raise NotFound()
+    return _scanner_page(session, venue)
+
+
+def _scanner_page(session: Session, venue):
     opens, closes = checkin_window(session)
     return render_template(
         "checkin/scanner.html",
         org=g.org,
         session=session,
+        venue=venue,
+        several_venues=len(session.venues) > 1,
         opens=opens,
         closes=closes,
         state=_window_state(session, utcnow()),
@@ -107,7 +133,7 @@ def scanner(org_id: int, session_id: int):
         modes={mode.value: mode_label(mode) for mode in Mode},
         api_base=API_BASE,
         sw_url=url_for("checkin.service_worker"),
-        sw_scope=SW_SCOPE.format(org_id=org_id),
+        sw_scope=SW_SCOPE.format(org_id=g.org.id),
     )
 
 

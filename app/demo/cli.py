@@ -9,6 +9,7 @@ from app.core.types import utcnow
 from app.demo.choose import seed_choose
 from app.demo.door import open_the_door
 from app.demo.people import demo_participants
+from app.demo.satellite import seed_satellite
 from app.demo.series import move_live_session_to_now, seed_series
 from app.demo.surveys import seed_surveys
 from app.demo.viewer import VIEWER_EMAIL, VIEWER_ORG, seed_viewer
@@ -87,6 +88,8 @@ def seed_demo() -> dict:
     door = open_the_door(org)  # a venue session with check-in open, whenever the demo loads
     db.session.commit()
     seed_surveys(org)  # a finished session's 事後アンケート with about 60 answers
+    db.session.commit()
+    seed_satellite(org)  # サテライト会場: a series in 東京会場 and 松江会場 at once, plus online
     db.session.commit()
     seed_viewer(org, viewer)  # 島根県 views the programme's figures (委託元)
     db.session.commit()

@@ -2,7 +2,7 @@
 (to an organisation or a person) and their emailed invitations
 
 Revision ID: 0022_programme_viewers
-Revises: 0020_session_venues
+Revises: 0021_venue_checkin
 Create Date: 2026-12-07 23:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from app.core.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0022_programme_viewers"
-down_revision = "0020_session_venues"
+down_revision = "0021_venue_checkin"
 branch_labels = None
 depends_on = None
 

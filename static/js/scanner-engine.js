@@ -34,21 +34,27 @@ function isoWithOffset(date) {
 
 const normalise = (value) => String(value || "").replace(/\s+/g, "").toLowerCase();
 
-// api: an Api (scanner-api.js); store: scanner-store.js; page: {opensAt, endsAt, cancelled}
+// api: an Api (scanner-api.js); store: scanner-store.js; venueId: the venue this scanner
+// works at (サテライト会場; null: the session's only venue); page: {opensAt, endsAt, cancelled}
 // as the page was rendered (until the list says otherwise); onChange(): the list or queue
 // changed; onLogin(needed); onSynced(date): the phone and the server agree as of date.
-export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynced }) {
+export function Engine({ api, store, sessionId, venueId, page, onChange, onLogin, onSynced }) {
+  const atVenue = venueId ? `?venue_id=${venueId}` : "";
   const paths = {
     scan: `/sessions/${sessionId}/checkins`,
     manual: `/sessions/${sessionId}/checkins/manual`,
-    list: `/sessions/${sessionId}/checkins/list`,
+    list: `/sessions/${sessionId}/checkins/list${atVenue}`,
+    status: `/sessions/${sessionId}/checkins/status${atVenue}`,
     sync: (id) => `/sessions/${id}/checkins/sync`,
   };
+  this.paths = paths;
+  const where = venueId ? { venue_id: venueId } : {};
   const engine = this;
   const state = {
     list: null, // {session, generated_at, entries, fetched_at}
     byHash: new Map(),
     byRegistration: new Map(),
+    elsewhere: new Map(), // hash -> the venue id of a ticket for another venue
     queue: [], // every admission queued on this phone, of any session
     synced: new Map(), // nonce -> what the server answered for it, with the scan
   };
@@ -60,7 +66,15 @@ export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynce
     state.list = list;
     state.byHash = new Map(list.entries.map((entry) => [entry.hash, entry]));
     state.byRegistration = new Map(list.entries.map((entry) => [entry.registration_id, entry]));
+    state.elsewhere = new Map((list.elsewhere || []).map((entry) => [entry.hash, entry.venue_id]));
   }
+
+  // The name of one of the session's venues, from the list.
+  this.venueName = (id) => {
+    const venues = (state.list && state.list.session && state.list.session.venues) || [];
+    const venue = venues.find((v) => v.id === id);
+    return venue ? venue.name : "";
+  };
 
   this.queuedHere = () => state.queue.filter((scan) => scan.session_id === sessionId);
 
@@ -70,7 +84,8 @@ export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynce
   this.load = async function () {
     state.queue = await store.queued();
     const saved = await store.getList(sessionId);
-    if (saved) useList(saved);
+    // a list of another venue of the session (this phone worked there before) is not this one's
+    if (saved && (saved.venue_id || null) === (venueId || null)) useList(saved);
     const cutoff = Date.now() - KEEP_LISTS_MS;
     const lists = await store.allLists();
     await Promise.all(
@@ -85,7 +100,8 @@ export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynce
     if (!navigator.onLine) return;
     try {
       const list = await api.call("GET", paths.list);
-      useList({ ...list, session_id: sessionId, fetched_at: new Date().toISOString() });
+      const fetched_at = new Date().toISOString();
+      useList({ ...list, session_id: sessionId, venue_id: venueId || null, fetched_at });
       await store.saveList(state.list);
       if (!state.queue.length) onSynced(new Date());
       onChange();
@@ -111,24 +127,34 @@ export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynce
     };
   }
 
-  // The list's verdict as of now (secret null: a check-in by name).
-  function localVerdict(secret, entry) {
-    return Offline.decide(secret, entry, { session: rules(), now: new Date(), admitted: admittedHere() });
+  // The list's verdict as of now (secret null: a check-in by name; hash: the secret's).
+  function localVerdict(secret, entry, hash, override = false) {
+    return Offline.decide(secret, entry, {
+      session: rules(),
+      now: new Date(),
+      admitted: admittedHere(),
+      elsewhere: hash ? state.elsewhere.get(hash) : undefined,
+      override,
+    });
   }
 
-  this.localVerdict = async (secret) =>
-    localVerdict(secret, state.byHash.get(await Offline.sha256Hex(secret)));
+  this.localVerdict = async (secret) => {
+    const hash = await Offline.sha256Hex(secret);
+    return localVerdict(secret, state.byHash.get(hash), hash);
+  };
 
   async function decideHere(scan) {
     const byName = scan.secret === undefined;
-    const entry = byName
-      ? state.byRegistration.get(scan.registration_id)
-      : state.byHash.get(await Offline.sha256Hex(scan.secret));
-    const local = localVerdict(byName ? null : scan.secret, entry);
+    const hash = byName ? null : await Offline.sha256Hex(scan.secret);
+    const entry = byName ? state.byRegistration.get(scan.registration_id) : state.byHash.get(hash);
+    const local = localVerdict(byName ? null : scan.secret, entry, hash, Boolean(scan.override));
     const person = local.entry;
     const verdict = {
       status: local.status,
       reason: local.reason,
+      ticket_venue: local.ticketVenueId ? engine.venueName(local.ticketVenueId) : null,
+      overridable: local.reason === "wrong_venue",
+      venue_override: Boolean(local.override),
       warning: local.warning || null,
       registration: person && {
         id: person.registration_id,
@@ -149,9 +175,9 @@ export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynce
       const queued = {
         ...scan,
         offline_verdict: "ok",
-        registration_id: person.registration_id,
-        name: person.name,
-        furigana: person.furigana,
+        registration_id: person ? person.registration_id : undefined,
+        name: person ? person.name : "",
+        furigana: person ? person.furigana : "",
       };
       await store.enqueue(queued); // on disk before the green screen shows
       state.queue.push(queued);
@@ -186,23 +212,24 @@ export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynce
       scanned_at: isoWithOffset(new Date()),
       device_id: deviceId(),
       session_id: sessionId,
+      ...where,
       ...fields,
     };
   }
 
-  this.scan = (secret) => {
-    const scan = newScan({ secret });
+  // override: staff tapped 「この会場で受付」 on a ticket for another venue (logged)
+  this.scan = (secret, { override = false } = {}) => {
+    const scan = newScan({ secret, override });
     const { nonce, scanned_at, device_id } = scan;
     return decide(scan, () =>
-      api.call("POST", paths.scan, { secret, nonce, scanned_at, device_id })
+      api.call("POST", paths.scan, { secret, nonce, scanned_at, device_id, override, ...where })
     );
   };
 
-  this.byHand = (registrationId) => {
-    const scan = newScan({ registration_id: registrationId });
-    return decide(scan, () =>
-      api.call("POST", paths.manual, { registration_id: registrationId, nonce: scan.nonce })
-    );
+  this.byHand = (registrationId, { override = false } = {}) => {
+    const scan = newScan({ registration_id: registrationId, override });
+    const body = { registration_id: registrationId, nonce: scan.nonce, override, ...where };
+    return decide(scan, () => api.call("POST", paths.manual, body));
   };
 
   // Offline, the list is searched by name and ふりがな (it holds no emails).
@@ -232,7 +259,9 @@ export function Engine({ api, store, sessionId, page, onChange, onLogin, onSynce
         scanned_at: scan.scanned_at,
         device_id: scan.device_id,
         offline_verdict: scan.offline_verdict,
+        override: Boolean(scan.override),
       };
+      if (scan.venue_id) item.venue_id = scan.venue_id; // decided at the venue it was made at
       if (scan.secret !== undefined) item.secret = scan.secret;
       else item.registration_id = scan.registration_id;
       return item;

@@ -18,9 +18,20 @@ const rejected = (reason, entry) => ({ status: "rejected", reason, entry: entry 
 
 // secret: the scanned text (null for a check-in by name); entry: the list's entry for its hash (or undefined);
 // session: {opensAt: Date, endsAt: Date, cancelled: bool}; now: Date;
-// admitted: Set of registration ids this phone let in and has not synced yet.
-export function decide(secret, entry, { session, now, admitted }) {
+// admitted: Set of registration ids this phone let in and has not synced yet;
+// elsewhere: the venue id a ticket for another venue of the session is for (the list's
+// `elsewhere`: hash and venue, no name), or undefined; override: staff tapped 「この会場で受付」.
+export function decide(secret, entry, { session, now, admitted, elsewhere, override }) {
   if (secret !== null && !SECRET.test(secret)) return rejected("unreadable");
+  // サテライト会場: a ticket for another venue of this session (checkin.rules.venue_reason);
+  // let in anyway with the override, decided again (and logged) by the server when it syncs.
+  if (!entry && elsewhere !== undefined) {
+    if (session.cancelled) return rejected("session_cancelled");
+    if (now < session.opensAt) return rejected("too_early");
+    if (now > session.endsAt) return rejected("closed");
+    if (!override) return { ...rejected("wrong_venue"), ticketVenueId: elsewhere };
+    return { status: "ok", reason: null, entry: null, override: true };
+  }
   // Not on this session's list: unknown, another organisation's or series', revoked, or not registered
   // for this session. The server tells them apart; offline we can only refuse.
   if (!entry) return rejected("unknown_ticket");

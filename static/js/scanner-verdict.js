@@ -2,6 +2,7 @@
 // per colour. It goes by itself after a moment, or at a tap, ready for the next person.
 
 const SHOWN_MS = { ok: 1500, already_checked_in: 3000, rejected: 3000 };
+const OVERRIDABLE_MS = 10000; // time to read the venue and tap 「この会場で受付」
 const TONES = {
   ok: { wave: "sine", notes: [[1046, 0, 0.15]], vibrate: [80] },
   already_checked_in: { wave: "triangle", notes: [[660, 0, 0.12], [660, 0.2, 0.12]], vibrate: [80, 80, 80] },
@@ -46,7 +47,18 @@ export function Verdict(overlay) {
     }
   };
 
-  // v: {status, title, name, furigana, mode, warning (bool), message, answers, offline (bool)}
+  // The one-tap override of a red verdict (a ticket for another venue): what the button does.
+  let overrideAction = null;
+  part("override").addEventListener("click", (event) => {
+    event.stopPropagation(); // not a tap to dismiss: the next verdict replaces this one
+    const action = overrideAction;
+    overrideAction = null;
+    hide();
+    if (action) action();
+  });
+
+  // v: {status, title, name, furigana, mode, warning (bool), message, answers, offline (bool),
+  //     override (a function, when staff may let the person in here anyway)}
   this.show = function (v) {
     overlay.dataset.status = v.status;
     part("title").textContent = v.title;
@@ -65,10 +77,13 @@ export function Verdict(overlay) {
       answers.append(dt, dd);
     });
     part("offline").hidden = !v.offline;
+    overrideAction = v.override || null;
+    part("override-box").hidden = !overrideAction;
+    overlay.dataset.overridable = String(Boolean(overrideAction));
     overlay.hidden = false;
     beep(v.status);
     clearTimeout(timer);
-    timer = setTimeout(hide, SHOWN_MS[v.status] || SHOWN_MS.rejected);
+    timer = setTimeout(hide, overrideAction ? OVERRIDABLE_MS : SHOWN_MS[v.status] || SHOWN_MS.rejected);
   };
 
   this.hide = hide;

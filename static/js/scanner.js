@@ -22,6 +22,7 @@ function scannerPage(root) {
   const SYNC_EVERY_MS = 10000;
   const LIST_EVERY_MS = 60000;
   const sessionId = Number(root.dataset.sessionId);
+  const venueId = root.dataset.venueId ? Number(root.dataset.venueId) : null;
 
   const labels = {};
   document.querySelectorAll("#scanner-labels dt").forEach((dt) => {
@@ -67,6 +68,7 @@ function scannerPage(root) {
     api,
     store: Store,
     sessionId,
+    venueId,
     page: {
       opensAt: root.dataset.opensAt,
       endsAt: root.dataset.endsAt,
@@ -102,10 +104,19 @@ function scannerPage(root) {
 
   const verdictScreen = new Verdict($("verdict"));
 
-  function showVerdict(verdict) {
+  // verdict: the server's (or the phone's, offline); again(): the same scan or check-in by name
+  // once more, with the override, for 「この会場で受付」 on a ticket for another venue.
+  function showVerdict(verdict, again) {
     const status = verdict.status;
     const person = verdict.registration;
     let message = status === "rejected" ? verdict.message || reasonText(verdict.reason) : "";
+    if (status === "rejected" && verdict.reason === "wrong_venue" && verdict.ticket_venue && !verdict.message) {
+      message = fill(text.wrongVenue, { venue: verdict.ticket_venue });
+    }
+    let override = null;
+    if (status === "rejected" && verdict.overridable && again) {
+      override = () => again({ override: true }).then((next) => showVerdict(next));
+    }
     if (status === "already_checked_in" && verdict.checked_in_at) {
       const template = verdict.checked_in_by ? text.atBy : text.at;
       message = fill(template, { time: clock(verdict.checked_in_at), name: verdict.checked_in_by });
@@ -120,6 +131,7 @@ function scannerPage(root) {
       message,
       answers: verdict.answers,
       offline: Boolean(verdict.offline) && status === "ok",
+      override,
     });
     root.dataset.lastStatus = status; // also read by the browser tests
     if (!verdict.offline) refreshStatus();
@@ -145,9 +157,10 @@ function scannerPage(root) {
     lastCode = decoded;
     lastCodeAt = now;
     busy = true;
+    const secret = decoded.trim();
     engine
-      .scan(decoded.trim())
-      .then(showVerdict)
+      .scan(secret)
+      .then((verdict) => showVerdict(verdict, (options) => engine.scan(secret, options)))
       .catch((err) => {
         page.lastError = String(err);
         showVerdict({ status: "rejected", message: text.error });
@@ -233,7 +246,7 @@ function scannerPage(root) {
   async function refreshStatus() {
     if (!navigator.onLine) return;
     try {
-      page.server = await api.call("GET", `/sessions/${sessionId}/checkins/status`);
+      page.server = await api.call("GET", engine.paths.status);
       renderCounts();
       renderRecent();
     } catch (err) {
@@ -294,6 +307,7 @@ function scannerPage(root) {
       const notes = [];
       if (checkin.duplicate) notes.push(["duplicate", text.duplicate]);
       if (checkin.mode_changed) notes.push(["came-instead", text.cameInstead]);
+      if (checkin.venue_override) notes.push(["came-instead", text.otherVenue]);
       items.push({
         name: checkin.name,
         furigana: checkin.furigana,
@@ -356,7 +370,8 @@ function scannerPage(root) {
     const li = element("li", "person");
     const who = element("div", "person-who");
     who.append(element("strong", null, person.name), element("span", "furigana", person.furigana));
-    li.append(who, element("div", "person-meta", modeText(person.mode)));
+    const where = [modeText(person.mode), person.venue].filter(Boolean).join(" · ");
+    li.append(who, element("div", "person-meta", where));
     if (person.checked_in) {
       li.append(element("span", "badge badge-ok", text.checkedIn));
     } else if (person.status !== "confirmed") {
@@ -367,7 +382,8 @@ function scannerPage(root) {
       button.addEventListener("click", async () => {
         verdictScreen.unlockSound();
         button.disabled = true;
-        showVerdict(await engine.byHand(person.id));
+        const again = (options) => engine.byHand(person.id, options);
+        showVerdict(await engine.byHand(person.id), again);
         runSearch();
       });
       li.append(button);

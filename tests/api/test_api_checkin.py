@@ -465,6 +465,9 @@ def test_manual_check_in_from_the_search(client, venue, world):
             "status": "confirmed",
             "checked_in": False,
             "checkin_id": None,
+            # the session's one venue: its name (a place booked before venues had one: none)
+            "venue": found[0]["venue"],
+            "venue_id": found[0]["venue_id"],
         }
     ]
     body = {"registration_id": venue.hanako.id, "nonce": "tap-1"}
@@ -579,6 +582,7 @@ def test_status_counts_and_recent_check_ins(client, venue):
         "checked_in": 0,
         "duplicates": 0,
         "came_instead_of_online": 0,
+        "from_other_venues": 0,
         "recent": [],
     }
     scan(client, venue, secret_of(venue.hanako))
@@ -601,6 +605,7 @@ def test_status_counts_and_recent_check_ins(client, venue):
         "source",
         "mode_changed",
         "duplicate",
+        "venue_override",
     }
 
 

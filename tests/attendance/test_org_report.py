@@ -218,7 +218,7 @@ def test_the_excel_file_has_a_sheet_per_table(app, world, case):
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["概要", "都道府県別", "講座別", "参加者"]
+    assert book.sheetnames == ["概要", "都道府県別", "講座別", "会場別", "参加者"]
     kpis = {row[1]: row[2] for row in book["概要"].iter_rows(min_row=2, values_only=True)}
     assert kpis["参加者数（1回以上出席）"] == 3
     assert kpis["継続参加者数（2回以上出席）"] == 2

@@ -136,7 +136,7 @@ def test_the_excel_file_counts_its_participants_in_the_audit_log(app, world, cas
     book = openpyxl.load_workbook(
         io.BytesIO(download(client, f"/orgs/{case['org']}/reports/export.xlsx?year=2024").data)
     )
-    assert book.sheetnames == ["概要", "都道府県別", "講座別", "参加者"]
+    assert book.sheetnames == ["概要", "都道府県別", "講座別", "会場別", "参加者"]
     assert book["参加者"].max_row == 4
     assert not sent[-1].is_streamed  # a zip file: built whole, then sent
     with app.app_context():

@@ -179,6 +179,7 @@ def test_offline_scan_keeps_its_time_and_a_second_phone_is_flagged(world, ctx):
         "checked_in": 1,
         "duplicates": 1,
         "came_instead_of_online": 0,
+        "from_other_venues": 0,
     }
 
 

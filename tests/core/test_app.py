@@ -176,8 +176,8 @@ def test_demo_seed_is_idempotent_and_has_the_documented_people(app, ctx):
     assert venue_confirmed == 40  # full, with people waiting
     # 108 for the two 2026 series (one added by phone), 56 for the spring course, 31 for the
     # consultation in Tokyo whose check-in is open (app/demo/door.py), 5 for the per-session
-    # series (app/demo/choose.py)
-    assert db.session.scalar(select(func.count()).select_from(Registration)) == 164 + 31 + 5
+    # series (app/demo/choose.py), 80 for the series in Tokyo and Matsue (app/demo/satellite.py)
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 164 + 31 + 5 + 80
 
     # past sessions have attendance from real-looking evidence; the participant completed the
     # spring course and is half-way through the ゼミ

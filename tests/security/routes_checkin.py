@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from app.core.types import utcnow
 from app.extensions import db
-from tests.checkin.helpers import series_happening_now
+from tests.checkin.helpers import series_happening_now, two_venue_series
 from tests.registration.factories import make_series
 from tests.security.matrix import PUBLIC, STAFF_UP
 
 SCANNER = "/orgs/{org}/checkin/sessions/"
+TOKYO = "/venues/{checkin_tokyo}"
 #: a venue session that ended three days ago: its names are no longer staff's business
 AFTERWARDS = {**STAFF_UP, "staff": 403}
 NOWHERE = {**STAFF_UP, "staff": 404, "organizer": 404, "owner": 404}
@@ -23,6 +24,11 @@ ROWS = [
     ("checkin.scanner", "GET", SCANNER + "{checkin_session}", None, STAFF_UP),
     ("checkin.scanner", "GET", SCANNER + "{checkin_past}", None, AFTERWARDS),
     ("checkin.scanner", "GET", SCANNER + "{checkin_online}", None, NOWHERE),
+    # サテライト会場: the choice of venue, then each venue's own scanner
+    ("checkin.scanner", "GET", SCANNER + "{checkin_two_venues}", None, STAFF_UP),
+    ("checkin.venue_scanner", "GET", SCANNER + "{checkin_two_venues}" + TOKYO, None, STAFF_UP),
+    # another session's venue is not this session's
+    ("checkin.venue_scanner", "GET", SCANNER + "{checkin_session}" + TOKYO, None, NOWHERE),
     ("checkin.service_worker", "GET", "/checkin/sw.js", None, PUBLIC),
     ("checkin.manifest", "GET", "/orgs/{org}/checkin/manifest.webmanifest", None, PUBLIC),
 ]  # fmt: skip
@@ -35,9 +41,12 @@ def targets(app, world):
         past.starts_at = utcnow() - timedelta(days=3, hours=2)
         past.ends_at = utcnow() - timedelta(days=3)
         online = series_happening_now(world["org"], sessions=[("online", None, 5)])
+        _, two_venues, _, tokyo = two_venue_series(world["org"])
         db.session.commit()
         return {
             "checkin_session": series.sessions[0].id,
             "checkin_past": past.id,
             "checkin_online": online.sessions[0].id,
+            "checkin_two_venues": two_venues.id,
+            "checkin_tokyo": tokyo.id,
         }

@@ -11,11 +11,13 @@ from tests.checkin.helpers import place_at, two_venue_series
 
 def _two_venues(world):
     series, session, matsue, tokyo = two_venue_series(world["org"])
-    hanako = registered(series, "hanako@example.jp")
-    ken = registered(series, "ken@example.jp", name="林 健", furigana="はやし けん")
-    waiting = registered(series, "yumi@example.jp", name="小林 由美", furigana="こばやし ゆみ")
-    place_at(hanako, session, matsue)
-    place_at(ken, session, tokyo)
+    hanako = registered(series, "hanako@example.jp", venue_id=matsue.id)
+    ken = registered(
+        series, "ken@example.jp", name="林 健", furigana="はやし けん", venue_id=tokyo.id
+    )
+    waiting = registered(
+        series, "yumi@example.jp", name="小林 由美", furigana="こばやし ゆみ", venue_id=tokyo.id
+    )
     place = place_at(waiting, session, tokyo)
     place.status = PlaceStatus.waitlisted
     db.session.commit()

@@ -18,7 +18,7 @@ from app.registration import services as registration
 from app.registration.models import Registration
 from tests.attendance.figures import QueryCounter
 from tests.attendance.helpers import periodic_pass, shift, stay
-from tests.checkin.helpers import place_at, two_venue_series
+from tests.checkin.helpers import two_venue_series
 from tests.conftest import create_user, login, post_form
 
 
@@ -32,12 +32,11 @@ def _held(org_id):
         ("t1", "venue"), ("t2", "venue"), ("o1", "online"), ("o2", "online"),
     ):  # fmt: skip
         user = create_user(f"{key}@example.jp", name=f"参加 {key}", furigana=f"さんか {key}")
-        r = registration.register(series, user, mode=mode, consent=True)
+        venue = {"m": matsue, "t": tokyo}.get(key[0])
+        r = registration.register(
+            series, user, mode=mode, venue_id=venue and venue.id, consent=True
+        )
         people[key] = db.session.get(Registration, r.id)
-    for key in ("m1", "m2", "m3", "m4"):
-        place_at(people[key], session, matsue)
-    for key in ("t1", "t2"):
-        place_at(people[key], session, tokyo)
     shift(session, starts_in=timedelta(minutes=-20))
     for key, venue, override in (
         ("m1", matsue, False), ("m2", matsue, False), ("m4", tokyo, True),

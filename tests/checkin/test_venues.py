@@ -14,17 +14,15 @@ from app.core.types import utcnow
 from app.events.models import Mode
 from app.extensions import db
 from app.registration.models import Place, PlaceStatus
-from tests.checkin.helpers import place_at, two_venue_series
+from tests.checkin.helpers import two_venue_series
 from tests.checkin.test_services import registered, staff_user
 
 
 def _setup(world):
     series, session, matsue, tokyo = two_venue_series(world["org"])
-    in_matsue = registered(series, "matsue@example.jp")
-    in_tokyo = registered(series, "tokyo@example.jp")
+    in_matsue = registered(series, "matsue@example.jp", venue_id=matsue.id)
+    in_tokyo = registered(series, "tokyo@example.jp", venue_id=tokyo.id)
     online = registered(series, "online@example.jp", mode="online")
-    place_at(in_matsue, session, matsue)
-    place_at(in_tokyo, session, tokyo)
     return series, session, matsue, tokyo, in_matsue, in_tokyo, online
 
 

@@ -202,7 +202,7 @@ def test_an_organiser_on_a_laptop_goes_from_a_new_series_to_the_annual_report_by
         with page.expect_download() as download:
             main.get_by_role("button", name="Excel（すべての表）").click()
         book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
-        assert book.sheetnames == ["概要", "都道府県別", "講座別", "参加者"]
+        assert book.sheetnames == ["概要", "都道府県別", "講座別", "会場別", "参加者"]
         assert all(sheet.freeze_panes == "A2" for sheet in book.worksheets)
     finally:
         context.close()

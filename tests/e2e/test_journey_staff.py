@@ -45,9 +45,9 @@ def write_ticket_video(path, parts) -> str:
     return str(path)
 
 
-def _registered(series, email, name, furigana):
+def _registered(series, email, name, furigana, **kw):
     user = create_user(email, name=name, furigana=furigana)
-    registration = reg.register(series, user, mode="venue", consent=True)
+    registration = reg.register(series, user, mode="venue", consent=True, **kw)
     return db.session.get(Registration, registration.id)
 
 

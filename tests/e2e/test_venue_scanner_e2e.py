@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from app.checkin import services as checkin
 from app.extensions import db
-from tests.checkin.helpers import place_at, two_venue_series
+from tests.checkin.helpers import two_venue_series
 from tests.e2e.journeys import PHONE, Journey
 from tests.e2e.test_journey_staff import SCAN_TIMEOUT, _registered, write_ticket_video
 from tests.e2e.test_scanner_e2e import camera_phone  # noqa: F401 (a fixture)
@@ -20,10 +20,10 @@ def test_staff_at_tokyo_see_a_matsue_ticket_refused_naming_matsue_and_let_it_in_
 ):
     with app.app_context():
         series, session, matsue, tokyo = two_venue_series(world["org"])
-        hanako = _registered(series, "hanako@example.jp", "山田 花子", "やまだ はなこ")
-        ken = _registered(series, "ken@example.jp", "林 健", "はやし けん")
-        place_at(hanako, session, matsue)
-        place_at(ken, session, tokyo)
+        hanako = _registered(
+            series, "hanako@example.jp", "山田 花子", "やまだ はなこ", venue_id=matsue.id
+        )
+        _registered(series, "ken@example.jp", "林 健", "はやし けん", venue_id=tokyo.id)
         secret = checkin.issue_ticket(hanako).secret
         db.session.commit()
         session_title, tokyo_id = session.title, tokyo.id
@@ -118,8 +118,9 @@ def test_an_offline_phone_at_tokyo_names_matsue_and_its_override_syncs_once(
 
     with app.app_context():
         series, session, matsue, tokyo = two_venue_series(world["org"])
-        hanako = _registered(series, "hanako@example.jp", "山田 花子", "やまだ はなこ")
-        place_at(hanako, session, matsue)
+        hanako = _registered(
+            series, "hanako@example.jp", "山田 花子", "やまだ はなこ", venue_id=matsue.id
+        )
         secret = checkin.issue_ticket(hanako).secret
         db.session.commit()
         path = f"/orgs/{world['org']}/checkin/sessions/{session.id}/venues/{tokyo.id}"

@@ -108,9 +108,24 @@ def search_series(search: Search, page: int = 1, per_page: int = PER_PAGE, now=N
         base.order_by(*order)
         .offset(window.offset)
         .limit(per_page)
-        .options(selectinload(Series.sessions), selectinload(Series.org))
+        .options(
+            selectinload(Series.sessions).selectinload(Session.venues),
+            selectinload(Series.org),
+        )
     ).all()
     return list(rows), window
+
+
+def current_counts(now=None) -> dict[str, int]:
+    """Prefecture code -> how many current programmes the search finds there (one query)."""
+    now = now or utcnow()
+    query = (
+        select(Series.prefecture, func.count())
+        .join(Organization, Organization.id == Series.org_id)
+        .where(*_conditions(Search(), now), Series.prefecture.is_not(None))
+        .group_by(Series.prefecture)
+    )
+    return {code: n for code, n in db.session.execute(query).all()}
 
 
 # 地方: the usual eight regions, by JIS code range, for the list of links by region.
@@ -129,6 +144,23 @@ REGIONS: tuple[tuple[str, str, range], ...] = (
 def regions(lang: str = "ja") -> list[tuple[str, list[str]]]:
     """[(region name, [prefecture codes])] in JIS order."""
     return [(ja if lang == "ja" else en, [f"{n:02d}" for n in codes]) for ja, en, codes in REGIONS]
+
+
+def region_of(code: str | None, lang: str = "ja") -> str | None:
+    """The 地方 a prefecture belongs to (None without one)."""
+    if not code or not code.isdigit():
+        return None
+    return next((ja if lang == "ja" else en for ja, en, r in REGIONS if int(code) in r), None)
+
+
+def open_for_entry(series: Series, now: datetime) -> bool:
+    """What the `open_only` filter asks, for one series already found."""
+    opens, closes = series.registration_opens_at, series.registration_closes_at
+    return (
+        (opens is None or opens <= now)
+        and (closes is None or closes > now)
+        and series.lottery_drawn_at is None
+    )
 
 
 def organisation(org_id: int) -> Organization | None:

@@ -10,7 +10,8 @@ from app.core.errors import ValidationFailed
 from app.core.prefectures import PREFECTURES, prefecture_code, prefecture_name
 from app.core.types import utcnow
 from app.core.urls import external_url
-from app.events.models import SessionFormat
+from app.events.models import SessionFormat, Theme
+from app.events.themes import theme_label
 from app.registration import portal
 from app.registration.schemas import PortalPage, PortalPrefectureCount, PortalQuery
 
@@ -25,6 +26,7 @@ EXAMPLE = {
             "org": {"id": 3, "name": "しまね縁結び舎", "url": "https://kakawari.example/o/3"},
             "prefecture": {"code": "32", "name": "島根県", "region": "中国"},
             "municipality": "松江市",
+            "theme": {"code": "migration", "label": "移住・二地域居住"},
             "first_starts_at": "2026-05-16T04:00:00+00:00",
             "last_ends_at": "2026-09-19T06:00:00+00:00",
             "next_starts_at": "2026-05-16T04:00:00+00:00",
@@ -60,6 +62,7 @@ def search_from(query: dict) -> portal.Search:
         keyword=(query.get("q") or "").strip(),
         prefecture=code,
         fmt=SessionFormat(query["format"]) if query.get("format") else None,
+        theme=Theme(query["theme"]) if query.get("theme") else None,
         date_from=start,
         date_to=end,
         online=bool(query.get("online")),
@@ -83,6 +86,11 @@ def series_item(series, now) -> dict:
         },
         "prefecture": _prefecture(series.prefecture),
         "municipality": series.municipality,
+        "theme": (
+            {"code": series.theme.value, "label": theme_label(series.theme)}
+            if series.theme
+            else None
+        ),
         "first_starts_at": min((s.starts_at for s in held), default=None),
         "last_ends_at": max((s.ends_at for s in held), default=None),
         "next_starts_at": min((s.starts_at for s in upcoming), default=None),

@@ -12,7 +12,14 @@ from app.core.paging import PageWindow, page_number
 from app.core.prefectures import PREFECTURES
 from app.core.timefmt import TOKYO
 from app.core.types import utcnow
-from app.events.models import Series, SeriesStatus, Session, SessionFormat, SessionStatus
+from app.events.models import (
+    Series,
+    SeriesStatus,
+    Session,
+    SessionFormat,
+    SessionStatus,
+    Theme,
+)
 from app.extensions import db
 from app.orgs.models import Organization
 
@@ -30,6 +37,7 @@ class Search:
     online: bool = False
     open_only: bool = False
     fmt: SessionFormat | None = None
+    theme: Theme | None = None
     finished: bool = False
 
 
@@ -64,6 +72,8 @@ def _conditions(search: Search, now: datetime) -> list:
         where.append(or_(*words))
     if search.prefecture:
         where.append(Series.prefecture == search.prefecture)
+    if search.theme is not None:
+        where.append(Series.theme == search.theme)
     if search.org_id is not None:
         where.append(Series.org_id == search.org_id)
     if search.online:

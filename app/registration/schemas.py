@@ -4,7 +4,7 @@ the same filters through SeriesFilterForm, and both hand them to portal.search_s
 from marshmallow import EXCLUDE, Schema, fields
 from marshmallow.validate import Length, OneOf, Range
 
-from app.events.models import SessionFormat
+from app.events.models import SessionFormat, Theme
 
 MAX_PER_PAGE = 100
 
@@ -21,6 +21,7 @@ class PortalQuery(Schema):
         metadata={"description": "JIS code (32), 島根県 or Shimane", "example": "32"},
     )
     format = fields.String(validate=OneOf([f.value for f in SessionFormat]))
+    theme = fields.String(validate=OneOf([t.value for t in Theme]))
     date_from = fields.Date(metadata={"description": "A session on or after this day (JST)"})
     date_to = fields.Date(metadata={"description": "A session on or before this day (JST)"})
     online = fields.Boolean(metadata={"description": "Can take part online"})
@@ -48,6 +49,11 @@ class PortalVenue(Schema):
     name = fields.String(metadata={"example": "松江会場"})
 
 
+class PortalTheme(Schema):
+    code = fields.String(metadata={"enum": [t.value for t in Theme], "example": "migration"})
+    label = fields.String(metadata={"example": "移住・二地域居住"})
+
+
 class PortalSeries(Schema):
     id = fields.Integer()
     title = fields.String(metadata={"example": "しまね関係人口講座"})
@@ -55,6 +61,7 @@ class PortalSeries(Schema):
     org = fields.Nested(PortalOrg)
     prefecture = fields.Nested(PortalPrefecture, allow_none=True)
     municipality = fields.String()
+    theme = fields.Nested(PortalTheme, allow_none=True)
     first_starts_at = fields.DateTime(allow_none=True)
     last_ends_at = fields.DateTime(allow_none=True)
     next_starts_at = fields.DateTime(

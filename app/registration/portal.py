@@ -151,6 +151,45 @@ REGIONS: tuple[tuple[str, str, range], ...] = (
 )
 
 
+# The tile map of /series: each prefecture's square as (code, column, row) on a 13 × 12 grid,
+# laid out roughly as Japan is (Hokkaido top right, Okinawa bottom left).
+TILES: tuple[tuple[str, int, int], ...] = (
+    ("01", 12, 0), ("02", 12, 2), ("05", 11, 3), ("03", 12, 3), ("06", 11, 4), ("04", 12, 4),
+    ("17", 8, 5), ("16", 9, 5), ("15", 10, 5), ("07", 11, 5),
+    ("32", 3, 6), ("31", 4, 6), ("28", 5, 6), ("26", 6, 6), ("18", 7, 6), ("21", 8, 6),
+    ("20", 9, 6), ("10", 10, 6), ("09", 11, 6), ("08", 12, 6),
+    ("35", 2, 7), ("34", 3, 7), ("33", 4, 7), ("27", 5, 7), ("29", 6, 7), ("25", 7, 7),
+    ("23", 8, 7), ("19", 9, 7), ("11", 10, 7), ("13", 11, 7), ("12", 12, 7),
+    ("41", 0, 8), ("40", 1, 8), ("38", 3, 8), ("37", 4, 8), ("30", 5, 8), ("24", 6, 8),
+    ("22", 8, 8), ("14", 10, 8),
+    ("42", 0, 9), ("43", 1, 9), ("44", 2, 9), ("39", 3, 9), ("36", 4, 9),
+    ("46", 1, 10), ("45", 2, 10),
+    ("47", 0, 11),
+)  # fmt: skip
+
+
+def region_index(code: str) -> int:
+    """0 (北海道) to 7 (九州・沖縄): which 地方 a prefecture's tile is coloured as."""
+    return next(i for i, (_ja, _en, r) in enumerate(REGIONS) if int(code) in r)
+
+
+def tile_map(counts: dict[str, int]) -> list[dict]:
+    """The tiles in JIS order (so reading order and Tab follow the codes), each with its place
+    on the grid, its 地方 and its number of current programmes."""
+    return [
+        {"code": code, "col": col + 1, "row": row + 1, "region": region_index(code),
+         "count": counts.get(code, 0)}
+        for code, col, row in sorted(TILES)
+    ]  # fmt: skip
+
+
+def short_prefecture(name: str) -> str:
+    """島根県 → 島根, 東京都 → 東京, 北海道 stays (for a tile); English names stay."""
+    if name != "北海道" and name[-1:] in ("都", "府", "県"):
+        return name[:-1]
+    return name
+
+
 def regions(lang: str = "ja") -> list[tuple[str, list[str]]]:
     """[(region name, [prefecture codes])] in JIS order."""
     return [(ja if lang == "ja" else en, [f"{n:02d}" for n in codes]) for ja, en, codes in REGIONS]

@@ -57,6 +57,8 @@ def series_list():
         finished=finished,
         args=_args(),
         regions=portal.regions(lang),
+        tiles=portal.tile_map(portal.current_counts(now)),
+        short_prefecture=portal.short_prefecture,
         format_number=format_number,
     )
 

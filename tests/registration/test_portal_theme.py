@@ -1,6 +1,8 @@
 """A series' theme: chosen (optionally) on the series form, shown on its page, and a filter of
 the portal's search on the page, in its feeds and in the API."""
 
+import html as htmllib
+import re
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -83,3 +85,42 @@ def test_the_theme_filters_the_page_the_feeds_and_the_api(client, themed):
 
 def test_the_series_api_takes_and_gives_the_theme(client, themed):
     assert client.get(f"/api/v1/series/{themed['food']}").json["theme"] == "food"
+
+
+def tiles_of(html: str) -> dict[str, tuple[str, str, str]]:
+    """data-code -> (class of its tile, its link, its text without spaces)."""
+    found = re.findall(
+        r'<li class="tile ([^"]*)">\s*<a href="([^"]*)"[^>]*data-code="(\d\d)">(.*?)</a>',
+        html,
+        re.S,
+    )
+    return {
+        code: (cls, htmllib.unescape(href), re.sub(r"<[^>]+>|\s", "", text))
+        for cls, href, code, text in found
+    }
+
+
+def test_the_map_links_every_prefecture_with_its_current_count(client, themed):
+    html = client.get("/series?theme=food").get_data(as_text=True)
+    tiles = tiles_of(html)
+    assert sorted(tiles) == [f"{n:02d}" for n in range(1, 48)]  # in JIS order, all 47
+    shimane_cls, shimane_href, shimane_label = tiles["32"]
+    assert shimane_label == "島根県募集・開催中：1" and "none" not in shimane_cls
+    assert "r7" in shimane_cls and "c4" in shimane_cls  # beside 鳥取, above 広島
+    # the link keeps the other filters and adds the prefecture
+    assert shimane_href == "/series?theme=food&prefecture=32"
+    assert tiles["13"][2] == "東京都募集・開催中：1" and tiles["47"][2] == "沖縄県募集・開催中：0"
+    assert "none" in tiles["47"][0]
+    places = {(c.split()[0], c.split()[1]) for c, _h, _l in tiles.values()}
+    assert len(places) == 47  # no two tiles on one square
+    chosen = client.get(shimane_href).get_data(as_text=True)
+    assert 'aria-current="true" data-code="32"' in chosen
+    assert "棚田の米づくり講座" in chosen and "移住体験ツアー" not in chosen
+
+
+def test_the_map_counts_only_current_published_programmes(app, client, world, themed):
+    with app.app_context():
+        make_series(world["org"], title="下書き", prefecture="47", published=False)
+    assert (
+        tiles_of(client.get("/series").get_data(as_text=True))["47"][2] == "沖縄県募集・開催中：0"
+    )

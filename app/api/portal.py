@@ -55,6 +55,11 @@ def search_from(query: dict) -> portal.Search:
         code = prefecture_code(query["prefecture"])
         if code is None:
             raise ValidationFailed(fields={"prefecture": [_l("Choose one of the 47 prefectures.")]})
+    near = None
+    if query.get("near"):
+        near = prefecture_code(query["near"])
+        if near is None:
+            raise ValidationFailed(fields={"near": [_l("Choose one of the 47 prefectures.")]})
     start, end = query.get("date_from"), query.get("date_to")
     if start and end and end < start:
         raise ValidationFailed(fields={"date_to": [_l("The end date is before the start.")]})
@@ -63,6 +68,7 @@ def search_from(query: dict) -> portal.Search:
         prefecture=code,
         fmt=SessionFormat(query["format"]) if query.get("format") else None,
         theme=Theme(query["theme"]) if query.get("theme") else None,
+        near=portal.near_codes(near, bool(query.get("near_region"))),
         date_from=start,
         date_to=end,
         online=bool(query.get("online")),

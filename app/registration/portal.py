@@ -18,6 +18,7 @@ from app.events.models import (
     Session,
     SessionFormat,
     SessionStatus,
+    SessionVenue,
     Theme,
 )
 from app.extensions import db
@@ -38,6 +39,8 @@ class Search:
     open_only: bool = False
     fmt: SessionFormat | None = None
     theme: Theme | None = None
+    #: 近くの会場: a session still to come at a venue in one of these prefectures
+    near: tuple[str, ...] = ()
     finished: bool = False
 
 
@@ -72,6 +75,16 @@ def _conditions(search: Search, now: datetime) -> list:
         where.append(or_(*words))
     if search.prefecture:
         where.append(Series.prefecture == search.prefecture)
+    if search.near:
+        # a venue's prefecture is read from its address (「島根県松江市…」): full names such as
+        # 京都府 and 東京都 never contain one another
+        names = [ja for code, ja, _en in PREFECTURES if code in search.near]
+        at = [SessionVenue.address.like(_like(name), escape="\\") for name in names]
+        where.append(
+            exists().where(
+                _held(), Session.ends_at > now, SessionVenue.session_id == Session.id, or_(*at)
+            )
+        )
     if search.theme is not None:
         where.append(Series.theme == search.theme)
     if search.org_id is not None:
@@ -181,6 +194,16 @@ def tile_map(counts: dict[str, int]) -> list[dict]:
          "count": counts.get(code, 0)}
         for code, col, row in sorted(TILES)
     ]  # fmt: skip
+
+
+def near_codes(code: str | None, region: bool) -> tuple[str, ...]:
+    """The prefectures 「近くの会場」 looks in: the one, or every one of its 地方."""
+    if not code:
+        return ()
+    if not region:
+        return (code,)
+    index = region_index(code)
+    return tuple(f"{n:02d}" for n in REGIONS[index][2])
 
 
 def short_prefecture(name: str) -> str:

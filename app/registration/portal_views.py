@@ -19,7 +19,18 @@ from app.registration.forms import SeriesFilterForm
 
 FEED_SIZE = 50
 #: query-string keys the search understands (the feeds and pager links carry these on)
-KEYS = ("q", "prefecture", "format", "theme", "date_from", "date_to", "online", "open")
+KEYS = (
+    "q",
+    "prefecture",
+    "format",
+    "theme",
+    "near",
+    "near_region",
+    "date_from",
+    "date_to",
+    "online",
+    "open",
+)
 
 
 def _page_arg() -> int:

@@ -22,6 +22,11 @@ class PortalQuery(Schema):
     )
     format = fields.String(validate=OneOf([f.value for f in SessionFormat]))
     theme = fields.String(validate=OneOf([t.value for t in Theme]))
+    near = fields.String(
+        validate=Length(max=20),
+        metadata={"description": "近くの会場: a session to come at a venue in this prefecture"},
+    )
+    near_region = fields.Boolean(metadata={"description": "With `near`: anywhere in its 地方"})
     date_from = fields.Date(metadata={"description": "A session on or after this day (JST)"})
     date_to = fields.Date(metadata={"description": "A session on or before this day (JST)"})
     online = fields.Boolean(metadata={"description": "Can take part online"})

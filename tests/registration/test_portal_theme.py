@@ -8,7 +8,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from app.events.models import Series, Theme
+from app.accounts.models import User
+from app.events.models import Series, SessionVenue, Theme
 from app.extensions import db
 from tests.conftest import login, post_form
 from tests.events.test_series_pages import GOOD
@@ -124,3 +125,51 @@ def test_the_map_counts_only_current_published_programmes(app, client, world, th
     assert (
         tiles_of(client.get("/series").get_data(as_text=True))["47"][2] == "沖縄県募集・開催中：0"
     )
+
+
+@pytest.fixture
+def satellite(app, world):
+    """島根's series with a サテライト会場 in 東京; a 北海道 online series; a past 大阪 venue."""
+    with app.app_context():
+        shimane = make_series(world["org"], title="東京・松江同時開催", prefecture="32")
+        session = shimane.sessions[0]
+        db.session.add(
+            SessionVenue(
+                session_id=session.id, name="東京会場", address="東京都千代田区有楽町2-10-1"
+            )
+        )
+        make_series(world["other_org"], title="北海道オンライン", prefecture="01",
+                    sessions=[("online", None, 9)])  # fmt: skip
+        osaka = make_series(world["org"], title="大阪の会場講座", prefecture="27")
+        for venue in osaka.sessions[0].venues:
+            venue.address = "大阪府大阪市北区中之島1-3-20"
+        db.session.commit()
+
+
+def near(client, query: str) -> set[str]:
+    page = client.get("/series" + query).get_data(as_text=True)
+    return {t for t in ("東京・松江同時開催", "北海道オンライン", "大阪の会場講座") if t in page}
+
+
+def test_venues_near_a_prefecture_or_its_region(client, satellite):
+    assert near(client, "?near=13") == {"東京・松江同時開催"}  # its satellite venue
+    assert near(client, "?near=32") == {"東京・松江同時開催"}  # its venue in 松江
+    assert near(client, "?near=26") == set()  # 京都府 is not in 東京都's address
+    assert near(client, "?near=26&near_region=y") == {"大阪の会場講座"}  # 近畿
+    assert near(client, "?near=11&near_region=y") == {"東京・松江同時開催"}  # 関東
+    assert near(client, "?near=01") == set()  # an online series has no venue
+    assert near(client, "?near=13&prefecture=27") == set()  # combined with the others
+    assert near(client, "?near=Atlantis") == near(client, "")  # not understood: ignored
+    api = client.get("/api/v1/portal/series?near=28&near_region=true").json
+    assert [i["title"] for i in api["items"]] == ["大阪の会場講座"]
+    assert client.get("/api/v1/portal/series?near=Atlantis").status_code == 422
+
+
+def test_a_logged_in_person_gets_a_link_to_venues_where_they_live(client, ctx, world, satellite):
+    assert 'data-testid="near-me"' not in client.get("/series").get_data(as_text=True)
+    login(client, "participant@example.jp")
+    user = db.session.scalar(select(User).where(User.email == "participant@example.jp"))
+    page = client.get("/series?theme=food").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]*)" data-testid="near-me">([^<]*)</a>', page)
+    assert link and htmllib.unescape(link.group(1)) == f"/series?theme=food&near={user.prefecture}"
+    assert "お住まいの" in link.group(2)

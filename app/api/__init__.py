@@ -214,6 +214,7 @@ def init_api(app) -> None:
         events,
         history,
         orgs,
+        portal,
         programme,
         records,
         registration,
@@ -232,6 +233,7 @@ def init_api(app) -> None:
         surveys.blp,
         records.blp,
         programme.blp,
+        portal.blp,
     )
     for blp in blps:
         csrf.exempt(blp)

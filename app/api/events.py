@@ -22,7 +22,15 @@ from app.core.access import declare, public, require_user
 from app.core.errors import NotFound, ValidationFailed
 from app.core.prefectures import prefecture_code, prefecture_name
 from app.events import services
-from app.events.models import Mode, Scope, Selection, Series, SeriesStatus, SessionFormat
+from app.events.models import (
+    Mode,
+    Scope,
+    Selection,
+    Series,
+    SeriesStatus,
+    SessionFormat,
+    Theme,
+)
 from app.extensions import db
 from app.orgs.access import load_org_for, org_role_required
 from app.orgs.models import Role
@@ -117,6 +125,10 @@ class SeriesCreate(Schema):
             "description": "Default true: confirmed people get a reminder mail the day before "
             "and an hour before each session"
         }
+    )
+    theme = fields.String(
+        allow_none=True,
+        metadata={"enum": _values(Theme), "description": "What it is about (optional)"},
     )
     in_programme = fields.Boolean(
         metadata={
@@ -238,6 +250,7 @@ class SeriesSummary(Schema):
     title = fields.String()
     prefecture = fields.Nested(Prefecture, allow_none=True)
     municipality = fields.String()
+    theme = fields.String(allow_none=True, metadata={"enum": _values(Theme)})
     status = fields.String(metadata={"enum": _values(SeriesStatus)})
     selection = fields.String(metadata={"enum": _values(Selection)})
     scope = fields.String(metadata={"enum": _values(Scope)})
@@ -277,6 +290,7 @@ def series_summary(series: Series) -> dict:
         "title": series.title,
         "prefecture": prefecture_payload(series.prefecture),
         "municipality": series.municipality,
+        "theme": series.theme,
         "status": series.status,
         "selection": series.selection,
         "scope": series.scope,

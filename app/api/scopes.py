@@ -38,8 +38,8 @@ def needed_scope(doc_info: dict, method: str) -> str:
 def check_token_scope(token) -> None:
     """Refuse (403 token_scope) a request whose token's scope does not cover its operation."""
     endpoint = request.endpoint or ""
-    if endpoint == "api_docs" or endpoint.startswith("api-docs."):
-        return  # the document and its page are for anyone
+    if endpoint == "api_docs" or endpoint.startswith(("api-docs.", "portal.")):
+        return  # the document, its page and the public portal's search are for anyone
     view = current_app.view_functions.get(endpoint)
     needed = needed_scope(getattr(view, "_apidoc", {}), request.method)
     if not grants(token.scope, needed, request.method in SAFE_METHODS):

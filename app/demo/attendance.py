@@ -38,6 +38,7 @@ def _earlier_series(org: Organization, now) -> Series:
         None,
         {
             "title": EARLIER,
+            "theme": "community",
             "description": EARLIER_DESCRIPTION,
             "prefecture": "32",
             "municipality": "松江市",

@@ -45,6 +45,7 @@ def seed_choose(org: Organization) -> Series:
         None,
         {
             "title": CHOOSE,
+            "theme": "migration",
             "description": DESCRIPTION,
             "prefecture": "32",
             "municipality": "松江市",

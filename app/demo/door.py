@@ -46,6 +46,7 @@ def _create(org: Organization, now) -> Series:
         None,
         {
             "title": DOOR,
+            "theme": "migration",
             "description": DOOR_DESCRIPTION,
             "prefecture": "32",
             "municipality": "松江市",

@@ -78,6 +78,7 @@ def _create(org: Organization, now) -> Series:
         None,
         {
             "title": SATELLITE,
+            "theme": "community",
             "description": DESCRIPTION,
             "prefecture": "32",
             "municipality": "松江市",

@@ -51,6 +51,7 @@ def _zemi(org: Organization, now):
         None,
         {
             "title": ZEMI,
+            "theme": "community",
             "description": ZEMI_DESCRIPTION,
             "prefecture": "32",
             "municipality": "松江市",
@@ -113,6 +114,7 @@ def _marumori(org: Organization, now):
         None,
         {
             "title": MARUMORI,
+            "theme": "food",
             "description": MARUMORI_DESCRIPTION,
             "prefecture": "04",
             "municipality": "丸森町",

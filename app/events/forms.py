@@ -30,6 +30,7 @@ from app.events.models import (
     SessionFormat,
     SessionStatus,
 )
+from app.events.themes import THEME_LABELS
 
 SERIES_STATUS_LABELS = {
     SeriesStatus.draft: _l("Draft"),
@@ -126,6 +127,12 @@ class SeriesForm(ServiceForm):
     municipality = StringField(
         _l("Municipality"), description=_l("e.g. 松江市"), render_kw={"maxlength": 100}
     )
+    theme = SelectField(
+        _l("Theme"),
+        description=_l("Optional: people can search the portal by it."),
+        choices=[],
+        validate_choice=False,
+    )
     registration_opens_at = TokyoTimeField(
         _l("Registration opens"), description=_l("Japan time. Empty: open as soon as published.")
     )
@@ -186,6 +193,8 @@ class SeriesForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.prefecture.choices = choices([("", _l("Choose…")), *prefecture_choices()])
+        themes = [(t.value, label) for t, label in THEME_LABELS.items()]
+        self.theme.choices = choices([("", _l("No theme")), *themes])
 
     @staticmethod
     def initial(series) -> dict:
@@ -201,6 +210,7 @@ class SeriesForm(ServiceForm):
             "description": series.description,
             "prefecture": series.prefecture or "",
             "municipality": series.municipality,
+            "theme": series.theme.value if series.theme else "",
             "registration_opens_at": local_input(series.registration_opens_at),
             "registration_closes_at": local_input(series.registration_closes_at),
             "scope": series.scope.value,

@@ -28,6 +28,19 @@ class Selection(enum.StrEnum):
     lottery = "lottery"  # 抽選, drawn at the deadline
 
 
+class Theme(enum.StrEnum):
+    """What a 関係人口 programme is about (optional), for the portal's theme filter."""
+
+    migration = "migration"  # 移住・二地域居住
+    community = "community"  # 地域づくり・まちづくり
+    food = "food"  # 農林水産・食
+    culture = "culture"  # 観光・文化
+    work = "work"  # 仕事・起業
+    education = "education"  # 子育て・教育
+    environment = "environment"  # 防災・環境
+    other = "other"  # その他
+
+
 class SessionFormat(enum.StrEnum):
     venue = "venue"
     online = "online"
@@ -65,6 +78,8 @@ class Series(db.Model):
     #: JIS code of the region's 都道府県 and the 市町村 name
     prefecture: Mapped[str | None] = mapped_column(String(2), index=True)
     municipality: Mapped[str] = mapped_column(String(100), default="")
+    #: what the programme is about (None: not said)
+    theme: Mapped[Theme | None] = mapped_column(str_enum(Theme, "series_theme"), index=True)
     status: Mapped[SeriesStatus] = mapped_column(
         str_enum(SeriesStatus, "series_status"), default=SeriesStatus.draft, index=True
     )

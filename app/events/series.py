@@ -30,6 +30,7 @@ from app.events.models import (
     Series,
     SeriesStatus,
     SessionStatus,
+    Theme,
 )
 from app.events.signals import series_cancelled, session_changed, session_changing
 from app.extensions import db
@@ -42,6 +43,7 @@ SERIES_FIELDS = (
     "description",
     "prefecture",
     "municipality",
+    "theme",
     "registration_opens_at",
     "registration_closes_at",
     "scope",
@@ -68,6 +70,7 @@ def _clean_series(data: dict, series: Series | None = None) -> dict:
         "municipality": line_field(errors, merged, "municipality", 100),
         "registration_opens_at": time_field(errors, merged, "registration_opens_at"),
         "registration_closes_at": time_field(errors, merged, "registration_closes_at"),
+        "theme": choice_field(errors, merged, "theme", Theme, None),
         "scope": choice_field(errors, merged, "scope", Scope, Scope.series),
         "selection": choice_field(errors, merged, "selection", Selection, Selection.first_come),
         "waitlist_enabled": bool(merged.get("waitlist_enabled", True)),

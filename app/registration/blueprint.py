@@ -4,6 +4,7 @@ and the person's registrations); app.registration.views brings them together."""
 
 from flask import Blueprint
 
+from app.events.themes import theme_label
 from app.registration import capacity, next_steps, venues
 from app.registration.forms import FORMAT_LABELS, MODE_LABELS, option_label
 
@@ -20,6 +21,7 @@ def _labels():
         "place_options": venues.place_options,
         "place_choice": venues.place_choice,
         "option_label": option_label,
+        "theme_label": theme_label,
     }
 
 

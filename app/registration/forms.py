@@ -16,9 +16,10 @@ from wtforms.validators import Optional
 
 from app.core.forms import AppForm, MultiCheckboxField, Needed, choices
 from app.core.prefectures import prefecture_choices, prefecture_code, prefecture_name
-from app.events.models import Mode, QuestionKind, Scope, SessionFormat
+from app.events.models import Mode, QuestionKind, Scope, SessionFormat, Theme
+from app.events.themes import THEME_LABELS
 from app.registration.capacity import availability
-from app.registration.portal import MAX_KEYWORD, Search
+from app.registration.portal import MAX_KEYWORD, Search, near_codes
 from app.registration.venues import (
     choice_infos,
     needs_choice,
@@ -55,6 +56,9 @@ class SeriesFilterForm(AppForm):
     q = StringField(_l("Keyword"), filters=[keyword])
     prefecture = SelectField(_l("Prefecture"), choices=[], validate_choice=False)
     format = SelectField(_l("Format"), choices=[], validate_choice=False)
+    theme = SelectField(_l("Theme"), choices=[], validate_choice=False)
+    near = SelectField(_l("Venue near"), choices=[], validate_choice=False)
+    near_region = BooleanField(_l("Also venues elsewhere in its region (地方)"))
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("Until"), validators=[Optional()])
     online = BooleanField(_l("Can take part online"))
@@ -64,6 +68,9 @@ class SeriesFilterForm(AppForm):
         super().__init__(*args, **kwargs)
         self.prefecture.choices = choices([("", _l("Anywhere")), *prefecture_choices()])
         self.format.choices = choices([("", _l("Any format")), *FORMAT_LABELS.items()])
+        themes = [(t.value, label) for t, label in THEME_LABELS.items()]
+        self.theme.choices = choices([("", _l("Any theme")), *themes])
+        self.near.choices = choices([("", _l("Anywhere")), *prefecture_choices()])
         for field in (self.date_from, self.date_to):  # a date that does not parse is shown
             field.errors = [_l("Enter a date like 2026-04-01.")] if bad_date(field) else []
 
@@ -78,6 +85,11 @@ class SeriesFilterForm(AppForm):
             keyword=self.q.data or "",
             prefecture=prefecture_code(self.prefecture.data) if self.prefecture.data else None,
             fmt=SessionFormat(fmt) if fmt in SessionFormat.__members__ else None,
+            theme=Theme(self.theme.data) if self.theme.data in Theme.__members__ else None,
+            near=near_codes(
+                prefecture_code(self.near.data) if self.near.data else None,
+                bool(self.near_region.data),
+            ),
             date_from=start,
             date_to=end,
             online=bool(self.online.data),

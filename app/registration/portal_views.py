@@ -19,7 +19,18 @@ from app.registration.forms import SeriesFilterForm
 
 FEED_SIZE = 50
 #: query-string keys the search understands (the feeds and pager links carry these on)
-KEYS = ("q", "prefecture", "format", "date_from", "date_to", "online", "open")
+KEYS = (
+    "q",
+    "prefecture",
+    "format",
+    "theme",
+    "near",
+    "near_region",
+    "date_from",
+    "date_to",
+    "online",
+    "open",
+)
 
 
 def _page_arg() -> int:
@@ -57,6 +68,8 @@ def series_list():
         finished=finished,
         args=_args(),
         regions=portal.regions(lang),
+        tiles=portal.tile_map(portal.current_counts(now)),
+        short_prefecture=portal.short_prefecture,
         format_number=format_number,
     )
 

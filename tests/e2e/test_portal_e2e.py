@@ -2,6 +2,8 @@
 programme found by prefecture (the list by 地方) and by keyword, its organisation's page, then
 registering from it. Screenshots per step in test-results/journeys/test_portal_e2e/."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -20,12 +22,14 @@ def programmes(app, world):
             municipality="出雲市",
             description="古民家を地域の人と直す三回の講座です。",
             sessions=[("venue", 10, None)],
+            theme="culture",
         )
         make_series(
             world["other_org"],
             title="北海道の農業オンライン講座",
             prefecture="01",
             sessions=[("online", None, 30)],
+            theme="food",
         )
 
 
@@ -98,5 +102,39 @@ def test_the_portal_on_a_laptop_filters_without_javascript(browser, live_server,
         expect(page.get_by_text("出雲の古民家再生ワークショップ")).to_have_count(0)
         # no axe-core without JavaScript: the screenshot only
         page.screenshot(path=str(journey.folder / "01-filtered.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size, name", [(PHONE, "phone"), (LAPTOP, "laptop")])
+def test_a_person_clicks_a_prefecture_on_the_map_then_filters_by_theme(
+    browser, live_server, programmes, size, name
+):
+    context = browser.new_context(**size, locale="ja-JP", base_url=live_server, bypass_csp=True)
+    page = context.new_page()
+    journey = Journey(page, f"test_portal_map_{name}")
+    try:
+        page.goto("/")
+        page.get_by_role("main").get_by_role("link", name="連続講座を探す").click()
+        tiles = page.get_by_role("region", name="地図から探す")
+        expect(
+            tiles.get_by_role("link", name=re.compile(r"^沖縄\s*県\s*募集・開催中：\s*0$"))
+        ).to_be_visible()
+        journey.step("map")
+        tiles.get_by_role("link", name=re.compile(r"^島根\s*県\s*募集・開催中：\s*1$")).click()
+        expect(page.get_by_role("link", name="出雲の古民家再生ワークショップ")).to_be_visible()
+        expect(page.get_by_text("北海道の農業オンライン講座")).to_have_count(0)
+        expect(page.get_by_label("都道府県")).to_have_value("32")
+        journey.step("map-shimane")
+
+        page.get_by_label("都道府県").select_option(value="")
+        page.get_by_label("テーマ").select_option(label="農林水産・食")
+        page.get_by_role("button", name="検索").click()
+        expect(page.get_by_role("link", name="北海道の農業オンライン講座")).to_be_visible()
+        expect(page.get_by_text("出雲の古民家再生ワークショップ")).to_have_count(0)
+        journey.step("theme")
+        page.get_by_role("link", name="北海道の農業オンライン講座").click()
+        expect(page.get_by_test_id("series-theme")).to_have_text("農林水産・食")
+        journey.step("series-theme")
     finally:
         context.close()

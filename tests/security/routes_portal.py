@@ -8,6 +8,9 @@ from tests.security.matrix import PUBLIC, everyone
 ROWS = [
     ("registration.series_atom", "GET", "/series/feed.atom?q=講座", None, PUBLIC),
     ("registration.series_ics", "GET", "/series/feed.ics?prefecture=32", None, PUBLIC),
+    ("portal.portal_series", "GET", "/api/v1/portal/series?prefecture=32", None, PUBLIC),
+    ("portal.portal_series", "GET", "/api/v1/portal/series?prefecture=99", None, everyone(422)),
+    ("portal.portal_prefectures", "GET", "/api/v1/portal/prefectures", None, PUBLIC),
     ("registration.org_page", "GET", "/o/{portal_org}", None, PUBLIC),
     ("registration.org_page", "GET", "/o/999999", None, everyone(404)),
     ("registration.prefecture_page", "GET", "/prefectures/32", None, PUBLIC),
